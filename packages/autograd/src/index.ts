@@ -1,0 +1,2 @@
+// Reverse-mode autodiff over ONNX graphs, and optimizers (AdamW, SGD) inside the graph
+export {};

@@ -1,0 +1,2 @@
+// Typed NATS JetStream: streams, durable work queues, dead letters, KV and object store
+export {};

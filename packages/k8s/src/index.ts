@@ -1,0 +1,2 @@
+// Kubernetes objects as typed TypeScript: GPU training Jobs, the chart's manifests, submission and watch
+export {};

@@ -1,0 +1,2 @@
+// ONNX graph builder: typed nodes, initializers, shapes and dtypes, ModelProto serialization
+export {};

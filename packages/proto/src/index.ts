@@ -1,0 +1,2 @@
+// Generated TypeScript for the gRPC contracts and NATS events in proto/
+export {};

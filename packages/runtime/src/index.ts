@@ -1,0 +1,2 @@
+// ONNX Runtime sessions: execution-provider probing, worker threads, device-resident parameters
+export {};

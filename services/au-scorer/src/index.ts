@@ -1,0 +1,2 @@
+// The au-scorer service
+export {};

@@ -1,0 +1,2 @@
+// The caption-generator service
+export {};

@@ -1,0 +1,2 @@
+// The frame-extractor service
+export {};
