@@ -1,2 +1,13 @@
-// Test helpers: a real nats-server on a free loopback port, the shared data folder, ports
-export {};
+// Test helpers: a real nats-server on a free loopback port, the shared data folder, free ports,
+// and service processes started from source that answer gRPC health.
+
+export { checkHealth, type HealthStatus, waitForHealth } from './private/health.js';
+export { type NatsServer, type StartNatsOptions, startNatsServer } from './private/nats-server.js';
+export { repoRoot, sharedDir } from './private/paths.js';
+export { freePort } from './private/ports.js';
+export {
+  type ExitInfo,
+  type ServiceProcess,
+  type StartServiceOptions,
+  startService,
+} from './private/service-process.js';
