@@ -1,0 +1,54 @@
+// The recipe files shipped in packages/m2se/recipes and loading a recipe file from disk.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseRecipe, type Recipe, validateRecipe } from './recipe.js';
+import { checkShards } from './shards.js';
+
+/** The paper's recipe and its ablation (Fig. 1), each also as a CPU-sized `-nano` variant. */
+export const SHIPPED_RECIPES = [
+  'm2se',
+  'msa-only',
+  'er-only',
+  'multitask-1stage',
+  'm2se-nano',
+  'msa-only-nano',
+  'er-only-nano',
+  'multitask-1stage-nano',
+] as const;
+export type ShippedRecipeName = (typeof SHIPPED_RECIPES)[number];
+
+/** Absolute path of a shipped recipe file (src/private and dist/private are both two levels deep). */
+export function shippedRecipePath(name: ShippedRecipeName): string {
+  if (!(SHIPPED_RECIPES as readonly string[]).includes(name)) {
+    throw new Error(`no shipped recipe "${name}" (have: ${SHIPPED_RECIPES.join(', ')})`);
+  }
+  return fileURLToPath(new URL(`../../recipes/${name}.yaml`, import.meta.url));
+}
+
+/**
+ * Reads, parses and validates a recipe file (.json is parsed as strict JSON, anything else as YAML).
+ * With `listFiles`, also checks that every shard exists (relative to the data root it lists).
+ */
+export function loadRecipeFile(path: string, options: { listFiles?: () => Iterable<string> } = {}): Recipe {
+  const text = readFileSync(path, 'utf8');
+  const recipe = parseRecipe(text, { format: path.endsWith('.json') ? 'json' : 'yaml', source: path });
+  if (options.listFiles) checkShards(recipe, options.listFiles);
+  return recipe;
+}
+
+export function loadShippedRecipe(name: ShippedRecipeName): Recipe {
+  return loadRecipeFile(shippedRecipePath(name));
+}
+
+/**
+ * A CI-size version of a recipe (`--smoke`): the same stages, tasks, rates and settings, with each
+ * stage's budget set to `samples` and `epochs` epochs, so that a run takes a few steps.
+ */
+export function smokeRecipe(recipe: Recipe, options: { samples?: number; epochs?: number } = {}): Recipe {
+  const samples = options.samples ?? 2 * recipe.batch.size * recipe.batch.gradAccumulation;
+  return validateRecipe({
+    ...structuredClone(recipe),
+    name: `${recipe.name}-smoke`,
+    stages: recipe.stages.map((s) => ({ ...s, tasks: { ...s.tasks }, samples, epochs: options.epochs ?? 1 })),
+  });
+}
