@@ -1,0 +1,37 @@
+// The environment every EmoVerse container reads: where NATS is, where telemetry goes, where models live.
+import type { V1EnvVar } from '@kubernetes/client-node';
+import { objectName } from './names.js';
+import type { EmoverseValues, ExecutionProvider, Release } from './values.js';
+
+/** NATS URL: the embedded StatefulSet's client Service, or the external URL from values. */
+export function natsUrl(values: EmoverseValues, release: Release): string {
+  if (values.nats.mode === 'external') return values.nats.url;
+  return `nats://${objectName(release, 'nats')}.${release.namespace}.svc:${values.nats.clientPort}`;
+}
+
+export interface ContainerEnvOptions {
+  serviceName: string;
+  executionProvider: ExecutionProvider;
+  grpcPort?: number;
+  metricsPort?: number;
+  extra: Record<string, string>;
+}
+
+/** Env vars in a fixed order (names sorted within `extra`), so manifests diff cleanly. */
+export function containerEnv(values: EmoverseValues, release: Release, o: ContainerEnvOptions): V1EnvVar[] {
+  const env: V1EnvVar[] = [
+    { name: 'NATS_URL', value: natsUrl(values, release) },
+    { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: values.telemetry.otlpEndpoint },
+    { name: 'OTEL_SERVICE_NAME', value: o.serviceName },
+    { name: 'EMOVERSE_EP', value: o.executionProvider },
+    { name: 'EMOVERSE_STORAGE_MODE', value: values.storage.mode },
+  ];
+  if (values.storage.mode === 'pvc')
+    env.push({ name: 'EMOVERSE_MODELS_DIR', value: values.storage.mountPath });
+  else env.push({ name: 'EMOVERSE_OBJECT_STORE_BUCKET', value: values.storage.objectStoreBucket });
+  if (o.grpcPort !== undefined) env.push({ name: 'GRPC_PORT', value: String(o.grpcPort) });
+  if (o.metricsPort !== undefined) env.push({ name: 'METRICS_PORT', value: String(o.metricsPort) });
+  env.push({ name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } });
+  for (const name of Object.keys(o.extra).sort()) env.push({ name, value: o.extra[name] });
+  return env;
+}

@@ -1,0 +1,200 @@
+// The chart's values as a typed object. deploy/helm/emoverse/values.yaml holds the same defaults
+// (a test keeps the two equal), and values-gpu.yaml is an override merged over them like `helm -f`.
+import type { V1Toleration } from '@kubernetes/client-node';
+
+/** Which ONNX Runtime execution provider a pod asks for (read by the runtime package through EMOVERSE_EP). */
+export type ExecutionProvider = 'cpu' | 'cuda' | 'webgpu';
+
+export interface ImageValues {
+  repository: string;
+  tag: string;
+  pullPolicy: 'Always' | 'IfNotPresent' | 'Never';
+}
+
+export interface ResourceValues {
+  requests: Record<string, string>;
+  limits: Record<string, string>;
+}
+
+/** What every long-running service shares: one Deployment and one ClusterIP Service each. */
+export interface ServiceValues {
+  enabled: boolean;
+  replicas: number;
+  image: ImageValues;
+  /** gRPC port; probes use the native `grpc` probe against grpc.health.v1 on it. */
+  grpcPort: number;
+  /** Prometheus metrics port (HTTP, `metricsPath`). */
+  metricsPort: number;
+  resources: ResourceValues;
+  /** `nvidia.com/gpu` per replica; 0 keeps the pod on CPU nodes. */
+  gpus: number;
+  executionProvider: ExecutionProvider;
+  nodeSelector: Record<string, string>;
+  tolerations: V1Toleration[];
+  env: Record<string, string>;
+}
+
+export interface GatewayValues extends ServiceValues {
+  autoscaling: {
+    enabled: boolean;
+    minReplicas: number;
+    maxReplicas: number;
+    targetCPUUtilizationPercentage: number;
+  };
+  podDisruptionBudget: { enabled: boolean; minAvailable: number };
+  /** ClusterIP or LoadBalancer for the public gRPC endpoint. */
+  serviceType: 'ClusterIP' | 'LoadBalancer' | 'NodePort';
+}
+
+/** The GPU Job the trainer controller submits for each run; independent of every serving value. */
+export interface TrainingValues {
+  image: ImageValues;
+  gpusPerJob: number;
+  executionProvider: ExecutionProvider;
+  resources: ResourceValues;
+  nodeSelector: Record<string, string>;
+  tolerations: V1Toleration[];
+  /** Size of the memory-backed /dev/shm (worker threads and ORT share tensors through it). */
+  shmSize: string;
+  backoffLimit: number;
+  activeDeadlineSeconds: number;
+  ttlSecondsAfterFinished: number;
+  /** How many training Jobs may run at once (the controller queues the rest). */
+  maxConcurrentJobs: number;
+  env: Record<string, string>;
+}
+
+export interface NatsValues {
+  /** `embedded`: a JetStream StatefulSet in this release; `external`: use `url`. */
+  mode: 'embedded' | 'external';
+  url: string;
+  image: ImageValues;
+  replicas: number;
+  clientPort: number;
+  monitorPort: number;
+  jetstream: { fileStorageSize: string; memoryStorageSize: string; storageClassName: string };
+  resources: ResourceValues;
+}
+
+export interface StorageValues {
+  /** `pvc`: models and artifacts on a shared volume; `objectStore`: NATS JetStream object store bucket. */
+  mode: 'pvc' | 'objectStore';
+  mountPath: string;
+  pvc: { size: string; storageClassName: string; accessModes: Array<'ReadWriteOnce' | 'ReadWriteMany'> };
+  objectStoreBucket: string;
+}
+
+export interface TelemetryValues {
+  otlpEndpoint: string;
+  prometheus: { scrape: boolean; path: string };
+}
+
+export interface EmoverseValues {
+  nats: NatsValues;
+  storage: StorageValues;
+  telemetry: TelemetryValues;
+  frameExtractor: ServiceValues;
+  auScorer: ServiceValues;
+  captionGenerator: ServiceValues;
+  trainer: ServiceValues;
+  gateway: GatewayValues;
+  training: TrainingValues;
+}
+
+/** Helm's .Release: the name prefixes every object, the namespace is where they go. */
+export interface Release {
+  name: string;
+  namespace: string;
+}
+
+export const defaultRelease: Release = { name: 'emoverse', namespace: 'emoverse' };
+
+const registry = 'registry.example.com/emoverse';
+const appVersion = '0.1.0';
+
+function image(component: string, tag = appVersion): ImageValues {
+  return { repository: `${registry}/${component}`, tag, pullPolicy: 'IfNotPresent' };
+}
+
+function cpuService(
+  component: string,
+  replicas: number,
+  grpcPort: number,
+  cpu: string,
+  memory: string,
+): ServiceValues {
+  return {
+    enabled: true,
+    replicas,
+    image: image(component),
+    grpcPort,
+    metricsPort: 9464,
+    resources: { requests: { cpu, memory }, limits: { memory } },
+    gpus: 0,
+    executionProvider: 'cpu',
+    nodeSelector: {},
+    tolerations: [],
+    env: {},
+  };
+}
+
+/** The defaults of values.yaml: everything on CPU nodes, NATS embedded, a PVC for models. */
+export function defaultValues(): EmoverseValues {
+  return {
+    nats: {
+      mode: 'embedded',
+      url: '',
+      image: { repository: 'nats', tag: '2.10-alpine', pullPolicy: 'IfNotPresent' },
+      replicas: 1,
+      clientPort: 4222,
+      monitorPort: 8222,
+      jetstream: { fileStorageSize: '10Gi', memoryStorageSize: '1Gi', storageClassName: '' },
+      resources: { requests: { cpu: '250m', memory: '1Gi' }, limits: { memory: '2Gi' } },
+    },
+    storage: {
+      mode: 'pvc',
+      mountPath: '/var/lib/emoverse',
+      pvc: { size: '50Gi', storageClassName: '', accessModes: ['ReadWriteMany'] },
+      objectStoreBucket: 'emoverse-models',
+    },
+    telemetry: {
+      otlpEndpoint: 'http://otel-collector.observability.svc:4317',
+      prometheus: { scrape: true, path: '/metrics' },
+    },
+    frameExtractor: cpuService('frame-extractor', 2, 50052, '500m', '1Gi'),
+    auScorer: cpuService('au-scorer', 2, 50053, '1', '2Gi'),
+    captionGenerator: cpuService('caption-generator', 1, 50054, '250m', '512Mi'),
+    trainer: cpuService('trainer', 1, 50055, '250m', '512Mi'),
+    gateway: {
+      ...cpuService('gateway', 2, 50051, '2', '4Gi'),
+      autoscaling: { enabled: true, minReplicas: 2, maxReplicas: 8, targetCPUUtilizationPercentage: 70 },
+      podDisruptionBudget: { enabled: true, minAvailable: 1 },
+      serviceType: 'ClusterIP',
+    },
+    training: {
+      image: image('trainer'),
+      gpusPerJob: 0,
+      executionProvider: 'cpu',
+      resources: { requests: { cpu: '2', memory: '8Gi' }, limits: { memory: '8Gi' } },
+      nodeSelector: {},
+      tolerations: [],
+      shmSize: '2Gi',
+      backoffLimit: 2,
+      activeDeadlineSeconds: 86400,
+      ttlSecondsAfterFinished: 3600,
+      maxConcurrentJobs: 1,
+      env: {},
+    },
+  };
+}
+
+type Plain = Record<string, unknown>;
+const isPlain = (v: unknown): v is Plain => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Helm's merge of `-f` files: maps merge key by key, lists and scalars replace. */
+export function mergeValues<T>(base: T, override: unknown): T {
+  if (!isPlain(base) || !isPlain(override)) return (override === undefined ? base : override) as T;
+  const out: Plain = { ...base };
+  for (const [key, value] of Object.entries(override)) out[key] = mergeValues(out[key], value);
+  return out as T;
+}

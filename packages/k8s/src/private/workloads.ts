@@ -1,0 +1,182 @@
+// One Deployment and one Service per EmoVerse service (templates/deployment.yaml and service.yaml).
+import type {
+  V1Container,
+  V1Deployment,
+  V1Probe,
+  V1ResourceRequirements,
+  V1Service,
+  V1Toleration,
+  V1Volume,
+  V1VolumeMount,
+} from '@kubernetes/client-node';
+import { containerEnv } from './env.js';
+import { labels, objectName, selectorLabels } from './names.js';
+import type { EmoverseValues, ImageValues, Release, ResourceValues, ServiceValues } from './values.js';
+
+export const gpuResource = 'nvidia.com/gpu';
+
+export function imageRef(image: ImageValues): string {
+  return `${image.repository}:${image.tag}`;
+}
+
+/** requests/limits from values, plus `nvidia.com/gpu` in limits (extended resources are set in limits only). */
+export function resourceRequirements(resources: ResourceValues, gpus: number): V1ResourceRequirements {
+  const limits: Record<string, string> = { ...resources.limits };
+  if (gpus > 0) limits[gpuResource] = String(gpus);
+  return { requests: { ...resources.requests }, limits };
+}
+
+/** Native gRPC probes (GA since Kubernetes 1.27): the kubelet calls grpc.health.v1.Health/Check. */
+export function grpcProbes(
+  port: number,
+): Pick<V1Container, 'startupProbe' | 'readinessProbe' | 'livenessProbe'> {
+  const probe = (periodSeconds: number, failureThreshold: number): V1Probe => ({
+    grpc: { port },
+    periodSeconds,
+    failureThreshold,
+    timeoutSeconds: 2,
+  });
+  // Startup allows 5 minutes for a model load; readiness flips while a replica swaps models.
+  return { startupProbe: probe(5, 60), readinessProbe: probe(5, 2), livenessProbe: probe(10, 3) };
+}
+
+/** Prometheus' conventional scrape annotations, on the pod template. */
+export function scrapeAnnotations(values: EmoverseValues, metricsPort: number): Record<string, string> {
+  if (!values.telemetry.prometheus.scrape) return {};
+  return {
+    'prometheus.io/scrape': 'true',
+    'prometheus.io/port': String(metricsPort),
+    'prometheus.io/path': values.telemetry.prometheus.path,
+  };
+}
+
+/** nodeSelector and tolerations, left out when empty (the templates' `with` blocks do the same). */
+export function scheduling(
+  nodeSelector: Record<string, string>,
+  tolerations: V1Toleration[],
+): { nodeSelector?: Record<string, string>; tolerations?: V1Toleration[] } {
+  return {
+    ...(Object.keys(nodeSelector).length ? { nodeSelector: { ...nodeSelector } } : {}),
+    ...(tolerations.length ? { tolerations: tolerations.map((t) => ({ ...t })) } : {}),
+  };
+}
+
+function annotationsOf(a: Record<string, string>): { annotations?: Record<string, string> } {
+  return Object.keys(a).length ? { annotations: a } : {};
+}
+
+export const modelsVolumeName = 'models';
+
+/** The models/artifacts PVC, mounted only when storage.mode is `pvc`. */
+export function storageMounts(
+  values: EmoverseValues,
+  release: Release,
+): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
+  if (values.storage.mode !== 'pvc') return { volumes: [], mounts: [] };
+  return {
+    volumes: [
+      { name: modelsVolumeName, persistentVolumeClaim: { claimName: objectName(release, 'models') } },
+    ],
+    mounts: [{ name: modelsVolumeName, mountPath: values.storage.mountPath }],
+  };
+}
+
+export const podSecurityContext = { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001 };
+export const containerSecurityContext = {
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  capabilities: { drop: ['ALL'] },
+};
+
+export interface DeploymentExtras {
+  serviceAccountName?: string;
+  volumes?: V1Volume[];
+  mounts?: V1VolumeMount[];
+  extraEnv?: Record<string, string>;
+}
+
+export function buildServiceDeployment(
+  values: EmoverseValues,
+  release: Release,
+  component: string,
+  service: ServiceValues,
+  extras: DeploymentExtras = {},
+): V1Deployment {
+  const storage = storageMounts(values, release);
+  const container: V1Container = {
+    name: component,
+    image: imageRef(service.image),
+    imagePullPolicy: service.image.pullPolicy,
+    ports: [
+      { name: 'grpc', containerPort: service.grpcPort, protocol: 'TCP' },
+      { name: 'metrics', containerPort: service.metricsPort, protocol: 'TCP' },
+    ],
+    env: containerEnv(values, release, {
+      serviceName: component,
+      executionProvider: service.executionProvider,
+      grpcPort: service.grpcPort,
+      metricsPort: service.metricsPort,
+      extra: { ...(extras.extraEnv ?? {}), ...service.env },
+    }),
+    resources: resourceRequirements(service.resources, service.gpus),
+    ...grpcProbes(service.grpcPort),
+    securityContext: containerSecurityContext,
+    // readOnlyRootFilesystem: scratch space goes to /tmp (ffmpeg frames, XDG_RUNTIME_DIR for WebGPU).
+    volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }, ...storage.mounts, ...(extras.mounts ?? [])],
+  };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: {
+      name: objectName(release, component),
+      namespace: release.namespace,
+      labels: labels(release, component),
+    },
+    spec: {
+      // With the gateway's HPA on, the HPA owns replicas; leaving it unset keeps `helm upgrade` from resetting it.
+      ...(component === 'gateway' && values.gateway.autoscaling.enabled
+        ? {}
+        : { replicas: service.replicas }),
+      selector: { matchLabels: selectorLabels(release, component) },
+      template: {
+        metadata: {
+          labels: labels(release, component),
+          ...annotationsOf(scrapeAnnotations(values, service.metricsPort)),
+        },
+        spec: {
+          ...(extras.serviceAccountName ? { serviceAccountName: extras.serviceAccountName } : {}),
+          securityContext: podSecurityContext,
+          ...scheduling(service.nodeSelector, service.tolerations),
+          containers: [container],
+          volumes: [{ name: 'tmp', emptyDir: {} }, ...storage.volumes, ...(extras.volumes ?? [])],
+        },
+      },
+    },
+  };
+}
+
+export function buildServiceService(
+  release: Release,
+  component: string,
+  service: ServiceValues,
+  type: 'ClusterIP' | 'LoadBalancer' | 'NodePort' = 'ClusterIP',
+): V1Service {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: {
+      name: objectName(release, component),
+      namespace: release.namespace,
+      labels: labels(release, component),
+    },
+    spec: {
+      type,
+      selector: selectorLabels(release, component),
+      ports: [
+        // appProtocol lets meshes and L7 load balancers spread gRPC streams across replicas.
+        { name: 'grpc', port: service.grpcPort, targetPort: 'grpc', protocol: 'TCP', appProtocol: 'grpc' },
+        { name: 'metrics', port: service.metricsPort, targetPort: 'metrics', protocol: 'TCP' },
+      ],
+    },
+  };
+}
