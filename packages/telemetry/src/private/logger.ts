@@ -1,0 +1,18 @@
+import { type DestinationStream, type Logger, pino } from 'pino';
+import { activeTraceIds } from './spans.js';
+
+export type { Logger };
+
+/**
+ * JSON logs (pino) tagged with the service name and, inside a span, the active trace_id and span_id,
+ * so a log line can be found from a trace and the other way round.
+ */
+export function createLogger(service: string, level = 'info', destination?: DestinationStream): Logger {
+  const options = {
+    level,
+    base: { service },
+    mixin: () => activeTraceIds(),
+  };
+  // pino's default stdout destination writes synchronously: lines are not lost when a process is killed.
+  return destination ? pino(options, destination) : pino(options);
+}
