@@ -1,0 +1,160 @@
+// A session on one chosen EP, plus "carried state": outputs that become the next run's
+// inputs (updated parameters and optimizer moments of a training step). Carried values stay
+// where ORT put them; on WebGPU that is a GPU buffer, so parameters never cross the bus.
+
+import type { GraphBuilder, SerializedModel } from '@emoverse/onnx';
+import { toModelProto } from '@emoverse/onnx';
+import * as ort from 'onnxruntime-node';
+import type { EpName, EpProbe } from './ep.js';
+import { DEFAULT_EP_ORDER, epConfig, selectExecutionProvider } from './ep.js';
+
+export interface SessionOptions {
+  /** One EP, or a preference list probed in order (default cuda → webgpu → cpu). */
+  ep?: EpName | readonly EpName[];
+  /** Threads for one op (ORT intra-op pool). Default: ORT's choice (all cores). */
+  intraOpThreads?: number;
+  interOpThreads?: number;
+  graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /**
+   * Keep these outputs (or all, with true) on the device between runs where the EP has
+   * device memory: WebGPU gives 'gpu-buffer' tensors, CUDA keeps them in 'gpu-buffer' too.
+   * Ignored on CPU.
+   */
+  keepOnDevice?: boolean | readonly string[];
+  logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
+}
+
+export type ModelSource = Uint8Array | SerializedModel | GraphBuilder;
+
+/** A plain, structured-clone-friendly tensor (for worker threads and user code). */
+export interface HostTensor {
+  dtype: ort.Tensor.Type;
+  dims: readonly number[];
+  data: ort.Tensor.DataType;
+}
+
+export function toOrtTensor(t: HostTensor | ort.Tensor): ort.Tensor {
+  if (!('dtype' in t)) return t;
+  return new ort.Tensor(t.dtype as 'float32', t.data as Float32Array, t.dims);
+}
+
+function serialized(model: ModelSource): SerializedModel {
+  if (model instanceof Uint8Array) return { model, externalData: [] };
+  if ('model' in model && model.model instanceof Uint8Array) return model as SerializedModel;
+  return toModelProto(model as GraphBuilder);
+}
+
+export class Session {
+  private readonly state = new Map<string, ort.Tensor>();
+  private carry = new Map<string, string>();
+
+  private constructor(
+    readonly ort: ort.InferenceSession,
+    readonly ep: EpName,
+    readonly probes: EpProbe[],
+  ) {}
+
+  static async create(model: ModelSource, opts: SessionOptions = {}): Promise<Session> {
+    const order = typeof opts.ep === 'string' ? [opts.ep] : (opts.ep ?? DEFAULT_EP_ORDER);
+    const { ep, probes } = await selectExecutionProvider(order);
+    const { model: bytes, externalData } = serialized(model);
+    const options: ort.InferenceSession.SessionOptions = {
+      executionProviders: [epConfig(ep)],
+      logSeverityLevel: opts.logSeverityLevel ?? 3,
+    };
+    if (opts.intraOpThreads !== undefined) options.intraOpNumThreads = opts.intraOpThreads;
+    if (opts.interOpThreads !== undefined) options.interOpNumThreads = opts.interOpThreads;
+    if (opts.graphOptimizationLevel) options.graphOptimizationLevel = opts.graphOptimizationLevel;
+    if (externalData.length) options.externalData = externalData;
+    if (opts.keepOnDevice && ep !== 'cpu') {
+      options.preferredOutputLocation =
+        opts.keepOnDevice === true
+          ? 'gpu-buffer'
+          : Object.fromEntries(opts.keepOnDevice.map((n) => [n, 'gpu-buffer' as const]));
+    }
+    const session = await ort.InferenceSession.create(bytes, options);
+    return new Session(session, ep, probes);
+  }
+
+  get inputNames(): readonly string[] {
+    return this.ort.inputNames;
+  }
+  get outputNames(): readonly string[] {
+    return this.ort.outputNames;
+  }
+
+  /** Plain run: all outputs (or those in `fetch`), in whatever location ORT gives them. */
+  async run(
+    feeds: Record<string, HostTensor | ort.Tensor>,
+    fetch?: readonly string[],
+  ): Promise<Record<string, ort.Tensor>> {
+    const f: Record<string, ort.Tensor> = {};
+    for (const [k, v] of Object.entries(feeds)) f[k] = toOrtTensor(v);
+    return fetch ? this.ort.run(f, [...fetch]) : this.ort.run(f);
+  }
+
+  /**
+   * Sets carried state: `initial` feeds these inputs on the next run, and `carry` maps an
+   * output name to the input it replaces afterwards (e.g. 'w.new' -> 'w').
+   */
+  setState(initial: Record<string, HostTensor | ort.Tensor>, carry: Record<string, string>): void {
+    for (const t of this.state.values()) if (t.location === 'gpu-buffer') t.dispose();
+    this.state.clear();
+    for (const [k, v] of Object.entries(initial)) this.state.set(k, toOrtTensor(v));
+    this.carry = new Map(Object.entries(carry));
+  }
+
+  /**
+   * Runs with the carried state plus `feeds`; carried outputs replace their inputs, the
+   * `fetch` outputs come back as CPU tensors. If `commit` returns false for the fetched
+   * values (e.g. a NaN loss), the state is left as it was.
+   */
+  async step(
+    feeds: Record<string, HostTensor | ort.Tensor>,
+    fetch: readonly string[],
+    commit: (fetched: Record<string, ort.Tensor>) => boolean = () => true,
+  ): Promise<Record<string, ort.Tensor>> {
+    const f: Record<string, ort.Tensor> = {};
+    for (const [k, v] of this.state) f[k] = v;
+    for (const [k, v] of Object.entries(feeds)) f[k] = toOrtTensor(v);
+    const names = [...new Set([...fetch, ...this.carry.keys()])];
+    const out = await this.ort.run(f, names);
+    const fetched: Record<string, ort.Tensor> = {};
+    for (const n of fetch) fetched[n] = await downloaded(out[n]);
+    const ok = commit(fetched);
+    for (const [outName, inName] of this.carry) {
+      const t = out[outName];
+      if (!ok) {
+        if (t.location === 'gpu-buffer') t.dispose();
+        continue;
+      }
+      const old = this.state.get(inName);
+      if (old && old.location === 'gpu-buffer') old.dispose();
+      this.state.set(inName, t);
+    }
+    return fetched;
+  }
+
+  /** The current carried state, copied to the CPU (for checkpoints). */
+  async readState(names?: readonly string[]): Promise<Record<string, HostTensor>> {
+    const out: Record<string, HostTensor> = {};
+    for (const [k, v] of this.state) {
+      if (names && !names.includes(k)) continue;
+      const t = await downloaded(v);
+      out[k] = { dtype: t.type, dims: t.dims, data: t.data };
+    }
+    return out;
+  }
+
+  async release(): Promise<void> {
+    for (const t of this.state.values()) if (t.location === 'gpu-buffer') t.dispose();
+    this.state.clear();
+    await this.ort.release();
+  }
+}
+
+async function downloaded(t: ort.Tensor): Promise<ort.Tensor> {
+  if (t.location === 'cpu') return t;
+  const data = await t.getData();
+  return new ort.Tensor(t.type as 'float32', data as Float32Array, t.dims);
+}
