@@ -84,7 +84,9 @@ export function parseResultsTable(markdown: string): ResultRow[] {
     if (!KINDS.includes(kind as ResultRow['kind'])) continue;
     const row: ResultRow = { name, kind: kind as ResultRow['kind'] };
     COLUMNS.forEach((c, i) => {
-      if (rest[i] !== '-') (row as unknown as Record<string, number>)[c.key] = Number(rest[i]) / 100;
+      // two decimals of a percentage: round so that 48.12 reads back as 0.4812 exactly
+      if (rest[i] !== '-')
+        (row as unknown as Record<string, number>)[c.key] = Math.round(Number(rest[i]) * 100) / 10000;
     });
     const note = rest[COLUMNS.length].trim();
     if (note) row.note = note;

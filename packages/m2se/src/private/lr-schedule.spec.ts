@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { learningRate, stageLrSchedule } from './lr-schedule.js';
+
+describe('lr schedule', () => {
+  const s = { peakLr: 1e-5, warmupSteps: 4, totalSteps: 14, minLr: 1e-6 };
+  const lrs = Array.from({ length: 14 }, (_, i) => learningRate(i, s));
+
+  it('warms up linearly to the peak', () => {
+    const expected = [0.25e-5, 0.5e-5, 0.75e-5, 1e-5];
+    expected.forEach((e, i) => assert.ok(Math.abs(lrs[i] - e) < 1e-18, `step ${i}: ${lrs[i]} vs ${e}`));
+  });
+
+  it('decays by a cosine from the peak to the floor at the last step', () => {
+    assert.equal(lrs[4], 1e-5);
+    assert.ok(Math.abs(lrs[13] - 1e-6) < 1e-18);
+    for (let i = 5; i < 14; i++) assert.ok(lrs[i] < lrs[i - 1], `decreasing at ${i}`);
+    // halfway through the decay (p = 0.5) the cosine is at the midpoint
+    const mid = learningRate(4 + 4.5, s);
+    assert.ok(Math.abs(mid - 5.5e-6) < 1e-15);
+    assert.equal(learningRate(100, s), 1e-6, 'past the end: the floor');
+  });
+
+  it('handles no warm-up and tiny stages, and rejects negative steps', () => {
+    assert.equal(learningRate(0, { ...s, warmupSteps: 0 }), 1e-5);
+    assert.equal(learningRate(0, { peakLr: 1, warmupSteps: 0, totalSteps: 1, minLr: 0 }), 1);
+    assert.equal(learningRate(1, { peakLr: 1, warmupSteps: 1, totalSteps: 1, minLr: 0 }), 0);
+    assert.throws(() => learningRate(-1, s), RangeError);
+  });
+
+  it('takes peak and floor from the recipe, lengths from the stage plan', () => {
+    assert.deepEqual(
+      stageLrSchedule(
+        { optimizer: { lr: 2e-4 }, schedule: { minLrRatio: 0.1 } },
+        { totalSteps: 9, warmupSteps: 2 },
+      ),
+      {
+        peakLr: 2e-4,
+        warmupSteps: 2,
+        totalSteps: 9,
+        minLr: 2e-5,
+      },
+    );
+  });
+});
