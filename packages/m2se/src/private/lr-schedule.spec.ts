@@ -8,7 +8,8 @@ describe('lr schedule', () => {
 
   it('warms up linearly to the peak', () => {
     const expected = [0.25e-5, 0.5e-5, 0.75e-5, 1e-5];
-    expected.forEach((e, i) => assert.ok(Math.abs(lrs[i] - e) < 1e-18, `step ${i}: ${lrs[i]} vs ${e}`));
+    for (const [i, e] of expected.entries())
+      assert.ok(Math.abs(lrs[i] - e) < 1e-18, `step ${i}: ${lrs[i]} vs ${e}`);
   });
 
   it('decays by a cosine from the peak to the floor at the last step', () => {
