@@ -5,6 +5,9 @@ set -euo pipefail
 need=()
 command -v nats-server >/dev/null 2>&1 || need+=(nats-server)
 command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
+# fonts for headless chart/overlay text (vega SVG rendered by sharp's librsvg, which reads /etc/fonts)
+dpkg -s fonts-dejavu-core >/dev/null 2>&1 || need+=(fonts-dejavu-core)
+dpkg -s fontconfig-config >/dev/null 2>&1 || need+=(fontconfig-config)
 for extra in "$@"; do dpkg -s "$extra" >/dev/null 2>&1 || need+=("$extra"); done
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing system packages: ${need[*]}"
