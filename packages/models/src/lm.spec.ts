@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { buildLmGraph, DecoderModel } from './private/lm.js';
+import { causalBias, positionIdsFromMask } from './private/masks.js';
+import { f32, GraphSession, i64 } from './private/session.js';
+import { FIXTURES, maxAbsDiff, readReference, rows } from './private/testing.js';
+
+describe('decoder logits match transformers', () => {
+  for (const name of ['llama-tiny', 'phi3-tiny', 'qwen2-tiny']) {
+    it(`${name}: logits [2,12,320] within 1e-4`, async () => {
+      const model = DecoderModel.fromDir(join(FIXTURES, name));
+      const ref = readReference(join(FIXTURES, name, 'reference.safetensors'));
+      const ids = ref.get('input_ids')!;
+      const [B, S] = ids.shape;
+      const mask = rows(
+        ids.ints!.map(() => 1),
+        S,
+      );
+      const { g } = buildLmGraph(model);
+      const s = await GraphSession.create(g);
+      const out = await s.run({
+        input_ids: i64(ids.ints!, [B, S]),
+        position_ids: i64(positionIdsFromMask(mask).flat(), [B, S]),
+        attention_bias: f32(causalBias(mask, S), [B, 1, 1, S, S]),
+      });
+      const diff = maxAbsDiff(out.logits.data as Float32Array, ref.get('logits')!.data);
+      console.log(`${name} logits max abs diff ${diff.toExponential(2)}`);
+      assert.ok(diff < 1e-4, `max abs diff ${diff}`);
+      await s.release();
+    });
+  }
+});

@@ -1,0 +1,169 @@
+// Building blocks shared by the architectures: linear layers (with an optional LoRA branch),
+// RMSNorm, rotary position embeddings, grouped-query attention with an optional KV cache.
+// Layouts: activations [batch, seq, features]; K/V cache [batch, kv_heads, past, head_dim].
+import type { Dim, GraphBuilder, Tensor } from '@emoverse/onnx';
+import type { ParamBinder } from './weights.js';
+
+/** The LoRA branch of one module: y += scale * dropout(x) A^T B^T. */
+export interface LoraBranch {
+  A: Tensor; // [r, in]
+  B: Tensor; // [out, r]
+  scale: number;
+  dropout: number;
+}
+
+export interface Ctx {
+  g: GraphBuilder;
+  p: ParamBinder;
+  /** LoRA branch for a module path (e.g. model.layers.0.self_attn.q_proj), if it has one. */
+  lora?: (modulePath: string) => LoraBranch | undefined;
+  /** Training graphs apply LoRA dropout; inference graphs do not. */
+  training: boolean;
+}
+
+/** HF nn.Linear: y = x W^T (+ b), W stored [out, in]. */
+export function linear(ctx: Ctx, x: Tensor, path: string, bias = false): Tensor {
+  const { g, p } = ctx;
+  let y = g.matmul(x, g.transpose(p.get(`${path}.weight`), [1, 0]));
+  if (bias) y = g.add(y, p.get(`${path}.bias`));
+  const branch = ctx.lora?.(path);
+  if (branch) y = g.add(y, loraDelta(ctx, x, branch));
+  return y;
+}
+
+function loraDelta(ctx: Ctx, x: Tensor, l: LoraBranch): Tensor {
+  const { g } = ctx;
+  let xin = x;
+  if (ctx.training && l.dropout > 0) xin = dropout(g, x, l.dropout);
+  const down = g.matmul(xin, g.transpose(l.A, [1, 0]));
+  const up = g.matmul(down, g.transpose(l.B, [1, 0]));
+  return g.mul(up, l.scale);
+}
+
+/** Inverted dropout with a fresh mask every run: x * (u >= p) / (1 - p). */
+function dropout(g: GraphBuilder, x: Tensor, rate: number): Tensor {
+  const [u] = g.node('RandomUniformLike', [x], { dtype: { type: 'int', value: 1 } }, [
+    { dtype: 'float32', shape: x.shape },
+  ]);
+  const keep = g.cast(g.not(g.less(u, rate)), 'float32');
+  return g.mul(x, g.mul(keep, 1 / (1 - rate)));
+}
+
+export function rmsNorm(ctx: Ctx, x: Tensor, weightName: string, eps: number): Tensor {
+  return ctx.g.rmsNorm(x, ctx.p.get(weightName), eps);
+}
+
+export function layerNorm(ctx: Ctx, x: Tensor, prefix: string, eps: number): Tensor {
+  return ctx.g.layerNorm(x, ctx.p.get(`${prefix}.weight`), ctx.p.get(`${prefix}.bias`), { epsilon: eps });
+}
+
+/**
+ * RoPE tables as HF computes them (in float32): inv_freq_i = theta^(-2i/d), angle = pos * inv_freq,
+ * cos/sin of [angles, angles] so that rotate_half pairs dim i with dim i + d/2.
+ */
+export function ropeTables(
+  maxPositions: number,
+  rotDim: number,
+  theta: number,
+): { cos: Float32Array; sin: Float32Array } {
+  const half = rotDim / 2;
+  const inv = new Float32Array(half);
+  for (let i = 0; i < half; i++) inv[i] = 1 / theta ** ((2 * i) / rotDim);
+  const cos = new Float32Array(maxPositions * rotDim);
+  const sin = new Float32Array(maxPositions * rotDim);
+  for (let p = 0; p < maxPositions; p++) {
+    for (let i = 0; i < half; i++) {
+      const a = Math.fround(p * inv[i]);
+      cos[p * rotDim + i] = cos[p * rotDim + i + half] = Math.cos(a);
+      sin[p * rotDim + i] = sin[p * rotDim + i + half] = Math.sin(a);
+    }
+  }
+  return { cos, sin };
+}
+
+export interface Rope {
+  /** [batch, seq, 1, rotDim], gathered by position id */
+  cos: Tensor;
+  sin: Tensor;
+  rotDim: number;
+}
+
+export function ropeForPositions(
+  g: GraphBuilder,
+  positionIds: Tensor,
+  maxPositions: number,
+  rotDim: number,
+  theta: number,
+): Rope {
+  const t = ropeTables(maxPositions, rotDim, theta);
+  const cosT = g.initializer('rope.cos', t.cos, [maxPositions, rotDim]);
+  const sinT = g.initializer('rope.sin', t.sin, [maxPositions, rotDim]);
+  return {
+    cos: g.unsqueeze(g.gather(cosT, positionIds), [2]),
+    sin: g.unsqueeze(g.gather(sinT, positionIds), [2]),
+    rotDim,
+  };
+}
+
+/** x [batch, seq, heads, headDim] rotated on its first rotDim dims (the rest pass through). */
+export function applyRope(g: GraphBuilder, x: Tensor, rope: Rope): Tensor {
+  const d = x.shape[3] as number;
+  const [rot, pass] = rope.rotDim === d ? [x, undefined] : g.split(x, [rope.rotDim, d - rope.rotDim], 3);
+  const half = rope.rotDim / 2;
+  const [x1, x2] = g.split(rot, [half, half], 3);
+  const rotated = g.concat([g.neg(x2), x1], 3);
+  const out = g.add(g.mul(rot, rope.cos), g.mul(rotated, rope.sin));
+  return pass ? g.concat([out, pass], 3) : out;
+}
+
+export interface KvPast {
+  key: Tensor; // [batch, kvHeads, past, headDim]
+  value: Tensor;
+}
+
+/**
+ * Scaled dot-product attention with grouped-query heads. q [B,S,H*D], k/v [B,S,kvH*D].
+ * `bias` [B,1,1,S,T] is added to the scores (0 = attend, large negative = masked); it carries
+ * the causal mask and padding. With `past`, new K/V are appended to the cache and returned.
+ * Query head h uses K/V head floor(h / (H/kvH)), as HF's repeat_kv.
+ */
+export function attention(
+  g: GraphBuilder,
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  o: {
+    heads: number;
+    kvHeads: number;
+    headDim: number;
+    /** additive mask for scores [B, kvH, group, S, T]; a function gets T's dim (known once the cache is joined) */
+    bias?: Tensor | ((totalDim: Dim) => Tensor);
+    rope?: Rope;
+    past?: KvPast;
+  },
+): { out: Tensor; present: KvPast } {
+  const { heads, kvHeads, headDim: D } = o;
+  const group = heads / kvHeads;
+  let q4 = g.reshape(q, [0, 0, heads, D]);
+  let k4 = g.reshape(k, [0, 0, kvHeads, D]);
+  const v4 = g.reshape(v, [0, 0, kvHeads, D]);
+  if (o.rope) {
+    q4 = applyRope(g, q4, o.rope);
+    k4 = applyRope(g, k4, o.rope);
+  }
+  // queries grouped by the K/V head they share: [B, kvH, group, S, D]
+  const qg = g.transpose(g.reshape(q4, [0, 0, kvHeads, group, D]), [0, 2, 3, 1, 4]);
+  let kc = g.transpose(k4, [0, 2, 1, 3]); // [B, kvH, S, D]
+  let vc = g.transpose(v4, [0, 2, 1, 3]);
+  if (o.past) {
+    kc = g.concat([o.past.key, kc], 2);
+    vc = g.concat([o.past.value, vc], 2);
+  }
+  const kT = g.unsqueeze(g.transpose(kc, [0, 1, 3, 2]), [2]); // [B, kvH, 1, D, T]
+  let scores = g.mul(g.matmul(qg, kT), 1 / Math.sqrt(D));
+  if (o.bias) scores = g.add(scores, typeof o.bias === 'function' ? o.bias(kc.shape[2]) : o.bias);
+  const probs = g.softmax(scores, -1);
+  const ctxv = g.matmul(probs, g.unsqueeze(vc, [2])); // [B, kvH, group, S, D]
+  const out = g.reshape(g.transpose(ctxv, [0, 3, 1, 2, 4]), [0, 0, heads * D]);
+  return { out, present: { key: kc, value: vc } };
+}

@@ -1,0 +1,202 @@
+// A decoder LM loaded from a Hugging Face folder, and the ONNX graphs built from it:
+// forward (optionally with KV cache and LoRA), and the loss head a train step wraps.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { GraphBuilder, type Tensor } from '@emoverse/onnx';
+import { Checkpoint } from '@emoverse/safetensors';
+import { ConfigError, type DecoderConfig, parseConfig } from './config.js';
+import { type DecoderArchitecture, decoderStack, embedTokens, lmHead } from './decoder.js';
+import type { Ctx, KvPast, LoraBranch } from './layers.js';
+import { llama } from './llama.js';
+import { isTarget, type LoraAdapter, type LoraSettings, loraScale } from './peft.js';
+import { phi3 } from './phi3.js';
+import { qwen2 } from './qwen2.js';
+import {
+  checkpointSource,
+  checkWeights,
+  ParamBinder,
+  type WeightSource,
+  type WeightSpec,
+} from './weights.js';
+
+export const DECODER_ARCHITECTURES: Record<DecoderConfig['arch'], DecoderArchitecture> = {
+  llama,
+  phi3,
+  qwen2,
+};
+
+export class DecoderModel {
+  readonly arch: DecoderArchitecture;
+  readonly spec: WeightSpec;
+
+  constructor(
+    readonly config: DecoderConfig,
+    readonly weights: WeightSource,
+    readonly name = config.arch,
+  ) {
+    this.arch = DECODER_ARCHITECTURES[config.arch];
+    this.spec = this.arch.weightSpec(config);
+    checkWeights(this.spec, weights, name);
+  }
+
+  /** config.json + safetensors (single or sharded); fails naming the tensor before any compute. */
+  static fromDir(dir: string): DecoderModel {
+    const config = parseConfig(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')));
+    if (config.kind !== 'decoder')
+      throw new ConfigError(`${dir}: config.json describes a ${config.arch} vision model, not a decoder`);
+    const ck = Checkpoint.open(dir);
+    return new DecoderModel(config, checkpointSource(ck), dir);
+  }
+
+  /** Linear modules LoRA may adapt: path -> [out, in]. */
+  linearModules(): Map<string, [number, number]> {
+    return this.arch.linearModules(this.config);
+  }
+}
+
+/** How LoRA enters a graph: which modules, and whether A/B are trainable inputs or fixed values. */
+export interface LoraInGraph {
+  settings: LoraSettings;
+  /** trainable: A and B are graph inputs named <module>.lora_A.weight / .lora_B.weight */
+  trainable: boolean;
+  /** fixed values (inference with an unmerged adapter) */
+  adapter?: LoraAdapter;
+}
+
+/** Module paths of `model` that `settings.targetModules` selects (as PEFT would). */
+export function loraModules(model: DecoderModel, settings: LoraSettings): string[] {
+  return [...model.linearModules().keys()].filter((p) => isTarget(p, settings.targetModules));
+}
+
+export function loraBinder(
+  g: GraphBuilder,
+  model: { linearModules(): Map<string, [number, number]> },
+  l: LoraInGraph,
+): { branch: (path: string) => LoraBranch | undefined; inputs: { name: string; shape: number[] }[] } {
+  const modules = model.linearModules();
+  const made = new Map<string, LoraBranch>();
+  const inputs: { name: string; shape: number[] }[] = [];
+  const branch = (path: string): LoraBranch | undefined => {
+    const done = made.get(path);
+    if (done) return done;
+    if (!isTarget(path, l.settings.targetModules)) return undefined;
+    const dims = modules.get(path);
+    if (!dims) return undefined;
+    const [out, inp] = dims;
+    let A: Tensor;
+    let B: Tensor;
+    let scale = loraScale(l.settings, l.settings.useRslora);
+    if (l.trainable) {
+      const r = l.settings.r;
+      A = g.input(`${path}.lora_A.weight`, 'float32', [r, inp]);
+      B = g.input(`${path}.lora_B.weight`, 'float32', [out, r]);
+      inputs.push({ name: A.name, shape: [r, inp] }, { name: B.name, shape: [out, r] });
+    } else {
+      const pair = l.adapter?.modules.get(path);
+      if (!pair) return undefined;
+      if (pair.inFeatures !== inp || pair.outFeatures !== out) {
+        throw new Error(
+          `LoRA ${path}: adapter is [${pair.outFeatures}, ${pair.inFeatures}] but the module is [${out}, ${inp}]`,
+        );
+      }
+      A = g.initializer(`${path}.lora_A.weight`, pair.A, [pair.r, inp]);
+      B = g.initializer(`${path}.lora_B.weight`, pair.B, [out, pair.r]);
+      scale = loraScale(pair, l.settings.useRslora);
+    }
+    const b = { A, B, scale, dropout: l.settings.dropout };
+    made.set(path, b);
+    return b;
+  };
+  return { branch, inputs };
+}
+
+export interface LmGraphOptions {
+  /** past_key_values.<i>.key/value inputs and present.<i>.key/value outputs */
+  cache?: boolean;
+  /** 'last' returns only the last position's logits [B, 1, V] (generation) */
+  logits?: 'all' | 'last' | 'none';
+  lora?: LoraInGraph;
+  /** full fine-tuning: these base parameters become trainable inputs */
+  trainableBase?: (name: string) => boolean;
+  /** replaces the token embedding step (EmoVerse puts visual tokens in here) */
+  embed?: (ctx: Ctx, inputIds: Tensor) => Tensor;
+  /** adds labels/token_weights inputs and loss/token_loss outputs */
+  loss?: boolean;
+  training?: boolean;
+  name?: string;
+}
+
+export interface LmGraph {
+  g: GraphBuilder;
+  /** graph inputs that are trainable parameters (base and LoRA), name and shape */
+  trainable: { name: string; shape: number[] }[];
+  ctx: Ctx;
+}
+
+/**
+ * Graph inputs: input_ids [batch, seq] int64, position_ids [batch, seq] int64,
+ * attention_bias [batch, 1, 1, seq, total] float (see masks.ts), and with cache
+ * past_key_values.<i>.key/value [batch, kv_heads, past, head_dim].
+ * Outputs: logits, present.<i>.key/value, and with loss: loss (scalar) and token_loss [batch, seq].
+ */
+export function buildLmGraph(model: DecoderModel, opts: LmGraphOptions = {}): LmGraph {
+  const c = model.config;
+  const g = new GraphBuilder(opts.name ?? `${c.arch}-lm`);
+  const p = new ParamBinder(g, model.spec, model.weights, opts.trainableBase);
+  const lora = opts.lora ? loraBinder(g, model, opts.lora) : undefined;
+  const ctx: Ctx = { g, p, lora: lora?.branch, training: opts.training ?? false };
+  const inputIds = g.input('input_ids', 'int64', ['batch', 'seq']);
+  const positionIds = g.input('position_ids', 'int64', ['batch', 'seq']);
+  const embeds = opts.embed ? opts.embed(ctx, inputIds) : embedTokens(ctx, inputIds);
+  let past: KvPast[] | undefined;
+  if (opts.cache) {
+    past = [];
+    for (let i = 0; i < c.numLayers; i++) {
+      const shape = ['batch', c.numKvHeads, 'past', c.headDim];
+      past.push({
+        key: g.input(`past_key_values.${i}.key`, 'float32', shape),
+        value: g.input(`past_key_values.${i}.value`, 'float32', shape),
+      });
+    }
+  }
+  const { hidden, presents } = decoderStack(ctx, c, model.arch, {
+    embeds,
+    positionIds,
+    past,
+    bias: (T) => g.input('attention_bias', 'float32', ['batch', 1, 1, 'seq', T]),
+  });
+  const mode = opts.logits ?? 'all';
+  if (mode !== 'none' || opts.loss) {
+    const h = mode === 'last' ? g.slice(hidden, [-1], [Number.MAX_SAFE_INTEGER], [1]) : hidden;
+    const logits = lmHead(ctx, c, h);
+    if (mode !== 'none') g.output(logits, 'logits');
+    if (opts.loss) addLossHead(g, mode === 'last' ? lmHead(ctx, c, hidden) : logits, c.vocabSize);
+  }
+  if (opts.cache) {
+    presents.forEach((pr, i) => {
+      g.output(pr.key, `present.${i}.key`);
+      g.output(pr.value, `present.${i}.value`);
+    });
+  }
+  return { g, trainable: [...p.trainableInputs, ...(lora?.inputs ?? [])], ctx };
+}
+
+/**
+ * Causal-LM loss with per-token weights. labels [batch, seq] are already shifted (label at t
+ * is the token t+1; -100 = ignore), token_weights [batch, seq] weigh each token's cross-entropy.
+ * With weights 1/N on the N counted tokens this is transformers' mean loss; per-example or
+ * per-task weights (M2SE's dynamic task weighting) are the same input with other values.
+ */
+function addLossHead(g: GraphBuilder, logits: Tensor, vocab: number): void {
+  const labels = g.input('labels', 'int64', ['batch', 'seq']);
+  const weights = g.input('token_weights', 'float32', ['batch', 'seq']);
+  const flat = g.reshape(logits, [-1, vocab]);
+  const tokenLoss = g.softmaxCrossEntropyLoss(flat, g.reshape(labels, [-1]), {
+    ignoreIndex: -100,
+    reduction: 'none',
+  });
+  const perToken = g.reshape(tokenLoss, [-1]);
+  const loss = g.sumAll(g.mul(perToken, g.reshape(weights, [-1])));
+  g.output(loss, 'loss');
+  g.output(g.reshape(perToken, g.shapeOf(labels), labels.shape), 'token_loss');
+}
