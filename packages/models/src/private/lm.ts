@@ -32,7 +32,7 @@ export class DecoderModel {
   constructor(
     readonly config: DecoderConfig,
     readonly weights: WeightSource,
-    readonly name = config.arch,
+    readonly name: string = config.arch,
   ) {
     this.arch = DECODER_ARCHITECTURES[config.arch];
     this.spec = this.arch.weightSpec(config);
