@@ -1,0 +1,135 @@
+// Batched generation with a KV cache. One graph serves prefill (past length 0, the whole prompt)
+// and decode (one new token per row, the cache fed back in). Prompts are left-padded so that
+// every row's next token lands in the same column; the attention bias hides the pads and the
+// position ids count only real tokens, so a padded row computes exactly what it would alone.
+import type { Tensor } from '@emoverse/onnx';
+import type { Ctx } from './layers.js';
+import { buildLmGraph, type DecoderModel, type LoraInGraph } from './lm.js';
+import { causalBias } from './masks.js';
+import { type SamplingOptions, sampleToken, seededRandom } from './sampling.js';
+import { type Feeds, f32, GraphSession, i64, type ort, type SessionOptions } from './session.js';
+
+export interface GenerateOptions extends SamplingOptions {
+  maxNewTokens: number;
+  seed?: number;
+  /** stop a row when it emits one of these (default: the config's eos ids; [] = never) */
+  eosTokenIds?: number[];
+  /** stop a row when its generated text contains one of these (needs `decode`) */
+  stop?: string[];
+  decode?: (ids: number[]) => string;
+}
+
+export interface GenerateResult {
+  /** generated ids per row (without the prompt), cut after eos / before a stop sequence */
+  tokens: number[][];
+  /** decoded text per row when `decode` was given (stop sequences removed) */
+  text?: string[];
+  finish: ('eos' | 'stop' | 'length')[];
+  /** decode steps that ran (the prefill is not counted) */
+  steps: number;
+}
+
+/** Extra per-run feeds for graphs with more inputs (EmoVerse visual tokens). */
+export type ExtraFeeds = (phase: 'prefill' | 'decode') => Feeds;
+
+export class Generator {
+  private constructor(
+    readonly model: DecoderModel,
+    private readonly session: GraphSession,
+  ) {}
+
+  static async create(
+    model: DecoderModel,
+    opts: { lora?: LoraInGraph; embed?: (ctx: Ctx, ids: Tensor) => Tensor; session?: SessionOptions } = {},
+  ): Promise<Generator> {
+    const { g } = buildLmGraph(model, {
+      cache: true,
+      logits: 'last',
+      lora: opts.lora,
+      embed: opts.embed,
+      name: 'generate',
+    });
+    return new Generator(model, await GraphSession.create(g, opts.session));
+  }
+
+  async generate(prompts: number[][], o: GenerateOptions, extra?: ExtraFeeds): Promise<GenerateResult> {
+    const c = this.model.config;
+    const B = prompts.length;
+    const L = Math.max(...prompts.map((p) => p.length));
+    if (L === 0) throw new Error('generate: every prompt is empty');
+    const random = seededRandom(o.seed ?? 0);
+    const eos = new Set(o.eosTokenIds ?? c.eosTokenIds);
+    const pad = c.padTokenId ?? 0;
+    const keyMask = prompts.map((p) => [...Array(L - p.length).fill(0), ...Array(p.length).fill(1)]);
+    const ids = prompts.map((p) => [...Array(L - p.length).fill(pad), ...p]);
+    const realCount = prompts.map((p) => p.length);
+    const positions = keyMask.map((row) => {
+      let n = 0;
+      return row.map((m) => (m ? n++ : 0));
+    });
+    const kvShape = (T: number) => [B, c.numKvHeads, T, c.headDim];
+    let feeds: Feeds = {
+      input_ids: i64(ids.flat(), [B, L]),
+      position_ids: i64(positions.flat(), [B, L]),
+      attention_bias: f32(causalBias(keyMask, L), [B, 1, 1, L, L]),
+      ...extra?.('prefill'),
+    };
+    for (let i = 0; i < c.numLayers; i++) {
+      feeds[`past_key_values.${i}.key`] = f32(new Float32Array(0), kvShape(0));
+      feeds[`past_key_values.${i}.value`] = f32(new Float32Array(0), kvShape(0));
+    }
+    const tokens: number[][] = prompts.map(() => []);
+    const finish: GenerateResult['finish'] = prompts.map(() => 'length');
+    const done = prompts.map(() => false);
+    const text: string[] = prompts.map(() => '');
+    let steps = 0;
+    for (let t = 0; t < o.maxNewTokens; t++) {
+      const out = await this.session.run(feeds);
+      const logits = out.logits.data as Float32Array;
+      const next: number[] = [];
+      for (let b = 0; b < B; b++) {
+        const tok = done[b] ? pad : sampleToken(logits, b * c.vocabSize, c.vocabSize, o, random);
+        next.push(tok);
+        if (done[b]) continue;
+        tokens[b].push(tok);
+        if (eos.has(tok)) {
+          done[b] = true;
+          finish[b] = 'eos';
+        } else if (o.stop?.length && o.decode) {
+          const s = o.decode(tokens[b]);
+          const hit = o.stop.map((x) => s.indexOf(x)).filter((k) => k >= 0);
+          if (hit.length) {
+            done[b] = true;
+            finish[b] = 'stop';
+            text[b] = s.slice(0, Math.min(...hit));
+          }
+        }
+      }
+      if (done.every(Boolean) || t === o.maxNewTokens - 1) break;
+      // the next decode step: one new column for every row
+      for (let b = 0; b < B; b++) keyMask[b].push(1);
+      const T = keyMask[0].length;
+      feeds = {
+        input_ids: i64(next, [B, 1]),
+        position_ids: i64(
+          realCount.map((n, b) => n + tokens[b].length - 1),
+          [B, 1],
+        ),
+        attention_bias: f32(causalBias(keyMask, 1), [B, 1, 1, 1, T]),
+        ...extra?.('decode'),
+      };
+      for (let i = 0; i < c.numLayers; i++) {
+        feeds[`past_key_values.${i}.key`] = out[`present.${i}.key`] as ort.Tensor;
+        feeds[`past_key_values.${i}.value`] = out[`present.${i}.value`] as ort.Tensor;
+      }
+      steps++;
+    }
+    const result: GenerateResult = { tokens, finish, steps };
+    if (o.decode) result.text = tokens.map((tk, b) => (finish[b] === 'stop' ? text[b] : o.decode!(tk)));
+    return result;
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
