@@ -1,0 +1,62 @@
+// Serving logic for the gateway, independent of gRPC and of any particular model:
+// dynamic batching with admission control, the adapter LRU, hot-swappable model versions,
+// input validation, the task prompts and constrained classification.
+export { AdapterCache, type AdapterCacheOptions } from './private/adapter-cache.js';
+export {
+  type BatcherOptions,
+  type BatchInfo,
+  DynamicBatcher,
+  type SubmitOptions,
+} from './private/batcher.js';
+export { type Classification, classify } from './private/classify.js';
+export {
+  type EngineOptions,
+  type EngineRequest,
+  type LoadedModel,
+  loadedModel,
+  TaskEngine,
+  type TaskResult,
+} from './private/engine.js';
+export {
+  ExhaustedError,
+  invalidArgument,
+  isServingError,
+  notFound,
+  ServingError,
+  type ServingErrorCode,
+} from './private/errors.js';
+export { ModelHolder, type ModelHolderOptions } from './private/model-holder.js';
+export { type CausePair, parseCausePairs } from './private/pairs.js';
+export {
+  detectTask,
+  EMOTION_LABELS,
+  ecpePrompt,
+  emotionPrompt,
+  emotionReasonPrompt,
+  facialExpressionPrompt,
+  labelAnswer,
+  parseEcpeQuery,
+  parseEmotionQuery,
+  SENTIMENT_LABELS,
+  sentimentPrompt,
+  TASKS,
+  type Task,
+} from './private/prompts.js';
+export type { GenerateOptions, ModelInput, TaskModel } from './private/task-model.js';
+export {
+  checkImage,
+  checkText,
+  checkVideo,
+  DEFAULT_LIMITS,
+  decodeUtf8,
+  type ImageFormat,
+  type InputLimits,
+  type MediaInput,
+  SUPPORTED_IMAGE_FORMATS,
+  sniffImageFormat,
+  sniffVideoFormat,
+  type TaskInput,
+  type Turn,
+  type VideoFormat,
+  validateTaskInput,
+} from './private/validation.js';

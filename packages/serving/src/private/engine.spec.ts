@@ -1,0 +1,185 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { type LoadedModel, loadedModel, TaskEngine } from './engine.js';
+import { ServingError } from './errors.js';
+import { ModelHolder } from './model-holder.js';
+import { EMOTION_LABELS } from './prompts.js';
+import type { GenerateOptions, ModelInput, TaskModel } from './task-model.js';
+
+/**
+ * A deterministic model for testing the serving logic alone: an answer scores higher the more
+ * often its word appears in the prompt, and generation echoes a fixed answer piece by piece.
+ */
+class KeywordModel implements TaskModel {
+  readonly batches: { kind: string; size: number; adapter?: string }[] = [];
+  disposed = false;
+  constructor(
+    readonly name: string,
+    private readonly delayMs = 5,
+    private readonly adapters = new Set(['fer-lora']),
+  ) {}
+  async scoreAnswers(inputs: ModelInput[], answers: string[], adapter?: string): Promise<number[][]> {
+    this.batches.push({ kind: 'score', size: inputs.length, adapter });
+    await new Promise((r) => setTimeout(r, this.delayMs));
+    if (this.disposed) throw new Error('used after dispose');
+    return inputs.map(({ prompt }) => {
+      const said = (/The person says: '(.*)'/.exec(prompt)?.[1] ?? '').toLowerCase();
+      return answers.map((a) => (said.includes(a.toLowerCase().replace('.', '')) ? 0 : -3));
+    });
+  }
+  async generate(inputs: ModelInput[], options: GenerateOptions, adapter?: string): Promise<string[]> {
+    this.batches.push({ kind: 'generate', size: inputs.length, adapter });
+    await new Promise((r) => setTimeout(r, this.delayMs));
+    return inputs.map((input, i) => {
+      const answer = input.prompt.includes('emotion-cause') ? '3_joy,3; 3_joy,1' : `${this.name} says hello`;
+      const pieces = answer.split(/(?= )/).slice(0, options.maxNewTokens);
+      for (const p of pieces) options.onToken?.(i, p);
+      return pieces.join('');
+    });
+  }
+  async loadAdapter(name: string) {
+    return this.adapters.has(name);
+  }
+  async unloadAdapter() {}
+  async dispose() {
+    this.disposed = true;
+  }
+}
+
+function setup(opts: { maxQueue?: number; maxBatchSize?: number } = {}) {
+  const models: KeywordModel[] = [];
+  const holder = new ModelHolder<LoadedModel>({
+    load: async (version) => {
+      const m = new KeywordModel(version);
+      models.push(m);
+      return loadedModel(m, 2);
+    },
+    dispose: (lm) => lm.model.dispose(),
+  });
+  const sizes: number[] = [];
+  const engine = new TaskEngine(holder, {
+    maxBatchSize: opts.maxBatchSize ?? 8,
+    maxWaitMs: 2,
+    maxQueue: opts.maxQueue ?? 64,
+    onBatch: (_kind, info) => sizes.push(info.size),
+  });
+  return { holder, engine, models, sizes };
+}
+
+describe('TaskEngine', () => {
+  it('is not ready before a model is loaded, and answers UNAVAILABLE', async () => {
+    const { engine } = setup();
+    assert.equal(engine.ready, false);
+    await assert.rejects(
+      engine.emotion({ text: 'hi' }),
+      (e: unknown) => e instanceof ServingError && e.code === 'UNAVAILABLE',
+    );
+  });
+
+  it('classifies by scoring every label: a valid label, probabilities and the answer text', async () => {
+    const { holder, engine } = setup();
+    await holder.load('v1');
+    const r = await engine.emotion({ text: 'I feel such joy today' });
+    assert.equal(r.label, 'joy');
+    assert.equal(r.text, 'Joy.');
+    assert.equal(r.modelVersion, 'v1');
+    assert.deepEqual(
+      r.probabilities?.map((p) => p.label),
+      [...EMOTION_LABELS],
+    );
+    assert.ok(Math.abs(r.probabilities!.reduce((s, p) => s + p.probability, 0) - 1) < 1e-9);
+    const s = await engine.sentiment({ text: 'so negative' });
+    assert.equal(s.label, 'negative');
+  });
+
+  it('batches concurrent requests into one model call', async () => {
+    const { holder, engine, models, sizes } = setup({ maxBatchSize: 8 });
+    await holder.load('v1');
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => engine.emotion({ text: `anger ${i}` })),
+    );
+    assert.ok(results.every((r) => r.label === 'anger'));
+    assert.deepEqual(sizes, [8]);
+    assert.deepEqual(models[0].batches, [{ kind: 'score', size: 8, adapter: undefined }]);
+  });
+
+  it('generates for FER, ERI and ECPE, parsing ECPE pairs', async () => {
+    const { holder, engine } = setup();
+    await holder.load('v1');
+    assert.equal((await engine.facialExpression({ text: 'hm' })).text, 'v1 says hello');
+    assert.equal((await engine.emotionReason({ text: 'hm', emotion: 'joy' })).text, 'v1 says hello');
+    const r = await engine.emotionCausePairs({
+      conversation: [
+        { speaker: 'A', text: 'x', emotion: 'neutral' },
+        { speaker: 'B', text: 'y', emotion: 'neutral' },
+        { speaker: 'C', text: 'z', emotion: 'joy' },
+      ],
+      target: 3,
+    });
+    assert.deepEqual(r.pairs, [
+      { emotionUtterance: 3, emotion: 'joy', causeUtterance: 3 },
+      { emotionUtterance: 3, emotion: 'joy', causeUtterance: 1 },
+    ]);
+  });
+
+  it('streams generated pieces that add up to the answer', async () => {
+    const { holder, engine } = setup();
+    await holder.load('v1');
+    const pieces: string[] = [];
+    const r = await engine.generate({ prompt: 'Tell me', maxNewTokens: 10 }, {}, (p) => pieces.push(p));
+    assert.deepEqual(pieces, ['v1', ' says', ' hello']);
+    assert.equal(pieces.join(''), r.text);
+  });
+
+  it('routes a named adapter to the model, and refuses an unknown one with NOT_FOUND before queueing', async () => {
+    const { holder, engine, models } = setup();
+    await holder.load('v1');
+    await engine.emotion({ text: 'joy', adapter: 'fer-lora' });
+    assert.equal(models[0].batches.at(-1)?.adapter, 'fer-lora');
+    const before = models[0].batches.length;
+    await assert.rejects(engine.emotion({ text: 'joy', adapter: 'nope' }), (e: unknown) => {
+      assert.ok(e instanceof ServingError);
+      assert.equal(e.code, 'NOT_FOUND');
+      assert.match(e.message, /unknown adapter 'nope'/);
+      return true;
+    });
+    assert.equal(models[0].batches.length, before);
+  });
+
+  it('hot-swaps the model under load without failing a request, then disposes the old one', async () => {
+    const { holder, engine, models } = setup({ maxBatchSize: 4 });
+    await holder.load('v1');
+    const requests: Promise<{ modelVersion: string }>[] = [];
+    for (let i = 0; i < 40; i++) {
+      requests.push(engine.emotion({ text: `surprise ${i}` }));
+      if (i === 10) void holder.load('v2');
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    const results = await Promise.allSettled(requests);
+    assert.deepEqual(
+      results.filter((r) => r.status === 'rejected'),
+      [],
+    );
+    const versions = new Set(
+      results.map((r) => (r as PromiseFulfilledResult<{ modelVersion: string }>).value.modelVersion),
+    );
+    assert.deepEqual([...versions].sort(), ['v1', 'v2']);
+    assert.equal(models[0].disposed, true);
+    assert.equal(models[1].disposed, false);
+  });
+
+  it('refuses requests beyond the queue bound with RESOURCE_EXHAUSTED and retry-after', async () => {
+    const { holder, engine } = setup({ maxQueue: 2, maxBatchSize: 1 });
+    await holder.load('v1');
+    const all = await Promise.allSettled(Array.from({ length: 6 }, () => engine.emotion({ text: 'fear' })));
+    const refused = all
+      .filter((r) => r.status === 'rejected')
+      .map((r) => (r as PromiseRejectedResult).reason);
+    assert.ok(refused.length >= 1);
+    for (const e of refused) {
+      assert.equal(e.code, 'RESOURCE_EXHAUSTED');
+      assert.ok(e.retryAfterMs > 0);
+    }
+    assert.ok(all.filter((r) => r.status === 'fulfilled').length >= 3);
+  });
+});

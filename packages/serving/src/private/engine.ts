@@ -1,0 +1,259 @@
+// The five tasks on top of a hot-swappable model: each request is turned into its task prompt,
+// queued in a dynamic batcher, and run on whatever model version is current when its batch starts.
+// Classification tasks score their label set (constrained decoding); the others generate.
+// Plain TypeScript: the gateway adds gRPC, media processing and metrics around it.
+
+import { AdapterCache } from './adapter-cache.js';
+import { type BatchInfo, DynamicBatcher, type SubmitOptions } from './batcher.js';
+import { type Classification, classify } from './classify.js';
+import type { ModelHolder } from './model-holder.js';
+import { type CausePair, parseCausePairs } from './pairs.js';
+import {
+  EMOTION_LABELS,
+  ecpePrompt,
+  emotionPrompt,
+  emotionReasonPrompt,
+  facialExpressionPrompt,
+  labelAnswer,
+  SENTIMENT_LABELS,
+  sentimentPrompt,
+  type Task,
+} from './prompts.js';
+import type { GenerateOptions, ModelInput, TaskModel } from './task-model.js';
+import type { Turn } from './validation.js';
+
+/** A model version as the engine holds it: the model and the adapters loaded into it. */
+export interface LoadedModel {
+  model: TaskModel;
+  adapters: AdapterCache<true>;
+}
+
+/** Wraps a freshly loaded model with its own adapter LRU (adapters belong to one base version). */
+export function loadedModel(model: TaskModel, adapterCapacity: number): LoadedModel {
+  return {
+    model,
+    adapters: new AdapterCache<true>({
+      capacity: adapterCapacity,
+      load: async (name) => ((await model.loadAdapter(name)) ? true : undefined),
+      onEvict: (name) => void model.unloadAdapter(name).catch(() => {}),
+    }),
+  };
+}
+
+export interface EngineOptions {
+  maxBatchSize: number;
+  maxWaitMs: number;
+  /** Waiting requests allowed per batcher before RESOURCE_EXHAUSTED. */
+  maxQueue: number;
+  /** Batches run at once (model workers). */
+  concurrency?: number;
+  /** Per-task caps on generated tokens. */
+  maxNewTokens?: Partial<Record<Task | 'generate', number>>;
+  onBatch?: (kind: 'score' | 'generate', info: BatchInfo) => void;
+}
+
+/** What the gateway hands the engine once inputs are validated and media turned into features. */
+export interface EngineRequest {
+  text: string;
+  history?: Turn[];
+  adapter?: string;
+  /** Visual features for T_v (from the peak frame), if the request had media. */
+  visual?: Float32Array[];
+}
+
+export interface TaskResult extends Partial<Classification> {
+  task: Task;
+  /** The raw answer text (for classification tasks, the chosen label's answer text). */
+  text: string;
+  pairs?: CausePair[];
+  modelVersion: string;
+}
+
+interface ScoreJob {
+  input: ModelInput;
+  answers: string[];
+  adapter?: string;
+}
+interface ScoreOut {
+  scores: number[];
+  version: string;
+}
+interface GenerateJob {
+  input: ModelInput;
+  options: Omit<GenerateOptions, 'onToken'>;
+  adapter?: string;
+  onToken?: (piece: string) => void;
+}
+interface GenerateOut {
+  text: string;
+  version: string;
+}
+
+const DEFAULT_MAX_NEW_TOKENS: Record<Task | 'generate', number> = {
+  sentiment: 4,
+  emotion: 4,
+  facial_expression: 48,
+  emotion_reason: 96,
+  emotion_cause_pairs: 32,
+  generate: 256,
+};
+
+export class TaskEngine {
+  private readonly scoring: DynamicBatcher<ScoreJob, ScoreOut>;
+  private readonly generating: DynamicBatcher<GenerateJob, GenerateOut>;
+  private readonly maxNewTokens: Record<Task | 'generate', number>;
+
+  constructor(
+    private readonly models: ModelHolder<LoadedModel>,
+    options: EngineOptions,
+  ) {
+    this.maxNewTokens = { ...DEFAULT_MAX_NEW_TOKENS, ...options.maxNewTokens };
+    const common = {
+      maxBatchSize: options.maxBatchSize,
+      maxWaitMs: options.maxWaitMs,
+      maxQueue: options.maxQueue,
+      concurrency: options.concurrency ?? 1,
+    };
+    this.scoring = new DynamicBatcher<ScoreJob, ScoreOut>({
+      ...common,
+      key: (j) => `${j.adapter ?? ''}\u0000${j.answers.join('\u0000')}`,
+      run: (jobs) =>
+        this.models.use(async ({ model, adapters }, version) => {
+          const adapter = jobs[0].adapter;
+          if (adapter) await adapters.get(adapter);
+          const scores = await model.scoreAnswers(
+            jobs.map((j) => j.input),
+            jobs[0].answers,
+            adapter,
+          );
+          return scores.map((s) => ({ scores: s, version }));
+        }),
+      onBatch: (info) => options.onBatch?.('score', info),
+    });
+    this.generating = new DynamicBatcher<GenerateJob, GenerateOut>({
+      ...common,
+      key: (j) => `${j.adapter ?? ''}\u0000${JSON.stringify(j.options)}`,
+      run: (jobs) =>
+        this.models.use(async ({ model, adapters }, version) => {
+          const adapter = jobs[0].adapter;
+          if (adapter) await adapters.get(adapter);
+          const texts = await model.generate(
+            jobs.map((j) => j.input),
+            { ...jobs[0].options, onToken: (i, piece) => jobs[i].onToken?.(piece) },
+            adapter,
+          );
+          return texts.map((text) => ({ text, version }));
+        }),
+      onBatch: (info) => options.onBatch?.('generate', info),
+    });
+  }
+
+  /** Whether a model is loaded (the replica's readiness). */
+  get ready(): boolean {
+    return this.models.ready;
+  }
+
+  /** Requests waiting for a batch, over all batchers. */
+  get queueDepth(): number {
+    return this.scoring.queueDepth + this.generating.queueDepth;
+  }
+
+  sentiment(req: EngineRequest, ctx: SubmitOptions = {}): Promise<TaskResult> {
+    return this.classifyTask('sentiment', sentimentPrompt(req.text, req.history), SENTIMENT_LABELS, req, ctx);
+  }
+
+  emotion(req: EngineRequest, ctx: SubmitOptions = {}): Promise<TaskResult> {
+    return this.classifyTask('emotion', emotionPrompt(req.text, req.history), EMOTION_LABELS, req, ctx);
+  }
+
+  facialExpression(req: EngineRequest, ctx: SubmitOptions = {}): Promise<TaskResult> {
+    return this.generateTask('facial_expression', facialExpressionPrompt(req.text, req.history), req, ctx);
+  }
+
+  emotionReason(req: EngineRequest & { emotion?: string }, ctx: SubmitOptions = {}): Promise<TaskResult> {
+    return this.generateTask(
+      'emotion_reason',
+      emotionReasonPrompt(req.text, req.history, req.emotion),
+      req,
+      ctx,
+    );
+  }
+
+  /** ECPE for utterance `target` (1-based) of `conversation`; pairs are parsed from the answer. */
+  async emotionCausePairs(
+    req: { conversation: Turn[]; target: number; adapter?: string; visual?: Float32Array[] },
+    ctx: SubmitOptions = {},
+  ): Promise<TaskResult> {
+    const prompt = ecpePrompt(req.conversation, req.target);
+    const result = await this.generateTask('emotion_cause_pairs', prompt, { ...req, text: prompt }, ctx);
+    return { ...result, pairs: parseCausePairs(result.text) };
+  }
+
+  /** Free generation from a raw prompt, streaming pieces of text through `onToken`. */
+  async generate(
+    req: { prompt: string; adapter?: string; visual?: Float32Array[] } & Partial<
+      Omit<GenerateOptions, 'onToken'>
+    >,
+    ctx: SubmitOptions = {},
+    onToken?: (piece: string) => void,
+  ): Promise<{ text: string; modelVersion: string }> {
+    await this.checkAdapter(req.adapter);
+    const out = await this.generating.submit(
+      {
+        input: { prompt: req.prompt, visual: req.visual },
+        options: {
+          maxNewTokens: Math.min(req.maxNewTokens || this.maxNewTokens.generate, this.maxNewTokens.generate),
+          temperature: req.temperature ?? 0,
+          topP: req.topP ?? 1,
+          seed: req.seed ?? 0,
+          stop: req.stop ?? [],
+        },
+        adapter: req.adapter || undefined,
+        onToken,
+      },
+      ctx,
+    );
+    return { text: out.text, modelVersion: out.version };
+  }
+
+  /** Stops taking requests; waiting ones fail with UNAVAILABLE. */
+  close(): void {
+    this.scoring.close();
+    this.generating.close();
+  }
+
+  /** Unknown adapters fail fast with NOT_FOUND, before taking a queue slot. */
+  private async checkAdapter(adapter: string | undefined): Promise<void> {
+    if (adapter) await this.models.use(({ adapters }) => adapters.get(adapter));
+  }
+
+  private async classifyTask(
+    task: Task,
+    prompt: string,
+    labels: readonly string[],
+    req: EngineRequest,
+    ctx: SubmitOptions,
+  ): Promise<TaskResult> {
+    await this.checkAdapter(req.adapter);
+    const answers = labels.map(labelAnswer);
+    const out = await this.scoring.submit(
+      { input: { prompt, visual: req.visual }, answers, adapter: req.adapter || undefined },
+      ctx,
+    );
+    const c = classify(out.scores, labels);
+    return { task, ...c, text: labelAnswer(c.label), modelVersion: out.version };
+  }
+
+  private async generateTask(
+    task: Task,
+    prompt: string,
+    req: EngineRequest,
+    ctx: SubmitOptions,
+  ): Promise<TaskResult> {
+    const out = await this.generate(
+      { prompt, adapter: req.adapter, visual: req.visual, maxNewTokens: this.maxNewTokens[task] },
+      ctx,
+    );
+    return { task, text: out.text.trim(), modelVersion: out.modelVersion };
+  }
+}

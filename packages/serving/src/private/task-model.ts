@@ -1,0 +1,39 @@
+// What the serving logic needs from a model, and nothing more. The gateway is written against this
+// interface; packages/models provides the real implementation (emoverse-nano and larger presets,
+// run in worker threads). Every call is batched: one call serves one batch of the DynamicBatcher.
+
+/** One prompt and its visual features. */
+export interface ModelInput {
+  prompt: string;
+  /**
+   * Per-frame visual features that become the visual tokens T_v (for emoverse-nano: the AU
+   * intensities, expression probabilities and face descriptor of the peak frame), if any.
+   */
+  visual?: Float32Array[];
+}
+
+export interface GenerateOptions {
+  maxNewTokens: number;
+  /** 0 (the default) decodes greedily. */
+  temperature?: number;
+  topP?: number;
+  seed?: number;
+  stop?: string[];
+  /** Called with each newly decoded piece of text of input `index`, as soon as it is known. */
+  onToken?: (index: number, piece: string) => void;
+}
+
+export interface TaskModel {
+  /**
+   * Log-likelihood of each candidate answer given each input: result[i][j] = log p(answers[j] | inputs[i]).
+   * This is constrained decoding for classification: the answer is always one of `answers`.
+   */
+  scoreAnswers(inputs: ModelInput[], answers: string[], adapter?: string): Promise<number[][]>;
+  /** Generates a continuation for each input. */
+  generate(inputs: ModelInput[], options: GenerateOptions, adapter?: string): Promise<string[]>;
+  /** Loads a named LoRA adapter over the base; resolves false when no adapter has that name. */
+  loadAdapter(name: string): Promise<boolean>;
+  unloadAdapter(name: string): Promise<void>;
+  /** Frees the model's sessions and workers. */
+  dispose(): Promise<void>;
+}
