@@ -38,6 +38,7 @@ export {
   type ResultRow,
   renderResultsTable,
   upsertResultRows,
+  writeResultRows,
 } from './private/results-table.js';
 export { hashSeed, permutation, Rng } from './private/rng.js';
 export {

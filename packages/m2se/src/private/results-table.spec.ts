@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { parseResultsTable, type ResultRow, renderResultsTable, upsertResultRows } from './results-table.js';
+import {
+  parseResultsTable,
+  type ResultRow,
+  renderResultsTable,
+  upsertResultRows,
+  writeResultRows,
+} from './results-table.js';
 
 const rows: ResultRow[] = [
   {
@@ -59,5 +68,22 @@ describe('results table', () => {
       () => renderResultsTable([{ name: 'x', kind: 'experiment', meldAcc: 66.7 }]),
       /x \/ MELD Acc: 66\.7 is not a fraction/,
     );
+  });
+
+  it('writes rows into a table file, one run at a time', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'results-'));
+    try {
+      const path = join(dir, 'results', 'ablation.md');
+      writeResultRows(path, [rows[0]], 'Ablation');
+      writeResultRows(path, [rows[2]], 'Ablation');
+      const text = readFileSync(path, 'utf8');
+      assert.deepEqual(
+        parseResultsTable(text).map((r) => r.name),
+        ['majority class', 'm2se'],
+      );
+      assert.match(text, /^# Ablation/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,3 +1,5 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 // The results table of the paper's ablation (results/*.md): one row per experiment plus the
 // majority-class baselines. Values come from the caller (the metrics package computes them) as
 // fractions in [0, 1]; the table prints percentages with two decimals like the paper.
@@ -104,4 +106,12 @@ export function upsertResultRows(
   const names = new Set(rows.map((r) => r.name));
   const kept = parseResultsTable(existingMarkdown ?? '').filter((r) => !names.has(r.name));
   return renderResultsTable([...kept, ...rows], title);
+}
+
+/** Upserts rows into the table file at `path` (creating it and its folder), returns the new text. */
+export function writeResultRows(path: string, rows: readonly ResultRow[], title?: string): string {
+  const text = upsertResultRows(existsSync(path) ? readFileSync(path, 'utf8') : undefined, rows, title);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, text);
+  return text;
 }
