@@ -1,2 +1,45 @@
 // Facial action units: the 17 intensities, S_f, peak frames per person and across people, FER captions
-export {};
+export {
+  type AuAgreement,
+  type Comparison,
+  compareWithOpenFace,
+  meanAbsoluteError,
+  openFacePeak,
+  pearson,
+} from './private/compare.js';
+export {
+  AU_RULES,
+  type AuRule,
+  type Baseline,
+  type BaselineOptions,
+  intensities,
+  neutralBaseline,
+} from './private/intensity.js';
+export { faceMeasures, MEASURE_NAMES, type MeasureName, type Measures } from './private/measures.js';
+export {
+  OPENFACE_HEADER,
+  type OpenFaceRow,
+  readOpenFaceCsv,
+  toOpenFaceRows,
+  writeOpenFaceCsv,
+} from './private/openface-csv.js';
+export {
+  type AuAnalysis,
+  type AuFrame,
+  type ExclusionOptions,
+  exclusionReason,
+  type PersonPeak,
+  type ScoreOptions,
+  scoreAus,
+  sumAus,
+} from './private/peaks.js';
+export {
+  AU_NAMES,
+  type AuName,
+  type AuVector,
+  type FaceGeometry,
+  type FrameGeometry,
+  type HeadPose,
+  type Point,
+  zeroAus,
+} from './private/types.js';

@@ -1,2 +1,22 @@
 // Video decoding with ffmpeg, face detection, landmarks and tracking per person
-export {};
+export {
+  type AnalyzedFrame,
+  type AnalyzeOptions,
+  analyzeVideo,
+  type FrameFaces,
+  type TrackedFace,
+} from './private/analyze.js';
+export {
+  type DecodeOptions,
+  type DecodePlan,
+  decodeFrames,
+  type Frame,
+  planDecode,
+} from './private/decode.js';
+export { VideoError, type VideoErrorCode } from './private/errors.js';
+export { detectFaces, type FaceObservation, type FaceOptions, faceDescriptor } from './private/faces.js';
+export { type FaceModels, loadFaceModels } from './private/models.js';
+export { type HeadPose, headPose } from './private/pose.js';
+export { probeVideo, type VideoInfo } from './private/probe.js';
+export { descriptorDistance, iou, PersonTracker, type TrackerOptions } from './private/tracker.js';
+export { type Box, EXPRESSIONS, type Expression, type Point } from './private/types.js';

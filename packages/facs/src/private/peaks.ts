@@ -1,0 +1,157 @@
+// Eq. 1 and eq. 2 of the paper: S_f = Σ_i AU_i(f); each person's peak frame is the one with the largest
+// S_f, and across people the peak is the person whose own peak scores highest. Frames with an extreme
+// head pose or a low face confidence take no part in either choice (their geometry is unreliable).
+import { type BaselineOptions, intensities, neutralBaseline } from './intensity.js';
+import { faceMeasures, MEASURE_NAMES, type Measures } from './measures.js';
+import { AU_NAMES, type AuVector, type FrameGeometry, type HeadPose } from './types.js';
+
+export interface ExclusionOptions {
+  /** Largest |yaw| in degrees (default 35). */
+  maxYawDeg?: number;
+  /** Largest |pitch| in degrees (default 30). */
+  maxPitchDeg?: number;
+  /** Smallest face confidence (default 0.6). */
+  minConfidence?: number;
+}
+
+export interface ScoreOptions extends ExclusionOptions, BaselineOptions {
+  /** A person needs this many usable frames to be a peak candidate (default 5). */
+  minPersonFrames?: number;
+  /** Light temporal smoothing of the measures over each person's consecutive frames (default true). */
+  smooth?: boolean;
+}
+
+export interface AuFrame {
+  index: number;
+  timeS: number;
+  personId: number;
+  confidence: number;
+  pose: HeadPose;
+  aus: AuVector;
+  /** Eq. 1: the sum of the 17 intensities. */
+  S_f: number;
+  /** Why the frame takes no part in peak selection, if it does not. */
+  excluded?: 'pose' | 'confidence';
+}
+
+export interface PersonPeak {
+  personId: number;
+  index: number;
+  timeS: number;
+  S_f: number;
+  aus: AuVector;
+  /** Frames of this person usable for peak selection. */
+  usableFrames: number;
+}
+
+export interface AuAnalysis {
+  /** One row per face per frame, ordered by frame then person. */
+  frames: AuFrame[];
+  /** Eq. 2, first step: each person's peak (people with too few usable frames are left out). */
+  peaks: PersonPeak[];
+  /** Eq. 2: the person whose peak scores highest, or null when no person qualifies. */
+  peak: PersonPeak | null;
+}
+
+export function sumAus(aus: AuVector): number {
+  let s = 0;
+  for (const a of AU_NAMES) s += aus[a];
+  return s;
+}
+
+export function exclusionReason(
+  face: { score: number; pose: HeadPose },
+  opts: ExclusionOptions = {},
+): 'pose' | 'confidence' | undefined {
+  const deg = 180 / Math.PI;
+  if (face.score < (opts.minConfidence ?? 0.6)) return 'confidence';
+  if (Math.abs(face.pose.yaw * deg) > (opts.maxYawDeg ?? 35)) return 'pose';
+  if (Math.abs(face.pose.pitch * deg) > (opts.maxPitchDeg ?? 30)) return 'pose';
+  return undefined;
+}
+
+/** [1, 2, 1] / 4 over neighbours that are consecutive samples of the same person. */
+function smoothMeasures(rows: { index: number; measures: Measures }[]): Measures[] {
+  return rows.map((row, k) => {
+    const prev = rows[k - 1]?.index === row.index - 1 ? rows[k - 1] : undefined;
+    const next = rows[k + 1]?.index === row.index + 1 ? rows[k + 1] : undefined;
+    if (!prev && !next) return row.measures;
+    const out = {} as Measures;
+    for (const name of MEASURE_NAMES) {
+      const a = (prev ?? row).measures[name];
+      const c = (next ?? row).measures[name];
+      out[name] = (a + 2 * row.measures[name] + c) / 4;
+    }
+    return out;
+  });
+}
+
+/** The whole AU stage for one video or span: intensities per face per frame, S_f, peaks. */
+export function scoreAus(frames: readonly FrameGeometry[], opts: ScoreOptions = {}): AuAnalysis {
+  type Row = {
+    index: number;
+    timeS: number;
+    personId: number;
+    confidence: number;
+    pose: HeadPose;
+    measures: Measures;
+    neutral?: number;
+    excluded?: 'pose' | 'confidence';
+  };
+  const byPerson = new Map<number, Row[]>();
+  for (const f of frames) {
+    for (const face of f.faces) {
+      const row: Row = {
+        index: f.index,
+        timeS: f.timeS,
+        personId: face.personId,
+        confidence: face.score,
+        pose: face.pose,
+        measures: faceMeasures(face),
+        neutral: face.expression?.neutral,
+        excluded: exclusionReason(face, opts),
+      };
+      const list = byPerson.get(face.personId) ?? [];
+      list.push(row);
+      byPerson.set(face.personId, list);
+    }
+  }
+  const out: AuFrame[] = [];
+  const peaks: PersonPeak[] = [];
+  for (const [personId, rows] of byPerson) {
+    rows.sort((a, b) => a.index - b.index);
+    const measures = opts.smooth === false ? rows.map((r) => r.measures) : smoothMeasures(rows);
+    const usable = rows.map((r, k) => ({ r, m: measures[k] })).filter(({ r }) => !r.excluded);
+    const baseline = neutralBaseline(
+      (usable.length > 0 ? usable : rows.map((r, k) => ({ r, m: measures[k] }))).map(({ r, m }) => ({
+        measures: m,
+        neutral: r.neutral,
+      })),
+      opts,
+    );
+    let best: PersonPeak | undefined;
+    rows.forEach((r, k) => {
+      const aus = intensities(measures[k], baseline);
+      const S_f = sumAus(aus);
+      const frame: AuFrame = {
+        index: r.index,
+        timeS: r.timeS,
+        personId,
+        confidence: r.confidence,
+        pose: r.pose,
+        aus,
+        S_f,
+      };
+      if (r.excluded) frame.excluded = r.excluded;
+      out.push(frame);
+      if (!r.excluded && (!best || S_f > best.S_f)) {
+        best = { personId, index: r.index, timeS: r.timeS, S_f, aus, usableFrames: usable.length };
+      }
+    });
+    if (best && usable.length >= (opts.minPersonFrames ?? 5)) peaks.push(best);
+  }
+  out.sort((a, b) => a.index - b.index || a.personId - b.personId);
+  peaks.sort((a, b) => a.personId - b.personId);
+  const peak = peaks.reduce<PersonPeak | null>((p, c) => (!p || c.S_f > p.S_f ? c : p), null);
+  return { frames: out, peaks, peak };
+}
