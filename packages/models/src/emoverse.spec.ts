@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { Checkpoint } from '@emoverse/safetensors';
+import { EmoVerseModel, visualIndex } from './private/emoverse.js';
+import { buildLmGraph, DecoderModel } from './private/lm.js';
+import { causalBias, positionIdsFromMask } from './private/masks.js';
+import { f32, GraphSession, i64 } from './private/session.js';
+import { FIXTURES, maxAbsDiff, readReference } from './private/testing.js';
+import { VisionModel } from './private/vision.js';
+import { checkpointSource } from './private/weights.js';
+
+describe('EmoVerse composition X = [W_v T_v ; T_t]', () => {
+  it('matches the emoverse-tiny logits within 1e-4 (SigLIP + projector + Llama)', async () => {
+    const dir = join(FIXTURES, 'emoverse-tiny');
+    const ref = readReference(join(dir, 'reference.safetensors'));
+    const IMAGE = 0; // any id works as the placeholder: its embedding is replaced
+    const model = new EmoVerseModel({
+      llm: DecoderModel.fromDir(join(FIXTURES, 'llama-tiny')),
+      encoder: { kind: 'vit', tower: VisionModel.fromDir(join(FIXTURES, 'siglip-vision-tiny')) },
+      projector: checkpointSource(Checkpoint.open(join(dir, 'projector.safetensors'))),
+      imageTokenId: IMAGE,
+    });
+    const px = ref.get('pixel_values')!;
+    const tv = await model.encodeImages(px.data, 1);
+    assert.deepEqual(tv.dims, [1, 16, 64]);
+    const N = tv.dims[1];
+    // layout.json: visual tokens first, then the text tokens, no special tokens
+    const ids = [[...Array(N).fill(IMAGE), ...ref.get('input_ids')!.ints!]];
+    const S = ids[0].length;
+    const mask = [ids[0].map(() => 1)];
+    const hook = model.embedHook();
+    const { g } = buildLmGraph(model.llm, { embed: hook.embed });
+    const s = await GraphSession.create(g);
+    const out = await s.run({
+      input_ids: i64(ids.flat(), [1, S]),
+      position_ids: i64(positionIdsFromMask(mask).flat(), [1, S]),
+      attention_bias: f32(causalBias(mask, S), [1, 1, 1, S, S]),
+      visual_features: f32(tv.data, tv.dims),
+      visual_index: i64(visualIndex(ids, IMAGE, N).flat(), [1, S]),
+    });
+    assert.deepEqual(out.logits.dims, [1, 26, 320]);
+    const d = maxAbsDiff(out.logits.data as Float32Array, ref.get('logits')!.data);
+    console.log(`emoverse-tiny logits max abs diff ${d.toExponential(2)}`);
+    assert.ok(d < 1e-4, `max abs diff ${d}`);
+    await s.release();
+    await model.release();
+  });
+
+  it('placeholders place visual tokens anywhere; a wrong count is refused', () => {
+    assert.deepEqual(
+      visualIndex(
+        [
+          [5, 9, 9, 6],
+          [9, 9, 7, 8],
+        ],
+        9,
+        2,
+      ),
+      [
+        [0, 0, 1, 0],
+        [2, 3, 0, 0],
+      ],
+    );
+    assert.throws(
+      () => visualIndex([[9, 5, 6]], 9, 2),
+      /row 0 holds 1 image placeholders \(token 9\) but there are 2/,
+    );
+  });
+});
