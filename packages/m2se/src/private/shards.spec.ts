@@ -57,20 +57,20 @@ describe('shards', () => {
   it('checks a shipped recipe against a real folder, before any compute', () => {
     const dir = mkdtempSync(join(tmpdir(), 'm2se-shards-'));
     try {
-      mkdirSync(join(dir, 'emt/train'), { recursive: true });
-      for (const t of ['msa', 'er', 'fer', 'eri'])
-        writeFileSync(join(dir, `emt/train/${t}-00000.jsonl`), '{}\n');
-      assert.deepEqual(listFilesUnder(dir).length, 4);
+      for (const t of ['msa', 'er', 'fer', 'eri', 'ecpe']) mkdirSync(join(dir, t));
+      for (const t of ['msa', 'er', 'fer', 'eri']) writeFileSync(join(dir, `${t}/train-00000.jsonl`), '{}\n');
+      writeFileSync(join(dir, 'ecpe/test-00000.jsonl'), '{}\n'); // a test shard is no train shard
+      assert.deepEqual(listFilesUnder(dir).length, 5);
       const path = shippedRecipePath('m2se');
       assert.throws(
         () => loadRecipeFile(path, { listFiles: () => listFilesUnder(dir) }),
-        /data\.shards\.ECPE: missing shard "emt\/train\/ecpe-\*\.jsonl"/,
+        /data\.shards\.ECPE: missing shard "ecpe\/train-\*\.jsonl"/,
       );
-      writeFileSync(join(dir, 'emt/train/ecpe-00000.jsonl'), '{}\n');
+      writeFileSync(join(dir, 'ecpe/train-00000.jsonl'), '{}\n');
       assert.equal(loadRecipeFile(path, { listFiles: () => listFilesUnder(dir) }).name, 'm2se');
       // msa-only needs only the MSA shards
       assert.equal(
-        loadRecipeFile(shippedRecipePath('msa-only'), { listFiles: () => ['emt/train/msa-1.jsonl'] }).name,
+        loadRecipeFile(shippedRecipePath('msa-only'), { listFiles: () => ['msa/train-00001.jsonl'] }).name,
         'msa-only',
       );
     } finally {
