@@ -242,6 +242,8 @@ export class GraphBuilder {
     return this.unary('Sigmoid', x);
   }
   erf(x: Tensor): Tensor {
+    // ORT's CPU EP has no float64 Erf kernel: compute it in float32 between two Casts.
+    if (x.dtype === 'float64') return this.cast(this.unary('Erf', this.cast(x, 'float32')), 'float64');
     return this.unary('Erf', x);
   }
   relu(x: Tensor): Tensor {

@@ -1,0 +1,60 @@
+// Small graph helpers the VJPs share: undoing broadcasting, zeros of a shape, dims.
+import type { GraphBuilder, Shape, Tensor } from '@emoverse/onnx';
+import { isStatic, shapeToString } from '@emoverse/onnx';
+
+/** A zero tensor shaped like `x` (Expand of a scalar: works for symbolic shapes too). */
+export function zerosLike(g: GraphBuilder, x: Tensor): Tensor {
+  const zero = g.constant(0, x.dtype);
+  if (x.rank === 0) return g.identity(zero);
+  return isStatic(x.shape) ? g.expand(zero, x.shape as number[]) : g.expand(zero, g.shapeOf(x), x.shape);
+}
+
+/** Reshape `x` to the (possibly symbolic) shape of `like`. */
+export function reshapeLike(g: GraphBuilder, x: Tensor, like: Tensor): Tensor {
+  if (sameShape(x.shape, like.shape)) return x;
+  return isStatic(like.shape)
+    ? g.reshape(x, like.shape as number[])
+    : g.reshape(x, g.shapeOf(like), like.shape);
+}
+
+export function sameShape(a: Shape, b: Shape): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/**
+ * Sums a gradient of a broadcast result back to the shape of the operand that was
+ * broadcast: leading extra dims are summed away, dims that were 1 are summed with keepdims.
+ */
+export function unbroadcast(g: GraphBuilder, grad: Tensor, target: Tensor): Tensor {
+  if (sameShape(grad.shape, target.shape)) return grad;
+  let out = grad;
+  const lead = grad.rank - target.rank;
+  if (lead > 0) out = g.reduceSum(out, [...Array(lead).keys()], false);
+  const axes: number[] = [];
+  target.shape.forEach((d, i) => {
+    const od = out.shape[i];
+    if (d === od) return;
+    if (d === 1) axes.push(i);
+    else
+      throw new Error(
+        `cannot sum gradient ${grad.name} ${shapeToString(grad.shape)} back to ${target.name} ${shapeToString(target.shape)}`,
+      );
+  });
+  if (axes.length) out = g.reduceSum(out, axes, true);
+  return out;
+}
+
+/** Product of the dims of `x` at `axes`; static dims only. */
+export function countOver(x: Tensor, axes: readonly number[], what: string): number {
+  let n = 1;
+  for (const a of axes) {
+    const d = x.shape[a];
+    if (typeof d !== 'number') throw new Error(`${what}: gradient needs a static size for dim ${a} of ${x}`);
+    n *= d;
+  }
+  return n;
+}
+
+export function normAxes(axes: readonly number[], rank: number): number[] {
+  return axes.map((a) => (a < 0 ? a + rank : a));
+}
