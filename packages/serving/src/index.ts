@@ -26,7 +26,6 @@ export {
   type ServingErrorCode,
 } from './private/errors.js';
 export { ModelHolder, type ModelHolderOptions } from './private/model-holder.js';
-export { type CausePair, parseCausePairs } from './private/pairs.js';
 export {
   detectTask,
   EMOTION_LABELS,
@@ -42,7 +41,7 @@ export {
   TASKS,
   type Task,
 } from './private/prompts.js';
-export type { GenerateOptions, ModelInput, TaskModel } from './private/task-model.js';
+export type { GenerateOptions, Generation, ModelInput, TaskModel } from './private/task-model.js';
 export {
   checkImage,
   checkText,

@@ -4,7 +4,7 @@ import { type LoadedModel, loadedModel, TaskEngine } from './engine.js';
 import { ServingError } from './errors.js';
 import { ModelHolder } from './model-holder.js';
 import { EMOTION_LABELS } from './prompts.js';
-import type { GenerateOptions, ModelInput, TaskModel } from './task-model.js';
+import type { GenerateOptions, Generation, ModelInput, TaskModel } from './task-model.js';
 
 /**
  * A deterministic model for testing the serving logic alone: an answer scores higher the more
@@ -27,14 +27,19 @@ class KeywordModel implements TaskModel {
       return answers.map((a) => (said.includes(a.toLowerCase().replace('.', '')) ? 0 : -3));
     });
   }
-  async generate(inputs: ModelInput[], options: GenerateOptions, adapter?: string): Promise<string[]> {
+  async generate(inputs: ModelInput[], options: GenerateOptions, adapter?: string): Promise<Generation[]> {
     this.batches.push({ kind: 'generate', size: inputs.length, adapter });
     await new Promise((r) => setTimeout(r, this.delayMs));
     return inputs.map((input, i) => {
       const answer = input.prompt.includes('emotion-cause') ? '3_joy,3; 3_joy,1' : `${this.name} says hello`;
       const pieces = answer.split(/(?= )/).slice(0, options.maxNewTokens);
       for (const p of pieces) options.onToken?.(i, p);
-      return pieces.join('');
+      return {
+        text: pieces.join(''),
+        finish: 'eos' as const,
+        promptTokens: 3,
+        generatedTokens: pieces.length,
+      };
     });
   }
   async loadAdapter(name: string) {
@@ -117,8 +122,8 @@ describe('TaskEngine', () => {
       target: 3,
     });
     assert.deepEqual(r.pairs, [
-      { emotionUtterance: 3, emotion: 'joy', causeUtterance: 3 },
-      { emotionUtterance: 3, emotion: 'joy', causeUtterance: 1 },
+      { emotionUtt: 3, emotion: 'joy', causeUtt: 3 },
+      { emotionUtt: 3, emotion: 'joy', causeUtt: 1 },
     ]);
   });
 

@@ -3,11 +3,11 @@
 // Classification tasks score their label set (constrained decoding); the others generate.
 // Plain TypeScript: the gateway adds gRPC, media processing and metrics around it.
 
+import { type EcpePair, parseEcpePairs } from '@emoverse/metrics';
 import { AdapterCache } from './adapter-cache.js';
 import { type BatchInfo, DynamicBatcher, type SubmitOptions } from './batcher.js';
 import { type Classification, classify } from './classify.js';
 import type { ModelHolder } from './model-holder.js';
-import { type CausePair, parseCausePairs } from './pairs.js';
 import {
   EMOTION_LABELS,
   ecpePrompt,
@@ -19,7 +19,7 @@ import {
   sentimentPrompt,
   type Task,
 } from './prompts.js';
-import type { GenerateOptions, ModelInput, TaskModel } from './task-model.js';
+import type { GenerateOptions, Generation, ModelInput, TaskModel } from './task-model.js';
 import type { Turn } from './validation.js';
 
 /** A model version as the engine holds it: the model and the adapters loaded into it. */
@@ -65,7 +65,7 @@ export interface TaskResult extends Partial<Classification> {
   task: Task;
   /** The raw answer text (for classification tasks, the chosen label's answer text). */
   text: string;
-  pairs?: CausePair[];
+  pairs?: EcpePair[];
   modelVersion: string;
 }
 
@@ -84,17 +84,16 @@ interface GenerateJob {
   adapter?: string;
   onToken?: (piece: string) => void;
 }
-interface GenerateOut {
-  text: string;
+interface GenerateOut extends Generation {
   version: string;
 }
 
 const DEFAULT_MAX_NEW_TOKENS: Record<Task | 'generate', number> = {
-  sentiment: 4,
-  emotion: 4,
-  facial_expression: 48,
-  emotion_reason: 96,
-  emotion_cause_pairs: 32,
+  msa: 4,
+  er: 4,
+  fer: 48,
+  eri: 96,
+  ecpe: 32,
   generate: 256,
 };
 
@@ -137,12 +136,12 @@ export class TaskEngine {
         this.models.use(async ({ model, adapters }, version) => {
           const adapter = jobs[0].adapter;
           if (adapter) await adapters.get(adapter);
-          const texts = await model.generate(
+          const generations = await model.generate(
             jobs.map((j) => j.input),
             { ...jobs[0].options, onToken: (i, piece) => jobs[i].onToken?.(piece) },
             adapter,
           );
-          return texts.map((text) => ({ text, version }));
+          return generations.map((g) => ({ ...g, version }));
         }),
       onBatch: (info) => options.onBatch?.('generate', info),
     });
@@ -159,24 +158,19 @@ export class TaskEngine {
   }
 
   sentiment(req: EngineRequest, ctx: SubmitOptions = {}): Promise<TaskResult> {
-    return this.classifyTask('sentiment', sentimentPrompt(req.text, req.history), SENTIMENT_LABELS, req, ctx);
+    return this.classifyTask('msa', sentimentPrompt(req.text, req.history), SENTIMENT_LABELS, req, ctx);
   }
 
   emotion(req: EngineRequest, ctx: SubmitOptions = {}): Promise<TaskResult> {
-    return this.classifyTask('emotion', emotionPrompt(req.text, req.history), EMOTION_LABELS, req, ctx);
+    return this.classifyTask('er', emotionPrompt(req.text, req.history), EMOTION_LABELS, req, ctx);
   }
 
   facialExpression(req: EngineRequest, ctx: SubmitOptions = {}): Promise<TaskResult> {
-    return this.generateTask('facial_expression', facialExpressionPrompt(req.text, req.history), req, ctx);
+    return this.generateTask('fer', facialExpressionPrompt(req.text, req.history), req, ctx);
   }
 
   emotionReason(req: EngineRequest & { emotion?: string }, ctx: SubmitOptions = {}): Promise<TaskResult> {
-    return this.generateTask(
-      'emotion_reason',
-      emotionReasonPrompt(req.text, req.history, req.emotion),
-      req,
-      ctx,
-    );
+    return this.generateTask('eri', emotionReasonPrompt(req.text, req.history, req.emotion), req, ctx);
   }
 
   /** ECPE for utterance `target` (1-based) of `conversation`; pairs are parsed from the answer. */
@@ -185,8 +179,8 @@ export class TaskEngine {
     ctx: SubmitOptions = {},
   ): Promise<TaskResult> {
     const prompt = ecpePrompt(req.conversation, req.target);
-    const result = await this.generateTask('emotion_cause_pairs', prompt, { ...req, text: prompt }, ctx);
-    return { ...result, pairs: parseCausePairs(result.text) };
+    const result = await this.generateTask('ecpe', prompt, { ...req, text: prompt }, ctx);
+    return { ...result, pairs: parseEcpePairs(result.text) };
   }
 
   /** Free generation from a raw prompt, streaming pieces of text through `onToken`. */
@@ -196,7 +190,7 @@ export class TaskEngine {
     >,
     ctx: SubmitOptions = {},
     onToken?: (piece: string) => void,
-  ): Promise<{ text: string; modelVersion: string }> {
+  ): Promise<Generation & { modelVersion: string }> {
     await this.checkAdapter(req.adapter);
     const out = await this.generating.submit(
       {
@@ -213,7 +207,8 @@ export class TaskEngine {
       },
       ctx,
     );
-    return { text: out.text, modelVersion: out.version };
+    const { version, ...generation } = out;
+    return { ...generation, modelVersion: version };
   }
 
   /** Stops taking requests; waiting ones fail with UNAVAILABLE. */

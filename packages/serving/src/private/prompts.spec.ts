@@ -24,7 +24,7 @@ describe('task prompts', () => {
       const parsed = parseEmotionQuery(r.query);
       assert.ok(parsed, r.query);
       assert.equal(emotionPrompt(parsed.text), r.query);
-      assert.equal(detectTask(r.query), 'emotion');
+      assert.equal(detectTask(r.query), 'er');
       assert.equal(labelAnswer(r.response.replace(/\.$/, '').toLowerCase()), r.response);
     }
   });
@@ -36,7 +36,7 @@ describe('task prompts', () => {
       const parsed = parseEcpeQuery(r.query);
       assert.ok(parsed, r.query);
       assert.equal(ecpePrompt(parsed.conversation, parsed.target), r.query);
-      assert.equal(detectTask(r.query), 'emotion_cause_pairs');
+      assert.equal(detectTask(r.query), 'ecpe');
     }
     const first = parseEcpeQuery(records[0].query)!;
     assert.equal(first.target, 3);
@@ -48,7 +48,7 @@ describe('task prompts', () => {
   });
 
   it('detect the other tasks and refuse foreign queries', () => {
-    assert.equal(detectTask(sentimentPrompt('Great!')), 'sentiment');
+    assert.equal(detectTask(sentimentPrompt('Great!')), 'msa');
     assert.equal(detectTask('What is the capital of France?'), undefined);
     assert.equal(parseEmotionQuery('The person says: hi'), undefined);
     assert.equal(parseEcpeQuery(emotionPrompt('hi')), undefined);

@@ -6,14 +6,9 @@
 
 import type { Turn } from './validation.js';
 
-export type Task = 'sentiment' | 'emotion' | 'facial_expression' | 'emotion_reason' | 'emotion_cause_pairs';
-export const TASKS: readonly Task[] = [
-  'sentiment',
-  'emotion',
-  'facial_expression',
-  'emotion_reason',
-  'emotion_cause_pairs',
-];
+/** The five tasks, by the project's short names (as in @emoverse/proto's TASK_NAMES). */
+export type Task = 'msa' | 'er' | 'fer' | 'eri' | 'ecpe';
+export const TASKS: readonly Task[] = ['msa', 'er', 'fer', 'eri', 'ecpe'];
 
 /** MELD's seven emotions, in the order the ER prompt lists them. */
 export const EMOTION_LABELS = ['anger', 'sadness', 'surprise', 'disgust', 'joy', 'neutral', 'fear'] as const;
@@ -124,12 +119,12 @@ export function parseEcpeQuery(query: string): { conversation: Turn[]; target: n
  */
 export function detectTask(query: string): Task | undefined {
   if (/Input conversation:/.test(query) && /emotion-cause|cause indices|elicited the emotion/i.test(query)) {
-    return 'emotion_cause_pairs';
+    return 'ecpe';
   }
   const q = query.toLowerCase();
-  if (/emotion label/.test(q) && EMOTION_LABELS.every((l) => q.includes(l))) return 'emotion';
-  if (/sentiment/.test(q) && SENTIMENT_LABELS.every((l) => q.includes(l))) return 'sentiment';
-  if (/facial expression/.test(q)) return 'facial_expression';
-  if (/reason|why/.test(q)) return 'emotion_reason';
+  if (/emotion label/.test(q) && EMOTION_LABELS.every((l) => q.includes(l))) return 'er';
+  if (/sentiment/.test(q) && SENTIMENT_LABELS.every((l) => q.includes(l))) return 'msa';
+  if (/facial expression/.test(q)) return 'fer';
+  if (/reason|why/.test(q)) return 'eri';
   return undefined;
 }

@@ -23,6 +23,14 @@ export interface GenerateOptions {
   onToken?: (index: number, piece: string) => void;
 }
 
+export interface Generation {
+  text: string;
+  /** 'eos' (the model ended), 'stop' (a stop sequence) or 'length' (maxNewTokens reached). */
+  finish: 'eos' | 'stop' | 'length';
+  promptTokens: number;
+  generatedTokens: number;
+}
+
 export interface TaskModel {
   /**
    * Log-likelihood of each candidate answer given each input: result[i][j] = log p(answers[j] | inputs[i]).
@@ -30,7 +38,7 @@ export interface TaskModel {
    */
   scoreAnswers(inputs: ModelInput[], answers: string[], adapter?: string): Promise<number[][]>;
   /** Generates a continuation for each input. */
-  generate(inputs: ModelInput[], options: GenerateOptions, adapter?: string): Promise<string[]>;
+  generate(inputs: ModelInput[], options: GenerateOptions, adapter?: string): Promise<Generation[]>;
   /** Loads a named LoRA adapter over the base; resolves false when no adapter has that name. */
   loadAdapter(name: string): Promise<boolean>;
   unloadAdapter(name: string): Promise<void>;
