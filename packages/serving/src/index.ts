@@ -41,6 +41,16 @@ export {
   TASKS,
   type Task,
 } from './private/prompts.js';
+export {
+  evaluateSwift,
+  parseSwiftRecords,
+  type SwiftClient,
+  type SwiftEvalOptions,
+  type SwiftEvalReport,
+  type SwiftMedia,
+  type SwiftRecord,
+  type SwiftRow,
+} from './private/swift-eval.js';
 export type { GenerateOptions, Generation, ModelInput, TaskModel } from './private/task-model.js';
 export {
   checkImage,
