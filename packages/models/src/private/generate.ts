@@ -4,7 +4,8 @@
 // position ids count only real tokens, so a padded row computes exactly what it would alone.
 import type { Tensor } from '@emoverse/onnx';
 import type { Ctx } from './layers.js';
-import { buildLmGraph, type DecoderModel, type LoraInGraph } from './lm.js';
+import { buildLmGraph, type DecoderModel } from './lm.js';
+import type { LoraInGraph } from './lora.js';
 import { causalBias } from './masks.js';
 import { type SamplingOptions, sampleToken, seededRandom } from './sampling.js';
 import { type Feeds, f32, GraphSession, i64, type ort, type SessionOptions } from './session.js';

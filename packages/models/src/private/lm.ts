@@ -6,9 +6,9 @@ import { GraphBuilder, type Tensor } from '@emoverse/onnx';
 import { Checkpoint } from '@emoverse/safetensors';
 import { ConfigError, type DecoderConfig, parseConfig } from './config.js';
 import { type DecoderArchitecture, decoderStack, embedTokens, lmHead } from './decoder.js';
-import type { Ctx, KvPast, LoraBranch } from './layers.js';
+import type { Ctx, KvPast } from './layers.js';
 import { llama } from './llama.js';
-import { isTarget, type LoraAdapter, type LoraSettings, loraScale } from './peft.js';
+import { type LoraInGraph, loraBinder } from './lora.js';
 import { phi3 } from './phi3.js';
 import { qwen2 } from './qwen2.js';
 import {
@@ -52,62 +52,6 @@ export class DecoderModel {
   linearModules(): Map<string, [number, number]> {
     return this.arch.linearModules(this.config);
   }
-}
-
-/** How LoRA enters a graph: which modules, and whether A/B are trainable inputs or fixed values. */
-export interface LoraInGraph {
-  settings: LoraSettings;
-  /** trainable: A and B are graph inputs named <module>.lora_A.weight / .lora_B.weight */
-  trainable: boolean;
-  /** fixed values (inference with an unmerged adapter) */
-  adapter?: LoraAdapter;
-}
-
-/** Module paths of `model` that `settings.targetModules` selects (as PEFT would). */
-export function loraModules(model: DecoderModel, settings: LoraSettings): string[] {
-  return [...model.linearModules().keys()].filter((p) => isTarget(p, settings.targetModules));
-}
-
-export function loraBinder(
-  g: GraphBuilder,
-  model: { linearModules(): Map<string, [number, number]> },
-  l: LoraInGraph,
-): { branch: (path: string) => LoraBranch | undefined; inputs: { name: string; shape: number[] }[] } {
-  const modules = model.linearModules();
-  const made = new Map<string, LoraBranch>();
-  const inputs: { name: string; shape: number[] }[] = [];
-  const branch = (path: string): LoraBranch | undefined => {
-    const done = made.get(path);
-    if (done) return done;
-    if (!isTarget(path, l.settings.targetModules)) return undefined;
-    const dims = modules.get(path);
-    if (!dims) return undefined;
-    const [out, inp] = dims;
-    let A: Tensor;
-    let B: Tensor;
-    let scale = loraScale(l.settings, l.settings.useRslora);
-    if (l.trainable) {
-      const r = l.settings.r;
-      A = g.input(`${path}.lora_A.weight`, 'float32', [r, inp]);
-      B = g.input(`${path}.lora_B.weight`, 'float32', [out, r]);
-      inputs.push({ name: A.name, shape: [r, inp] }, { name: B.name, shape: [out, r] });
-    } else {
-      const pair = l.adapter?.modules.get(path);
-      if (!pair) return undefined;
-      if (pair.inFeatures !== inp || pair.outFeatures !== out) {
-        throw new Error(
-          `LoRA ${path}: adapter is [${pair.outFeatures}, ${pair.inFeatures}] but the module is [${out}, ${inp}]`,
-        );
-      }
-      A = g.initializer(`${path}.lora_A.weight`, pair.A, [pair.r, inp]);
-      B = g.initializer(`${path}.lora_B.weight`, pair.B, [out, pair.r]);
-      scale = loraScale(pair, l.settings.useRslora);
-    }
-    const b = { A, B, scale, dropout: l.settings.dropout };
-    made.set(path, b);
-    return b;
-  };
-  return { branch, inputs };
 }
 
 export interface LmGraphOptions {
