@@ -1,4 +1,15 @@
 // Facial action units: the 17 intensities, S_f, peak frames per person and across people, FER captions
+
+export {
+  type AuEmotionTable,
+  auCommon,
+  auEmotion,
+  auFrame,
+  type FerCaption,
+  ferCaption,
+  loadAuEmotionTable,
+} from './private/caption.js';
+export { CLAIMED_AUS } from './private/claimed.js';
 export {
   type AuAgreement,
   type Comparison,

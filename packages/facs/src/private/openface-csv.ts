@@ -2,7 +2,7 @@
 // columns, then AU01_r … AU45_r. Tools written for OpenFace output can read what we write, and we read
 // real OpenFace files (which carry more columns: presence flags, gaze, landmarks) to compare with them.
 import type { AuFrame } from './peaks.js';
-import { AU_NAMES, type AuVector } from './types.js';
+import { AU_NAMES, type AuVector, zeroAus } from './types.js';
 
 export interface OpenFaceRow {
   /** 1-based, as OpenFace writes it. */
@@ -30,9 +30,15 @@ export const OPENFACE_HEADER = [
   ...AU_NAMES.map((a) => `${a}_r`),
 ];
 
-/** Our frames as OpenFace rows. Translation is not estimated (no camera model): written as 0. */
-export function toOpenFaceRows(frames: readonly AuFrame[]): OpenFaceRow[] {
-  return frames.map((f) => ({
+/**
+ * Our frames as OpenFace rows. Translation is not estimated (no camera model): written as 0. Given the
+ * list of all sampled frames, frames where no face was found get OpenFace's `success = 0` row.
+ */
+export function toOpenFaceRows(
+  frames: readonly AuFrame[],
+  sampled?: readonly { index: number; timeS: number }[],
+): OpenFaceRow[] {
+  const rows: OpenFaceRow[] = frames.map((f) => ({
     frame: f.index + 1,
     face_id: f.personId,
     timestamp: f.timeS,
@@ -41,6 +47,23 @@ export function toOpenFaceRows(frames: readonly AuFrame[]): OpenFaceRow[] {
     pose: { Tx: 0, Ty: 0, Tz: 0, Rx: f.pose.pitch, Ry: f.pose.yaw, Rz: f.pose.roll },
     aus: f.aus,
   }));
+  if (sampled) {
+    const seen = new Set(frames.map((f) => f.index));
+    for (const s of sampled) {
+      if (seen.has(s.index)) continue;
+      rows.push({
+        frame: s.index + 1,
+        face_id: 0,
+        timestamp: s.timeS,
+        confidence: 0,
+        success: false,
+        pose: { Tx: 0, Ty: 0, Tz: 0, Rx: 0, Ry: 0, Rz: 0 },
+        aus: zeroAus(),
+      });
+    }
+    rows.sort((a, b) => a.frame - b.frame || a.face_id - b.face_id);
+  }
+  return rows;
 }
 
 export function writeOpenFaceCsv(rows: readonly OpenFaceRow[]): string {

@@ -1,0 +1,78 @@
+// npm run eval:au -- --video <file> --openface <OpenFace CSV> [--out <file.csv>] [--fps <n>]
+// Runs the whole pipeline (ffmpeg → faces → landmarks → AUs → peaks) on a video and compares it frame by
+// frame with an OpenFace output of the same video. Last line: mean_r=<x> peak_delta_s=<y>.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import {
+  AU_NAMES,
+  CLAIMED_AUS,
+  compareWithOpenFace,
+  type FrameGeometry,
+  openFacePeak,
+  readOpenFaceCsv,
+  scoreAus,
+  toOpenFaceRows,
+  writeOpenFaceCsv,
+} from '@emoverse/facs';
+import { analyzeVideo } from '@emoverse/video';
+
+const { values } = parseArgs({
+  options: {
+    video: { type: 'string' },
+    openface: { type: 'string' },
+    out: { type: 'string' },
+    fps: { type: 'string' },
+  },
+});
+if (!values.video || !values.openface) {
+  console.error(
+    'usage: npm run eval:au -- --video <file> --openface <OpenFace CSV> [--out <file.csv>] [--fps <n>]',
+  );
+  process.exit(2);
+}
+
+const reference = readOpenFaceCsv(readFileSync(values.openface, 'utf8'));
+const t0 = performance.now();
+const frames: FrameGeometry[] = [];
+for await (const f of analyzeVideo(values.video, { fps: values.fps ? Number(values.fps) : undefined })) {
+  frames.push({ index: f.index, timeS: f.timeS, faces: f.faces });
+}
+const seconds = (performance.now() - t0) / 1000;
+const analysis = scoreAus(frames);
+const rows = toOpenFaceRows(analysis.frames, frames);
+if (values.out) writeFileSync(values.out, writeOpenFaceCsv(rows));
+
+// OpenFace's FeatureExtraction follows one face: compare it with the person we see in most frames.
+const counts = new Map<number, number>();
+for (const r of rows) if (r.success) counts.set(r.face_id, (counts.get(r.face_id) ?? 0) + 1);
+const main = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
+const cmp = compareWithOpenFace(rows, reference, main);
+
+console.log(
+  `video: ${values.video}  frames: ${frames.length}  people: ${counts.size}  time: ${seconds.toFixed(1)} s`,
+);
+console.log(`compared: person ${main} vs OpenFace, ${cmp.matchedFrames} matched frames`);
+console.log('AU     r      MAE   claimed');
+for (const a of cmp.perAu) {
+  const claimed = CLAIMED_AUS.includes(a.au) ? 'yes' : '';
+  console.log(
+    `${a.au}  ${Number.isNaN(a.r) ? '  n/a' : a.r.toFixed(3).padStart(6)}  ${a.mae.toFixed(3)}  ${claimed}`,
+  );
+}
+const claimedR = cmp.perAu.filter((a) => CLAIMED_AUS.includes(a.au) && Number.isFinite(a.r));
+const meanR = claimedR.reduce((s, a) => s + a.r, 0) / (claimedR.length || 1);
+console.log(
+  `claimed AUs: ${CLAIMED_AUS.join(' ')} (${claimedR.length} with a defined r; not claimed: ${AU_NAMES.filter((a) => !CLAIMED_AUS.includes(a)).join(' ')})`,
+);
+const refPeak = openFacePeak(reference);
+const ours = analysis.peak;
+for (const p of analysis.peaks) {
+  console.log(
+    `person ${p.personId}: peak frame ${p.index + 1} at ${p.timeS.toFixed(3)} s, S_f=${p.S_f.toFixed(2)} (${p.usableFrames} usable frames)`,
+  );
+}
+console.log(
+  `peak (eq. 2): ours frame ${ours ? ours.index + 1 : 'none'} at ${ours ? ours.timeS.toFixed(3) : 'n/a'} s (person ${ours?.personId ?? '-'}); OpenFace frame ${refPeak?.frame ?? 'none'} at ${refPeak ? refPeak.timestamp.toFixed(3) : 'n/a'} s`,
+);
+const delta = ours && refPeak ? ours.timeS - refPeak.timestamp : Number.NaN;
+console.log(`mean_r=${meanR.toFixed(3)} peak_delta_s=${delta.toFixed(3)}`);
