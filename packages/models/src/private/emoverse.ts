@@ -68,14 +68,20 @@ export class EmoVerseModel {
    * visual_index [batch, seq] (see visualIndex). Returns the projector's binder so a train
    * step can make W_v trainable.
    */
-  embedHook(opts: { trainProjector?: boolean } = {}): {
+  embedHook(opts: { trainProjector?: boolean; provided?: Readonly<Record<string, Tensor>> } = {}): {
     embed: (ctx: Ctx, ids: Tensor) => Tensor;
     projectorParams: () => ParamBinder | undefined;
   } {
     let binder: ParamBinder | undefined;
     const embed = (ctx: Ctx, ids: Tensor): Tensor => {
       const g: GraphBuilder = ctx.g;
-      binder = new ParamBinder(g, this.projectorSpec, this.projector, () => opts.trainProjector === true);
+      binder = new ParamBinder(
+        g,
+        this.projectorSpec,
+        this.projector,
+        () => opts.trainProjector === true,
+        opts.provided,
+      );
       const text = embedTokens(ctx, ids);
       const feats = g.input('visual_features', 'float32', ['examples', 'visual_tokens', this.visualDim]);
       const projected = g.add(

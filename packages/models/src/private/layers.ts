@@ -40,11 +40,14 @@ function loraDelta(ctx: Ctx, x: Tensor, l: LoraBranch): Tensor {
   return g.mul(up, l.scale);
 }
 
-/** Inverted dropout with a fresh mask every run: x * (u >= p) / (1 - p). */
+/**
+ * Inverted dropout with a fresh mask every run: x * (u >= p) / (1 - p). The uniform noise is
+ * drawn from zeros shaped like x (ConstantOfShape of Shape(x)), so the mask is a constant to
+ * autodiff: gradients flow through the multiplication only.
+ */
 function dropout(g: GraphBuilder, x: Tensor, rate: number): Tensor {
-  const [u] = g.node('RandomUniformLike', [x], { dtype: { type: 'int', value: 1 } }, [
-    { dtype: 'float32', shape: x.shape },
-  ]);
+  const [zeros] = g.node('ConstantOfShape', [g.shapeOf(x)], {}, [{ dtype: 'float32', shape: x.shape }]);
+  const [u] = g.node('RandomUniformLike', [zeros], {}, [{ dtype: 'float32', shape: x.shape }]);
   const keep = g.cast(g.not(g.less(u, rate)), 'float32');
   return g.mul(x, g.mul(keep, 1 / (1 - rate)));
 }

@@ -68,10 +68,15 @@ export interface LmGraphOptions {
   loss?: boolean;
   training?: boolean;
   name?: string;
+  /** parameter tensors made by the caller (a train step's inputs), by name */
+  provided?: Readonly<Record<string, Tensor>>;
 }
 
 export interface LmGraph {
   g: GraphBuilder;
+  /** the weighted loss and per-token losses when opts.loss */
+  loss?: Tensor;
+  tokenLoss?: Tensor;
   /** graph inputs that are trainable parameters (base and LoRA), name and shape */
   trainable: { name: string; shape: number[] }[];
   ctx: Ctx;
@@ -84,10 +89,19 @@ export interface LmGraph {
  * Outputs: logits, present.<i>.key/value, and with loss: loss (scalar) and token_loss [batch, seq].
  */
 export function buildLmGraph(model: DecoderModel, opts: LmGraphOptions = {}): LmGraph {
+  const g = new GraphBuilder(opts.name ?? `${model.config.arch}-lm`);
+  const r = buildLm(g, model, opts);
+  if (r.loss) g.output(r.loss, 'loss');
+  if (r.tokenLoss) g.output(r.tokenLoss, 'token_loss');
+  return r;
+}
+
+/** The same graph into an existing builder (a train step's); loss outputs are left to the caller. */
+export function buildLm(g: GraphBuilder, model: DecoderModel, opts: LmGraphOptions = {}): LmGraph {
   const c = model.config;
-  const g = new GraphBuilder(opts.name ?? `${c.arch}-lm`);
-  const p = new ParamBinder(g, model.spec, model.weights, opts.trainableBase);
-  const lora = opts.lora ? loraBinder(g, model, opts.lora) : undefined;
+  const provided = opts.provided ?? {};
+  const p = new ParamBinder(g, model.spec, model.weights, opts.trainableBase, provided);
+  const lora = opts.lora ? loraBinder(g, model, opts.lora, provided) : undefined;
   const ctx: Ctx = { g, p, lora: lora?.branch, training: opts.training ?? false };
   const inputIds = g.input('input_ids', 'int64', ['batch', 'seq']);
   const positionIds = g.input('position_ids', 'int64', ['batch', 'seq']);
@@ -110,11 +124,12 @@ export function buildLmGraph(model: DecoderModel, opts: LmGraphOptions = {}): Lm
     bias: (T) => g.input('attention_bias', 'float32', ['batch', 1, 1, 'seq', T]),
   });
   const mode = opts.logits ?? 'all';
+  let losses: { loss: Tensor; tokenLoss: Tensor } | undefined;
   if (mode !== 'none' || opts.loss) {
     const h = mode === 'last' ? g.slice(hidden, [-1], [Number.MAX_SAFE_INTEGER], [1]) : hidden;
     const logits = lmHead(ctx, c, h);
     if (mode !== 'none') g.output(logits, 'logits');
-    if (opts.loss) addLossHead(g, mode === 'last' ? lmHead(ctx, c, hidden) : logits, c.vocabSize);
+    if (opts.loss) losses = lossHead(g, mode === 'all' ? logits : lmHead(ctx, c, hidden), c.vocabSize);
   }
   if (opts.cache) {
     presents.forEach((pr, i) => {
@@ -122,7 +137,7 @@ export function buildLmGraph(model: DecoderModel, opts: LmGraphOptions = {}): Lm
       g.output(pr.value, `present.${i}.value`);
     });
   }
-  return { g, trainable: [...p.trainableInputs, ...(lora?.inputs ?? [])], ctx };
+  return { g, trainable: [...p.trainableInputs, ...(lora?.inputs ?? [])], ctx, ...losses };
 }
 
 /**
@@ -131,7 +146,7 @@ export function buildLmGraph(model: DecoderModel, opts: LmGraphOptions = {}): Lm
  * With weights 1/N on the N counted tokens this is transformers' mean loss; per-example or
  * per-task weights (M2SE's dynamic task weighting) are the same input with other values.
  */
-function addLossHead(g: GraphBuilder, logits: Tensor, vocab: number): void {
+function lossHead(g: GraphBuilder, logits: Tensor, vocab: number): { loss: Tensor; tokenLoss: Tensor } {
   const labels = g.input('labels', 'int64', ['batch', 'seq']);
   const weights = g.input('token_weights', 'float32', ['batch', 'seq']);
   const flat = g.reshape(logits, [-1, vocab]);
@@ -141,6 +156,5 @@ function addLossHead(g: GraphBuilder, logits: Tensor, vocab: number): void {
   });
   const perToken = g.reshape(tokenLoss, [-1]);
   const loss = g.sumAll(g.mul(perToken, g.reshape(weights, [-1])));
-  g.output(loss, 'loss');
-  g.output(g.reshape(perToken, g.shapeOf(labels), labels.shape), 'token_loss');
+  return { loss, tokenLoss: g.reshape(perToken, g.shapeOf(labels), labels.shape) };
 }

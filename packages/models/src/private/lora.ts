@@ -29,6 +29,7 @@ export function loraBinder(
   g: GraphBuilder,
   model: HasModules,
   l: LoraInGraph,
+  provided: Readonly<Record<string, Tensor>> = {},
 ): { branch: (path: string) => LoraBranch | undefined; inputs: { name: string; shape: number[] }[] } {
   const modules = model.linearModules();
   const made = new Map<string, LoraBranch>();
@@ -45,9 +46,11 @@ export function loraBinder(
     let scale = loraScale(l.settings, l.settings.useRslora);
     if (l.trainable) {
       const r = l.settings.r;
-      A = g.input(`${path}.lora_A.weight`, 'float32', [r, inp]);
-      B = g.input(`${path}.lora_B.weight`, 'float32', [out, r]);
-      inputs.push({ name: A.name, shape: [r, inp] }, { name: B.name, shape: [out, r] });
+      const an = `${path}.lora_A.weight`;
+      const bn = `${path}.lora_B.weight`;
+      A = provided[an] ?? g.input(an, 'float32', [r, inp]);
+      B = provided[bn] ?? g.input(bn, 'float32', [out, r]);
+      inputs.push({ name: an, shape: [r, inp] }, { name: bn, shape: [out, r] });
     } else {
       const pair = l.adapter?.modules.get(path);
       if (!pair) return undefined;

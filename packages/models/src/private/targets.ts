@@ -1,4 +1,4 @@
-// Labels and per-token loss weights for the causal-LM loss head (see lm.ts addLossHead).
+// Labels and per-token loss weights for the causal-LM loss head (see lm.ts lossHead).
 // transformers' convention: logits at t predict the label at t+1, -100 is ignored, and the loss
 // is the mean over the counted tokens. Weights let a trainer weigh examples (M2SE's per-task
 // loss weights) without a new graph.

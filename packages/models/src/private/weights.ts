@@ -68,6 +68,8 @@ export class ParamBinder {
     readonly spec: WeightSpec,
     private readonly src: WeightSource | undefined,
     private readonly trainable: (name: string) => boolean = () => false,
+    /** tensors made elsewhere (a train step's parameter inputs), used as they are */
+    private readonly provided: Readonly<Record<string, Tensor>> = {},
   ) {}
 
   get(name: string): Tensor {
@@ -76,7 +78,9 @@ export class ParamBinder {
     const shape = this.spec.get(name);
     if (!shape) throw new WeightError(`graph asked for ${name}, which the architecture does not declare`);
     let t: Tensor;
-    if (this.trainable(name)) {
+    if (this.provided[name]) {
+      t = this.provided[name];
+    } else if (this.trainable(name)) {
       t = this.g.input(name, 'float32', shape);
       this.trainableInputs.push({ name, shape });
     } else {
