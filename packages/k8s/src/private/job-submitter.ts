@@ -34,6 +34,7 @@ export interface WatchOptions {
 }
 
 function statusCode(e: unknown): number | undefined {
+  if (typeof e !== 'object' || e === null) return undefined;
   const code =
     (e as { code?: unknown; statusCode?: unknown }).code ?? (e as { statusCode?: unknown }).statusCode;
   return typeof code === 'number' ? code : undefined;
@@ -137,8 +138,14 @@ export class JobSubmitter {
               }
               if (previous && terminalPhases.has(previous)) finish('terminal');
             },
-            // A watch that ends (server timeout, 410 Gone, dropped connection) is reopened after a fresh read.
-            () => finish('closed'),
+            // A watch that ends (server timeout, 410 Gone, dropped connection) is reopened after a fresh read;
+            // one the server refuses (no RBAC for watch) is not.
+            (err: unknown) => {
+              const code = statusCode(err);
+              if (code === 401 || code === 403)
+                finish('closed', new Error(`watching Job ${name} was refused (HTTP ${code})`));
+              else finish('closed');
+            },
           )
           .then(
             (c) => {

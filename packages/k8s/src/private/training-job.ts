@@ -103,7 +103,8 @@ export function buildTrainingJob(run: TrainingRunSpec, config: TrainingJobConfig
   // The NVIDIA container toolkit mounts the driver's Vulkan ICD only with `graphics`; WebGPU (Dawn over
   // Vulkan) needs it, CUDA needs compute/utility.
   if (gpus > 0) env.push({ name: 'NVIDIA_DRIVER_CAPABILITIES', value: 'compute,utility,graphics' });
-  for (const key of Object.keys(run.env ?? {}).sort()) env.push({ name: key, value: (run.env ?? {})[key] });
+  const runEnv = run.env ?? {};
+  for (const key of Object.keys(runEnv).sort()) env.push({ name: key, value: runEnv[key] });
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',

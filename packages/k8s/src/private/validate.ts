@@ -64,7 +64,9 @@ function unknownFields(value: unknown, type: string, path: string, errors: strin
   if (value === null || value === undefined) return;
   const array = /^Array<(.+)>$/.exec(type);
   if (array) {
-    if (Array.isArray(value)) value.forEach((v, i) => unknownFields(v, array[1], `${path}/${i}`, errors));
+    if (Array.isArray(value)) {
+      for (const [i, v] of value.entries()) unknownFields(v, array[1], `${path}/${i}`, errors);
+    }
     return;
   }
   const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);

@@ -1,0 +1,179 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
+import { parse, parseAllDocuments } from 'yaml';
+import {
+  assertValid,
+  defaultValues,
+  type EmoverseValues,
+  loadValuesFiles,
+  mergeValues,
+  natsConfig,
+  renderManifests,
+  toYamlStream,
+  validateObject,
+} from './index.js';
+import { chartDir } from './private/repo-paths.js';
+import { defaultRelease } from './private/values.js';
+
+const valuesFiles = {
+  default: [`${chartDir}/values.yaml`],
+  gpu: [`${chartDir}/values.yaml`, `${chartDir}/values-gpu.yaml`],
+};
+
+const find = (objects: KubernetesObject[], kind: string, name: string) =>
+  objects.find((o) => o.kind === kind && o.metadata?.name === name);
+
+describe('chart objects from typed values', () => {
+  test("values.yaml is exactly packages/k8s's defaultValues()", () => {
+    assert.deepEqual(parse(readFileSync(`${chartDir}/values.yaml`, 'utf8')), defaultValues());
+  });
+
+  for (const [label, files] of Object.entries(valuesFiles)) {
+    test(`${label} values: every object validates against its kind's OpenAPI schema, strictly`, async () => {
+      const objects = renderManifests(await loadValuesFiles(...files));
+      assertValid(objects);
+      const kinds = new Set(objects.map((o) => o.kind));
+      for (const kind of [
+        'Deployment',
+        'Service',
+        'StatefulSet',
+        'ConfigMap',
+        'PersistentVolumeClaim',
+        'HorizontalPodAutoscaler',
+        'PodDisruptionBudget',
+        'ServiceAccount',
+        'Role',
+        'RoleBinding',
+      ]) {
+        assert.ok(kinds.has(kind), `${label}: produces a ${kind}`);
+      }
+      for (const c of ['frame-extractor', 'au-scorer', 'caption-generator', 'trainer', 'gateway']) {
+        assert.ok(find(objects, 'Deployment', `emoverse-${c}`), `Deployment for ${c}`);
+        assert.ok(find(objects, 'Service', `emoverse-${c}`), `Service for ${c}`);
+      }
+      // The YAML stream `helm template` would print parses back to the same objects.
+      const docs = parseAllDocuments(toYamlStream(objects)).map((d) => d.toJS());
+      assert.deepEqual(docs, JSON.parse(JSON.stringify(objects)));
+    });
+  }
+
+  test('the validator fails on wrong types, missing required fields, unknown fields and bad names', () => {
+    const objects = renderManifests(defaultValues());
+    const deployment = structuredClone(find(objects, 'Deployment', 'emoverse-gateway')) as V1Deployment;
+    const container = deployment.spec?.template.spec?.containers[0] as unknown as Record<string, unknown>;
+    container.readinessProbe = { grpc: { port: 'grpc' } }; // grpc probes take a number, not a port name
+    container.imagePullPolicie = 'Always';
+    delete container.image;
+    container.name = undefined;
+    deployment.metadata = { name: 'Emoverse_Gateway' };
+    const errors = validateObject(deployment);
+    assert.ok(
+      errors.some((e) => /readinessProbe\/grpc\/port must be integer/.test(e)),
+      errors.join('\n'),
+    );
+    assert.ok(
+      errors.some((e) => /must have required property '?name'?/.test(e)),
+      errors.join('\n'),
+    );
+    assert.ok(
+      errors.some((e) => /imagePullPolicie: unknown field/.test(e)),
+      errors.join('\n'),
+    );
+    assert.ok(
+      errors.some((e) => /not a valid DNS-1123 name/.test(e)),
+      errors.join('\n'),
+    );
+    assert.deepEqual(validateObject({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'x' } }), [
+      'Secret x: no schema for v1/Secret',
+    ]);
+  });
+
+  test('services probe gRPC health natively, export OTel and are annotated for Prometheus', async () => {
+    const values = await loadValuesFiles(...valuesFiles.default);
+    for (const o of renderManifests(values).filter((x) => x.kind === 'Deployment')) {
+      const d = o as V1Deployment;
+      const c = d.spec?.template.spec?.containers[0];
+      const grpc = c?.ports?.find((p) => p.name === 'grpc')?.containerPort;
+      assert.ok(grpc);
+      for (const probe of [c?.startupProbe, c?.readinessProbe, c?.livenessProbe])
+        assert.deepEqual(probe?.grpc, { port: grpc });
+      const env = Object.fromEntries((c?.env ?? []).map((e) => [e.name, e.value]));
+      assert.equal(env.OTEL_EXPORTER_OTLP_ENDPOINT, values.telemetry.otlpEndpoint);
+      assert.equal(env.NATS_URL, 'nats://emoverse-nats.emoverse.svc:4222');
+      const annotations = d.spec?.template.metadata?.annotations ?? {};
+      assert.equal(annotations['prometheus.io/scrape'], 'true');
+      assert.equal(annotations['prometheus.io/port'], String(values.gateway.metricsPort));
+      assert.equal(d.spec?.template.spec?.securityContext?.runAsNonRoot, true);
+    }
+  });
+
+  test('gateway: HPA owns replicas, PDB keeps a floor; without the HPA the Deployment sets replicas', () => {
+    const objects = renderManifests(defaultValues());
+    const gw = find(objects, 'Deployment', 'emoverse-gateway') as V1Deployment;
+    assert.equal(gw.spec?.replicas, undefined);
+    const hpa = find(objects, 'HorizontalPodAutoscaler', 'emoverse-gateway') as {
+      spec: { scaleTargetRef: { name: string } };
+    };
+    assert.equal(hpa.spec.scaleTargetRef.name, 'emoverse-gateway');
+    assert.ok(find(objects, 'PodDisruptionBudget', 'emoverse-gateway'));
+    const fixed = renderManifests(
+      mergeValues(defaultValues(), { gateway: { replicas: 5, autoscaling: { enabled: false } } }),
+    );
+    assert.equal((find(fixed, 'Deployment', 'emoverse-gateway') as V1Deployment).spec?.replicas, 5);
+    assert.equal(find(fixed, 'HorizontalPodAutoscaler', 'emoverse-gateway'), undefined);
+  });
+
+  test('each vision service scales on its own value', () => {
+    const base = renderManifests(defaultValues());
+    const scaled = renderManifests(mergeValues(defaultValues(), { auScorer: { replicas: 7 } }));
+    const changed = scaled.filter((o, i) => JSON.stringify(o) !== JSON.stringify(base[i]));
+    assert.deepEqual(
+      changed.map((o) => `${o.kind}/${o.metadata?.name}`),
+      ['Deployment/emoverse-au-scorer'],
+    );
+    assert.equal((changed[0] as V1Deployment).spec?.replicas, 7);
+  });
+
+  test('external NATS and the object store: no StatefulSet, no PVC, env points at them', () => {
+    const values = mergeValues<EmoverseValues>(defaultValues(), {
+      nats: { mode: 'external', url: 'nats://nats.messaging.svc:4222' },
+      storage: { mode: 'objectStore' },
+    });
+    const objects = renderManifests(values);
+    assertValid(objects);
+    assert.ok(!objects.some((o) => o.kind === 'StatefulSet' || o.kind === 'PersistentVolumeClaim'));
+    const env =
+      (find(objects, 'Deployment', 'emoverse-trainer') as V1Deployment).spec?.template.spec?.containers[0]
+        .env ?? [];
+    assert.equal(env.find((e) => e.name === 'NATS_URL')?.value, 'nats://nats.messaging.svc:4222');
+    assert.equal(env.find((e) => e.name === 'EMOVERSE_OBJECT_STORE_BUCKET')?.value, 'emoverse-models');
+    assert.equal(
+      env.find((e) => e.name === 'EMOVERSE_MODELS_DIR'),
+      undefined,
+    );
+  });
+
+  test('the embedded NATS config is accepted by nats-server -t (single node and a 3-node cluster)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'emoverse-nats-'));
+    try {
+      for (const replicas of [1, 3]) {
+        const conf = natsConfig(mergeValues(defaultValues(), { nats: { replicas } }), defaultRelease)
+          .replace('$POD_NAME', 'emoverse-nats-0')
+          .replace('/data/jetstream', join(dir, 'js'));
+        const file = join(dir, `nats-${replicas}.conf`);
+        writeFileSync(file, conf);
+        const run = spawnSync('nats-server', ['-c', file, '-t'], { encoding: 'utf8' });
+        assert.equal(run.status, 0, run.stderr);
+        assert.match(`${run.stdout}${run.stderr}`, /is valid/);
+        assert.equal(conf.includes('routes:'), replicas > 1);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
