@@ -52,3 +52,30 @@ export {
 export { checkShards, globToRegExp, listFilesUnder, resolveShards, shardPatterns } from './private/shards.js';
 export { allocateQuotas, planStages, type StagePlan, type TaskCounts } from './private/stage-plan.js';
 export { canonicalTaskOrder, isTaskName, TASKS, type TaskName } from './private/tasks.js';
+export { BigramEngine, type BigramOptions, byteTokenizer } from './private/train/bigram-engine.js';
+export {
+  type Checkpoint,
+  type CheckpointStore,
+  DirectoryCheckpointStore,
+  decodeTensors,
+  encodeTensors,
+} from './private/train/checkpoint-store.js';
+export {
+  type CollatedBatch,
+  collate,
+  DEFAULT_PROMPT_FORMAT,
+  type EncodedExample,
+  encodeExample,
+  IGNORE_INDEX,
+  type PromptFormat,
+  type Tokenizer,
+} from './private/train/encode.js';
+export type { NamedTensors, TrainBatch, TrainEngine } from './private/train/engine.js';
+export { type EmtExample, readEmtShards, taskFromRecord } from './private/train/examples.js';
+export {
+  type StepLog,
+  type StepProgress,
+  type TrainOptions,
+  type TrainResult,
+  train,
+} from './private/train/loop.js';

@@ -1,0 +1,87 @@
+// EMT training examples read from JSONL shards ({query, response, images|videos, task, split}, as
+// packages/emt writes them: <dataset>/<task>/<split>-NNNNN.jsonl). Files are read in sorted order and
+// lines in file order, so an example's index (which the sampler's data order refers to) is stable.
+import { createReadStream } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { isTaskName, type TaskName } from '../tasks.js';
+
+export interface EmtExample {
+  id?: string;
+  task: TaskName;
+  query: string;
+  response: string;
+  images?: string[];
+  videos?: string[];
+}
+
+/** EMT writes tasks in lower case ("msa"); recipes use the paper's names ("MSA"). */
+export function taskFromRecord(task: unknown): TaskName | undefined {
+  const t = typeof task === 'string' ? task.toUpperCase() : '';
+  return isTaskName(t) ? t : undefined;
+}
+
+function where(file: string, line: number): string {
+  return `${file}:${line}`;
+}
+
+/**
+ * Reads the shards of each task (paths relative to `root`; `'*'` = mixed shards whose lines carry their
+ * task). Only records of `split` are kept when a record names its split. Malformed lines fail with
+ * file and line, before any compute.
+ */
+export async function readEmtShards(
+  root: string,
+  shards: Partial<Record<TaskName | '*', readonly string[]>>,
+  options: { split?: string } = {},
+): Promise<Partial<Record<TaskName, EmtExample[]>>> {
+  const split = options.split ?? 'train';
+  const out: Partial<Record<TaskName, EmtExample[]>> = {};
+  const problems: string[] = [];
+  for (const [key, files] of Object.entries(shards) as [TaskName | '*', readonly string[]][]) {
+    for (const file of [...files].sort()) {
+      const lines = createInterface({
+        input: createReadStream(join(root, file)),
+        crlfDelay: Number.POSITIVE_INFINITY,
+      });
+      let n = 0;
+      for await (const line of lines) {
+        n++;
+        if (!line.trim()) continue;
+        let rec: Record<string, unknown>;
+        try {
+          rec = JSON.parse(line);
+        } catch {
+          problems.push(`${where(file, n)}: not JSON`);
+          continue;
+        }
+        const task = taskFromRecord(rec.task) ?? (key === '*' ? undefined : key);
+        if (!task) {
+          problems.push(`${where(file, n)}: unknown task ${JSON.stringify(rec.task)}`);
+          continue;
+        }
+        if (key !== '*' && task !== key) {
+          problems.push(`${where(file, n)}: a ${task} record in a ${key} shard`);
+          continue;
+        }
+        if (typeof rec.query !== 'string' || typeof rec.response !== 'string') {
+          problems.push(`${where(file, n)}: needs string query and response`);
+          continue;
+        }
+        if (rec.split !== undefined && rec.split !== split) continue;
+        const ex: EmtExample = { task, query: rec.query, response: rec.response };
+        if (typeof rec.id === 'string') ex.id = rec.id;
+        if (Array.isArray(rec.images)) ex.images = rec.images.map(String);
+        if (Array.isArray(rec.videos)) ex.videos = rec.videos.map(String);
+        const list = out[task] ?? [];
+        list.push(ex);
+        out[task] = list;
+      }
+      if (problems.length > 20) break;
+    }
+  }
+  if (problems.length > 0) {
+    throw new Error(`bad EMT shards:\n  - ${problems.slice(0, 20).join('\n  - ')}`);
+  }
+  return out;
+}
