@@ -242,3 +242,22 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   }
   return { steps, totalSteps, completed: true, resumedFrom, history };
 }
+
+/**
+ * The loss log as plot data: one point per (step, task) and the steps where stages start, in the
+ * shapes packages/plots' lossCurvesPng takes.
+ */
+export function lossCurveData(history: readonly StepLog[]): {
+  points: { step: number; task: string; loss: number }[];
+  stageBoundaries: { step: number; label: string }[];
+} {
+  const points = history.flatMap((s) =>
+    Object.entries(s.losses).map(([task, loss]) => ({ step: s.globalStep, task, loss: loss as number })),
+  );
+  const stageBoundaries: { step: number; label: string }[] = [];
+  history.forEach((s, i) => {
+    if (i > 0 && s.stage !== history[i - 1].stage)
+      stageBoundaries.push({ step: s.globalStep, label: `stage ${s.stage + 1}: ${s.stageName}` });
+  });
+  return { points, stageBoundaries };
+}

@@ -17,7 +17,7 @@ import { collate, encodeExample, IGNORE_INDEX } from './encode.js';
 import type { TrainBatch, TrainEngine } from './engine.js';
 import { readEmtShards } from './examples.js';
 import { toyRecipe, toyTrainOptions } from './fixtures.js';
-import { type StepLog, train } from './loop.js';
+import { lossCurveData, type StepLog, train } from './loop.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'm2se-train-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -160,6 +160,9 @@ describe('training loop', () => {
       const sum = Object.values(s.weights).reduce((a, b) => (a as number) + (b as number), 0) as number;
       assert.ok(Math.abs(sum - Object.keys(s.weights).length) < 1e-9);
     }
+    const plot = lossCurveData(r.history);
+    assert.deepEqual(plot.stageBoundaries, [{ step: 10, label: 'stage 2: multitask-reasoning-finetuning' }]);
+    assert.equal(plot.points.filter((p) => p.step === 0).length, Object.keys(r.history[0].losses).length);
     const first = r.history[0].loss;
     const lastStage1 = r.history[9].loss;
     assert.ok(lastStage1 < first * 0.8, `loss fell in stage 1: ${first} -> ${lastStage1}`);
