@@ -1,0 +1,100 @@
+// Media → visual features. Video, image or frames go to au-scorer (which runs frame-extraction and
+// face tracking itself, or takes frames already extracted), and come back as the peak frame of the
+// most expressive person (argmax S_f, eq. 2) with its 17 AU intensities. Those intensities are the
+// visual features that W_v projects into the LLM as the visual tokens T_v of emoverse-nano.
+
+import { create } from '@bufbuild/protobuf';
+import { auFrame } from '@emoverse/facs';
+import {
+  AuScorerService,
+  auVectorToRecord,
+  type Media,
+  type PersonPeak,
+  ScoreRequestSchema,
+  type ScoreResponse,
+} from '@emoverse/proto';
+import { invalidArgument, ServingError } from '@emoverse/serving';
+import { injectGrpcMetadata, SpanKind, withSpan } from '@emoverse/telemetry';
+import * as grpc from '@grpc/grpc-js';
+import { clientConstructor } from './grpc-service.js';
+
+export interface VisualFeatures {
+  /** One feature vector per visual token (here: the peak frame's AU intensities). */
+  visual: Float32Array[];
+  peak?: PersonPeak;
+  /** AU_frame of the peak: the AUs at or above intensity 1, strongest first. */
+  activeAus: string[];
+}
+
+export interface MediaPipeline {
+  features(media: Media, options: { deadline?: number; signal?: AbortSignal }): Promise<VisualFeatures>;
+  close(): void;
+}
+
+/** Maps an au-scorer failure onto what the gateway's client should see. */
+function fromUpstream(e: grpc.ServiceError): ServingError {
+  if (e.code === grpc.status.INVALID_ARGUMENT || e.code === grpc.status.NOT_FOUND) {
+    return new ServingError(
+      e.code === grpc.status.NOT_FOUND ? 'NOT_FOUND' : 'INVALID_ARGUMENT',
+      `media: ${e.details}`,
+    );
+  }
+  if (e.code === grpc.status.DEADLINE_EXCEEDED)
+    return new ServingError('DEADLINE_EXCEEDED', 'media: au-scorer timed out');
+  if (e.code === grpc.status.CANCELLED) return new ServingError('CANCELLED', 'the request was cancelled');
+  return new ServingError('UNAVAILABLE', `media: au-scorer failed: ${e.details}`);
+}
+
+export function featuresFromScore(res: ScoreResponse): VisualFeatures {
+  const result = res.results.find((r) => r.hasFace && r.peak) ?? res.results[0];
+  if (!result || !result.hasFace || !result.peak?.aus) {
+    const why = result?.error?.message ? ` (${result.error.message})` : '';
+    throw invalidArgument(`no face was found in the media${why}`);
+  }
+  const intensities = result.peak.aus.intensity;
+  return {
+    visual: [Float32Array.from(intensities)],
+    peak: result.peak,
+    activeAus: auFrame(auVectorToRecord(intensities)),
+  };
+}
+
+/** The pipeline over au-scorer's gRPC API. */
+export class AuScorerPipeline implements MediaPipeline {
+  private readonly client: grpc.Client & Record<string, (...args: unknown[]) => unknown>;
+
+  constructor(address: string, credentials = grpc.credentials.createInsecure()) {
+    const Ctor = clientConstructor(AuScorerService);
+    this.client = new Ctor(address, credentials) as unknown as AuScorerPipeline['client'];
+  }
+
+  features(media: Media, options: { deadline?: number; signal?: AbortSignal }): Promise<VisualFeatures> {
+    return withSpan(
+      'au-scorer.Score',
+      () =>
+        new Promise<VisualFeatures>((resolve, reject) => {
+          const metadata = new grpc.Metadata();
+          injectGrpcMetadata(metadata);
+          const call = this.client.score(
+            create(ScoreRequestSchema, { input: { case: 'media', value: media } }),
+            metadata,
+            options.deadline ? { deadline: options.deadline } : {},
+            (e: grpc.ServiceError | null, res: ScoreResponse) => {
+              if (e) return reject(fromUpstream(e));
+              try {
+                resolve(featuresFromScore(res));
+              } catch (err) {
+                reject(err);
+              }
+            },
+          ) as grpc.ClientUnaryCall;
+          options.signal?.addEventListener('abort', () => call.cancel(), { once: true });
+        }),
+      { kind: SpanKind.CLIENT },
+    );
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}

@@ -1,0 +1,77 @@
+// The gateway's Prometheus metrics: request latency per RPC and status, batch sizes and waits,
+// queue depth (read at scrape time), and model reloads.
+
+import type { BatchInfo } from '@emoverse/serving';
+import { Counter, Gauge, Histogram, type Registry } from '@emoverse/telemetry';
+
+export class GatewayMetrics {
+  readonly requestSeconds: Histogram<'method' | 'code'>;
+  readonly batchSize: Histogram<'kind'>;
+  readonly batchWaitSeconds: Histogram<'kind'>;
+  readonly batchRunSeconds: Histogram<'kind'>;
+  readonly reloads: Counter<'outcome'>;
+  readonly modelInfo: Gauge<'version'>;
+
+  constructor(registry: Registry, queueDepth: () => number) {
+    this.requestSeconds = new Histogram({
+      name: 'emoverse_gateway_request_duration_seconds',
+      help: 'Latency of gateway RPCs, by method and status code',
+      labelNames: ['method', 'code'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    });
+    this.batchSize = new Histogram({
+      name: 'emoverse_gateway_batch_size',
+      help: 'Requests per model call',
+      labelNames: ['kind'],
+      buckets: [1, 2, 4, 8, 16, 32, 64],
+      registers: [registry],
+    });
+    this.batchWaitSeconds = new Histogram({
+      name: 'emoverse_gateway_batch_wait_seconds',
+      help: 'Time requests waited in the batching queue',
+      labelNames: ['kind'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    });
+    this.batchRunSeconds = new Histogram({
+      name: 'emoverse_gateway_batch_run_seconds',
+      help: 'Duration of one batched model call',
+      labelNames: ['kind'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    });
+    new Gauge({
+      name: 'emoverse_gateway_queue_depth',
+      help: 'Requests waiting for a batch',
+      registers: [registry],
+      collect() {
+        this.set(queueDepth());
+      },
+    });
+    this.reloads = new Counter({
+      name: 'emoverse_gateway_model_reloads_total',
+      help: 'Model versions loaded, by outcome',
+      labelNames: ['outcome'],
+      registers: [registry],
+    });
+    this.modelInfo = new Gauge({
+      name: 'emoverse_gateway_model_info',
+      help: 'The model version being served (value 1)',
+      labelNames: ['version'],
+      registers: [registry],
+    });
+  }
+
+  onBatch(kind: string, info: BatchInfo): void {
+    this.batchSize.observe({ kind }, info.size);
+    for (const w of info.waitMs) this.batchWaitSeconds.observe({ kind }, w / 1000);
+    this.batchRunSeconds.observe({ kind }, info.runMs / 1000);
+  }
+
+  onSwitch(version: string): void {
+    this.modelInfo.reset();
+    this.modelInfo.set({ version }, 1);
+    this.reloads.inc({ outcome: 'loaded' });
+  }
+}
