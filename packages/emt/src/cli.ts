@@ -1,4 +1,4 @@
-// npm run emt:build -- --shared <dir> --out <dir> [--seed N] [--tasks msa,er,eri,ecpe] [--mosei file]...
+// npm run emt:build -- --shared <dir> --out <dir> [--seed N] [--tasks msa,er,eri,ecpe] [--mosei file]... [--aus peak-aus.jsonl]
 //   [--eri offline|openai] [--eri-url URL --eri-model NAME --eri-timeout-ms N] [--ecpe target|conversation]
 //   [--no-ecf2] [--shard-size N]
 import { resolve } from 'node:path';
@@ -16,6 +16,7 @@ async function main(argv: string[]): Promise<number> {
       seed: { type: 'string', default: '0' },
       tasks: { type: 'string' },
       mosei: { type: 'string', multiple: true },
+      aus: { type: 'string' },
       eri: { type: 'string', default: 'offline' },
       'eri-url': { type: 'string' },
       'eri-model': { type: 'string', default: 'default' },
@@ -69,6 +70,7 @@ async function main(argv: string[]): Promise<number> {
     tasks,
     eri,
     moseiFiles: values.mosei?.map((f) => resolve(f)),
+    peakAusFile: values.aus ? resolve(values.aus) : undefined,
     ecf2: !values['no-ecf2'],
     ecpeMode: values.ecpe,
     shardSize: Number(values['shard-size']),

@@ -16,7 +16,13 @@ export {
   openAiEri,
   withFallback,
 } from './private/eri.js';
-export type { AuIntensities, FerCaptioner, PeakAus } from './private/fer.js';
+export {
+  type AuIntensities,
+  type FerCaptioner,
+  facsCaptioner,
+  loadPeakAus,
+  type PeakAus,
+} from './private/fer.js';
 export { loadMeld, meldDialogueId, meldUtteranceId, parseMeldCsv } from './private/meld.js';
 export { loadMosei, parseMosei } from './private/mosei.js';
 export * as prompts from './private/prompts.js';

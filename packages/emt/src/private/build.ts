@@ -4,7 +4,7 @@ import { join, relative, sep } from 'node:path';
 import { loadEcf1 } from './ecf1.js';
 import { loadEcf2 } from './ecf2.js';
 import { type EriGenerator, offlineEri } from './eri.js';
-import type { FerCaptioner, PeakAus } from './fer.js';
+import { type FerCaptioner, facsCaptioner, loadPeakAus, type PeakAus } from './fer.js';
 import { loadMeld } from './meld.js';
 import { loadMosei } from './mosei.js';
 import { makeRecords, type QualityReport } from './records.js';
@@ -19,6 +19,8 @@ export interface BuildOptions {
   tasks?: readonly Task[];
   eri?: EriGenerator;
   fer?: { captioner: FerCaptioner; peakAus: PeakAus };
+  /** Peak-frame AUs as JSONL (see loadPeakAus); builds FER with the facs captioner when `fer` is not given. */
+  peakAusFile?: string;
   /** User-supplied MOSEI-format files (CSV or JSONL: segment id, text, score in [-3, 3]). */
   moseiFiles?: readonly string[];
   /** Add ECF 2.0's test set (SemEval-2024 Subtask 2) as extra ECPE test data. Default true. */
@@ -73,6 +75,15 @@ export function loadSources(
 export async function buildEmt(opts: BuildOptions): Promise<BuildResult> {
   const seed = opts.seed ?? 0;
   const src = loadSources(opts.sharedDir, opts);
+  let fer = opts.fer;
+  if (!fer && opts.peakAusFile) {
+    const p = loadPeakAus(opts.peakAusFile);
+    src.issues.push(...p.issues);
+    fer = {
+      captioner: facsCaptioner(join(opts.sharedDir, 'data', 'facs', 'au_emotion.json')),
+      peakAus: p.peakAus,
+    };
+  }
   const warn = opts.onWarning ?? ((m: string) => console.warn(m));
   for (const i of src.issues.slice(0, 20)) warn(`${i.file}:${i.line}: ${i.reason}`);
   if (src.issues.length > 20) warn(`... ${src.issues.length - 20} more malformed rows (see manifest.json)`);
@@ -80,7 +91,7 @@ export async function buildEmt(opts: BuildOptions): Promise<BuildResult> {
   const { records, quality } = await makeRecords(src, {
     tasks: opts.tasks,
     eri,
-    fer: opts.fer,
+    fer,
     ecpeMode: opts.ecpeMode,
   });
   // Paths in the manifest are relative to the shared folder so that builds on two machines compare equal.

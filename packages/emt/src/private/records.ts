@@ -204,7 +204,7 @@ export async function makeRecords(
         drop(u, 'fer', 'no_face', aus === null ? 'no face in the clip' : 'no AU scores for the clip');
       else {
         const { caption, aus: common } = opts.fer.captioner.auCommon(aus, u.emotion);
-        facialCues = caption ? [caption] : undefined;
+        facialCues = common.length > 0 ? [caption] : undefined;
         candidates.push({
           record: base('fer', u, ferQuery(), caption, { emotion: u.emotion, aus: common.join(',') }),
           scenes: meldScene(u),
