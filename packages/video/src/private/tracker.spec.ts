@@ -15,13 +15,13 @@ test('two people keep their ids while moving, and a returning person gets the ol
   const t = new PersonTracker();
   let described = 0;
   // People A (descriptor 0) on the left and B (descriptor 1) on the right.
-  const people = (boxes: Box[], ds: number[]) => (i: number) => {
+  const people = (ds: number[]) => (i: number) => {
     described++;
     return Promise.resolve(desc(ds[i]));
   };
   const a0: Box = [10, 10, 100, 100];
   const b0: Box = [300, 10, 100, 100];
-  const first = await t.assign(0, [a0, b0], people([a0, b0], [0, 1]));
+  const first = await t.assign(0, [a0, b0], people([0, 1]));
   assert.deepEqual(first, [0, 1]);
   // Moving a little: matched by overlap, no descriptor needed; order of detections does not matter.
   const second = await t.assign(
@@ -30,12 +30,12 @@ test('two people keep their ids while moving, and a returning person gets the ol
       [305, 12, 100, 100],
       [14, 10, 100, 100],
     ],
-    people([], []),
+    people([]),
   );
   assert.deepEqual(second, [1, 0]);
   assert.equal(described, 2);
   // A leaves for 3 s; B stays.
-  for (let k = 1; k <= 30; k++) await t.assign(0.1 + k * 0.1, [[305, 12, 100, 100]], people([], []));
+  for (let k = 1; k <= 30; k++) await t.assign(0.1 + k * 0.1, [[305, 12, 100, 100]], people([]));
   // A comes back somewhere else: no overlap, re-identified by descriptor.
   const back = await t.assign(
     3.5,
@@ -43,7 +43,7 @@ test('two people keep their ids while moving, and a returning person gets the ol
       [305, 12, 100, 100],
       [150, 200, 90, 90],
     ],
-    people([], [1, 0]),
+    people([1, 0]),
   );
   assert.deepEqual(back, [1, 0]);
   // A stranger (descriptor 2) gets a new id.
