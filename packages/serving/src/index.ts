@@ -69,3 +69,4 @@ export {
   type VideoFormat,
   validateTaskInput,
 } from './private/validation.js';
+export { WorkerTaskModel } from './private/worker-model.js';
