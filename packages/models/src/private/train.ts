@@ -125,11 +125,15 @@ export class LmTrainer {
     return this.train.step.optimizer;
   }
 
-  /** One micro-batch; the update happens on every microBatches-th call. Non-finite losses are not applied and throw. */
-  async step(batch: TextBatch, o: { lr?: number } = {}): Promise<TrainStepResult> {
+  /**
+   * One micro-batch; the update happens on every microBatches-th call, or when `apply` says so
+   * (a trainer whose last accumulation group of an epoch is shorter). Non-finite losses are not
+   * applied and throw.
+   */
+  async step(batch: TextBatch, o: { lr?: number; apply?: boolean } = {}): Promise<TrainStepResult> {
     const ts = this.train.step;
     const { feeds, targets } = lossFeeds(batch, this.train.llm.config.padTokenId ?? 0, this.train.emoverse);
-    const applies = (this.calls + 1) % ts.microBatches === 0;
+    const applies = ts.microBatches === 1 || (o.apply ?? (this.calls + 1) % ts.microBatches === 0);
     const all: Record<string, HostTensor> = {
       ...feeds,
       lr: scalar(o.lr ?? (ts.optimizer as AdamWConfig).lr),
@@ -160,6 +164,33 @@ export class LmTrainer {
     };
   }
 
+  /**
+   * Everything needed to continue bit-exactly after a restart: parameters, optimizer moments and
+   * gradient accumulators (the session's carried state), and the step counters.
+   */
+  async saveState(): Promise<LmTrainerState> {
+    const st = await this.session.readState();
+    const tensors: LmTrainerState['tensors'] = {};
+    for (const [k, v] of Object.entries(st)) tensors[k] = { dims: [...v.dims], data: v.data as Float32Array };
+    return { tensors, steps: this.steps, calls: this.calls };
+  }
+
+  /** Restores a saveState() result (same model, LoRA layout and optimizer). */
+  async loadState(state: LmTrainerState): Promise<void> {
+    const initial = this.train.step.initialState();
+    const feeds: Record<string, HostTensor> = {};
+    for (const [name, t] of Object.entries(initial)) {
+      const saved = state.tensors[name];
+      if (!saved || saved.data.length !== t.data.length) {
+        throw new Error(`trainer state: ${name} is missing or has another size than [${t.dims}]`);
+      }
+      feeds[name] = { dtype: 'float32', dims: [...t.dims], data: Float32Array.from(saved.data) };
+    }
+    this.session.setState(feeds, this.train.step.carry);
+    this.steps = state.steps;
+    this.calls = state.calls;
+  }
+
   /** Current trainable values by name (LoRA A/B, projector, base weights). */
   async parameters(): Promise<Map<string, Float32Array>> {
     const st = await this.session.readState(this.train.step.params);
@@ -181,6 +212,13 @@ export class LmTrainer {
   async release(): Promise<void> {
     await this.session.release();
   }
+}
+
+export interface LmTrainerState {
+  tensors: Record<string, { dims: number[]; data: Float32Array }>;
+  /** optimizer updates done (AdamW's bias-correction step) and micro-batches seen */
+  steps: number;
+  calls: number;
 }
 
 function scalar(v: number): HostTensor {
