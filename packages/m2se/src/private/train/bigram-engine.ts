@@ -36,14 +36,23 @@ export class BigramEngine implements TrainEngine {
     this.grad = new Float64Array(n);
   }
 
-  async accumulate(batch: TrainBatch): Promise<number[]> {
+  async microStep(batch: TrainBatch): Promise<number[]> {
+    const losses = this.accumulate(batch);
+    if (batch.endsStep) this.update(batch.lr);
+    return losses;
+  }
+
+  /** Forward + backward: adds d(sum_e scale_e * mean CE_e)/dW to the gradient. */
+  private accumulate(batch: TrainBatch): number[] {
     const V = this.V;
     const p = new Float64Array(V);
     return batch.inputIds.map((ids, b) => {
       let sum = 0;
       let count = 0;
-      for (let t = 0; t < ids.length; t++) {
-        const label = batch.labels[b][t];
+      const perToken = batch.counted[b] ? batch.exampleScales[b] / batch.counted[b] : 0;
+      // logits at t predict labels[t + 1] (the labels are unshifted)
+      for (let t = 0; t + 1 < ids.length; t++) {
+        const label = batch.labels[b][t + 1];
         if (label === IGNORE_INDEX) continue;
         const row = ids[t] * V;
         let max = Number.NEGATIVE_INFINITY;
@@ -56,14 +65,13 @@ export class BigramEngine implements TrainEngine {
         const loss = -Math.log(p[label] / z);
         sum += loss;
         count++;
-        const w = batch.tokenWeights[b][t];
-        for (let j = 0; j < V; j++) this.grad[row + j] += w * (p[j] / z - (j === label ? 1 : 0));
+        for (let j = 0; j < V; j++) this.grad[row + j] += perToken * (p[j] / z - (j === label ? 1 : 0));
       }
       return count ? sum / count : 0;
     });
   }
 
-  async step(lr: number): Promise<void> {
+  private update(lr: number): void {
     const { beta1, beta2, eps, weightDecay } = this.o;
     this.t += 1;
     const c1 = 1 - beta1 ** this.t;

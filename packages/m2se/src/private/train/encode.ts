@@ -1,6 +1,7 @@
 // Tokenizing an instruction example for causal-LM training and collating micro-batches.
-// Labels are already shifted (label at position t is the token at t + 1), and only response tokens
-// count: the prompt is context, as in ms-swift's instruction tuning. -100 marks positions to ignore.
+// Labels follow transformers' convention (and packages/models'): labels[t] is the token at t where it
+// is trained on, -100 elsewhere, and the engine shifts them (logits at t predict labels[t + 1]).
+// Only response tokens count: the prompt is context, as in ms-swift's instruction tuning.
 import type { EmtExample } from './examples.js';
 
 export const IGNORE_INDEX = -100;
@@ -24,8 +25,9 @@ export const DEFAULT_PROMPT_FORMAT: PromptFormat = {
 
 export interface EncodedExample {
   inputIds: number[];
+  /** Unshifted: the response tokens' ids, -100 over the prompt. */
   labels: number[];
-  /** Positions whose label counts (response tokens). */
+  /** Tokens the loss counts (response tokens after the first position). */
   counted: number;
 }
 
@@ -50,30 +52,31 @@ export function encodeExample(
     prompt = prompt.slice(prompt.length - (max - keepAnswer));
   }
   const inputIds = [...prompt, ...answer];
-  const labels = inputIds.map((_, t) =>
-    t + 1 >= prompt.length && t + 1 < inputIds.length ? inputIds[t + 1] : IGNORE_INDEX,
-  );
-  const counted = labels.filter((l) => l !== IGNORE_INDEX).length;
+  const labels = inputIds.map((id, t) => (t >= prompt.length ? id : IGNORE_INDEX));
+  const counted = labels.filter((l, t) => t > 0 && l !== IGNORE_INDEX).length;
   return { inputIds, labels, counted };
 }
 
 export interface CollatedBatch {
   /** [batch][seq], right-padded with padId. */
   inputIds: number[][];
+  /** Unshifted labels, right-padded with -100. */
   labels: number[][];
   /** 1 for real tokens, 0 for padding. */
   attentionMask: number[][];
-  /** Per token weight of its cross-entropy in the micro-batch loss (0 where the label is ignored). */
-  tokenWeights: number[][];
+  /**
+   * Each example's share of the step's loss: the step's loss is the sum over its micro-batches of
+   * sum_e exampleScales[e] * (mean token loss of e). Per-example means (rather than one mean over all
+   * tokens) keep long ECPE answers from outweighing one-word ER answers; the task weights then decide.
+   */
+  exampleScales: number[];
+  /** Counted tokens per example. */
+  counted: number[];
   /** Tokens in the batch (padding excluded), for tokens/s. */
   tokens: number;
 }
 
-/**
- * Pads a micro-batch and spreads each example's loss scale over its counted tokens: the micro-batch
- * loss is sum_e scale_e * (mean token loss of e). Per-example means (rather than one mean over all
- * tokens) keep long ECPE answers from outweighing one-word ER answers; the task weights then decide.
- */
+/** Pads a micro-batch (right side) and attaches each example's loss scale. */
 export function collate(
   examples: readonly EncodedExample[],
   scales: readonly number[],
@@ -85,12 +88,8 @@ export function collate(
     inputIds: examples.map((e) => pad(e.inputIds, padId)),
     labels: examples.map((e) => pad(e.labels, IGNORE_INDEX)),
     attentionMask: examples.map((e) => pad(new Array<number>(e.inputIds.length).fill(1), 0)),
-    tokenWeights: examples.map((e, i) =>
-      pad(
-        e.labels.map((l) => (l === IGNORE_INDEX || e.counted === 0 ? 0 : scales[i] / e.counted)),
-        0,
-      ),
-    ),
+    exampleScales: [...scales],
+    counted: examples.map((e) => e.counted),
     tokens: examples.reduce((s, e) => s + e.inputIds.length, 0),
   };
 }

@@ -14,16 +14,25 @@ export interface TrainBatch extends CollatedBatch {
   examples: readonly EmtExample[];
   /** Seed for this micro-batch's randomness (LoRA dropout), a function of (recipe seed, position). */
   seed: number;
+  /** Learning rate of the optimizer step this micro-batch belongs to. */
+  lr: number;
+  /** Position in the gradient-accumulation group, and the group's size (shorter at an epoch's end). */
+  accumulationIndex: number;
+  accumulationSize: number;
+  /** The recipe's gradAccumulation (the full group size). */
+  gradAccumulation: number;
+  /** True on the group's last micro-batch: the optimizer update follows its backward pass. */
+  endsStep: boolean;
 }
 
 export interface TrainEngine {
   /**
-   * Forward and backward of one micro-batch with the loss sum(tokenWeights * token cross-entropy);
-   * adds its gradients to the accumulated ones. Returns each example's unweighted mean token loss.
+   * Forward and backward of one micro-batch with the loss sum_e exampleScales[e] * mean token CE of
+   * e, adding its gradients to the step's; when `endsStep`, then one optimizer update (AdamW) with
+   * `lr` on the summed gradients, which are cleared. Returns each example's unweighted mean token loss.
+   * (Update and last backward come together because one-graph train steps fuse them.)
    */
-  accumulate(batch: TrainBatch): Promise<ArrayLike<number>>;
-  /** One optimizer update (AdamW) with learning rate `lr` on the accumulated gradients, which it then clears. */
-  step(lr: number): Promise<void>;
+  microStep(batch: TrainBatch): Promise<ArrayLike<number>>;
   /** Trainable parameters and optimizer state (moments, step count): enough to continue bit-exactly. */
   saveState(): Promise<NamedTensors>;
   loadState(state: NamedTensors): Promise<void>;

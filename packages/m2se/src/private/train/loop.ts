@@ -175,17 +175,24 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     }
     const weights = weighting.w.weights();
     const items = batch.items;
+    // w_task / (examples x micro-batches of the group): with all weights 1 the step's loss is the mean
     const scale = 1 / (items.length * batch.accumulationSize);
     const collated = collate(
       items.map((it) => encode(it.task, it.index, it.example)),
       items.map((it) => (weights[it.task] ?? 1) * scale),
       options.padId,
     );
-    const exampleLoss = await engine.accumulate({
+    const lr = learningRate(batch.step, stageLrSchedule(recipe, plan));
+    const exampleLoss = await engine.microStep({
       ...collated,
       tasks: items.map((it) => it.task),
       examples: items.map((it) => it.example),
       seed: hashSeed(recipe.seed, `dropout ${batch.globalStep} ${batch.microBatch}`),
+      lr,
+      accumulationIndex: batch.accumulationIndex,
+      accumulationSize: batch.accumulationSize,
+      gradAccumulation: recipe.batch.gradAccumulation,
+      endsStep: batch.endsStep,
     });
     items.forEach((it, i) => {
       lossSum[it.task] = (lossSum[it.task] ?? 0) + exampleLoss[i];
@@ -195,8 +202,6 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     examples += items.length;
     if (!batch.endsStep) continue;
 
-    const lr = learningRate(batch.step, stageLrSchedule(recipe, plan));
-    await engine.step(lr);
     const losses: TaskWeights = {};
     for (const t of plan.tasks) {
       const n = lossCount[t] ?? 0;

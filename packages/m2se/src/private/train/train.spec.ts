@@ -34,12 +34,9 @@ class CrashingEngine implements TrainEngine {
     private readonly inner: TrainEngine,
     private readonly crashAtCall: number,
   ) {}
-  accumulate(b: TrainBatch) {
+  microStep(b: TrainBatch) {
     if (++this.calls === this.crashAtCall) throw new Error('simulated crash');
-    return this.inner.accumulate(b);
-  }
-  step(lr: number) {
-    return this.inner.step(lr);
+    return this.inner.microStep(b);
   }
   saveState() {
     return this.inner.saveState();
@@ -50,22 +47,22 @@ class CrashingEngine implements TrainEngine {
 }
 
 describe('encode and collate', () => {
-  it('labels only the response, shifted by one, and truncates the prompt first', () => {
+  it('labels only the response (unshifted) and truncates the prompt first', () => {
     const e = encodeExample(
       byteTokenizer,
       { query: 'hi', response: 'ok' },
       { maxSeqLen: 64, format: { prompt: (q) => `${q}:`, completion: (r) => r }, eosId: 3 },
     );
-    // tokens: h i : o k <eos>; labels at t predict t+1, counted only where t+1 is in the answer
+    // tokens: h i : o k <eos>; labels (unshifted) only on the answer
     assert.deepEqual(e.inputIds, [104, 105, 58, 111, 107, 3]);
-    assert.deepEqual(e.labels, [IGNORE_INDEX, IGNORE_INDEX, 111, 107, 3, IGNORE_INDEX]);
+    assert.deepEqual(e.labels, [IGNORE_INDEX, IGNORE_INDEX, IGNORE_INDEX, 111, 107, 3]);
     assert.equal(e.counted, 3);
     const long = encodeExample(byteTokenizer, { query: 'x'.repeat(100), response: 'yes' }, { maxSeqLen: 10 });
     assert.equal(long.inputIds.length, 10);
     assert.deepEqual(long.inputIds.slice(-4), [...byteTokenizer.encode('yes\n')]);
   });
 
-  it('pads to the longest row and spreads each example scale over its counted tokens', () => {
+  it('pads to the longest row and carries each example scale and counted tokens', () => {
     const fmt = { prompt: (q: string) => q, completion: (r: string) => r };
     const a = encodeExample(byteTokenizer, { query: 'q', response: 'abc' }, { maxSeqLen: 64, format: fmt });
     const b = encodeExample(byteTokenizer, { query: 'q', response: 'a' }, { maxSeqLen: 64, format: fmt });
@@ -74,10 +71,9 @@ describe('encode and collate', () => {
       [1, 1, 1, 1],
       [1, 1, 0, 0],
     ]);
-    assert.deepEqual(c.labels[1], [97, IGNORE_INDEX, IGNORE_INDEX, IGNORE_INDEX]);
-    const sums = c.tokenWeights.map((r) => r.reduce((x, y) => x + y, 0));
-    assert.ok(Math.abs(sums[0] - 0.25) < 1e-12 && Math.abs(sums[1] - 0.75) < 1e-12);
-    assert.equal(c.tokens, 6);
+    assert.deepEqual(c.inputIds[1], [113, 97, 0, 0]);
+    assert.deepEqual(c.labels[1], [IGNORE_INDEX, 97, IGNORE_INDEX, IGNORE_INDEX]);
+    assert.deepEqual([c.exampleScales, c.counted, c.tokens], [[0.25, 0.75], [3, 1], 6]);
   });
 });
 
@@ -282,16 +278,22 @@ describe('checkpoint store', () => {
   it('the bigram engine restores exactly', async () => {
     const e = new BigramEngine({ vocabSize: 16, seed: 1 });
     const batch = {
-      ...collate([{ inputIds: [1, 2, 3], labels: [2, 3, IGNORE_INDEX], counted: 2 }], [1], 0),
+      ...collate([{ inputIds: [1, 2, 3], labels: [IGNORE_INDEX, 2, 3], counted: 2 }], [1], 0),
       tasks: ['ER' as const],
       examples: [],
       seed: 0,
+      lr: 0.1,
+      accumulationIndex: 0,
+      accumulationSize: 1,
+      gradAccumulation: 1,
+      endsStep: true,
     };
-    await e.accumulate(batch);
-    await e.step(0.1);
+    const before = await e.microStep(batch);
     const saved = await e.saveState();
     const f = new BigramEngine({ vocabSize: 16, seed: 99 });
     await f.loadState(saved);
-    assert.deepEqual(await f.accumulate(batch), await e.accumulate(batch));
+    const [x, y] = [await f.microStep(batch), await e.microStep(batch)];
+    assert.deepEqual(x, y);
+    assert.ok(y[0] < before[0], 'the update lowered the loss');
   });
 });
