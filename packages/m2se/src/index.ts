@@ -73,6 +73,12 @@ export {
 export type { NamedTensors, TrainBatch, TrainEngine } from './private/train/engine.js';
 export { type EmtExample, readEmtShards, taskFromRecord } from './private/train/examples.js';
 export {
+  type LmTrainerEngineOptions,
+  type LmTrainerLike,
+  lmTrainerEngine,
+  type VisualFeatures,
+} from './private/train/lm-trainer-engine.js';
+export {
   lossCurveData,
   type StepLog,
   type StepProgress,
