@@ -166,3 +166,47 @@ test('the schema rejects malformed records', () => {
     /sentiment/,
   );
 });
+
+test('context turns feed ERI history without becoming records; ecpeTargets picks targets', async () => {
+  const context = [utt('dev', 3, 0, { text: 'You ate my sandwich?', speaker: 'Joey', emotion: 'anger' })];
+  const target = utt('dev', 3, 1, { text: 'It was an accident!', speaker: 'Ross', emotion: 'fear' });
+  const { records } = await makeRecords(
+    { utterances: [target], conversations: [], context },
+    { tasks: ['er', 'eri'] },
+  );
+  assert.deepEqual(
+    records.map((r) => r.id),
+    ['er/meld/dev/dia3_utt1', 'eri/meld/dev/dia3_utt1'],
+  );
+  assert.match(
+    records[1].query,
+    /^Conversation so far:\nJoey: You ate my sandwich\?\nRoss says: 'It was an accident!'/,
+  );
+  assert.match(records[1].response, /^Fear\. .*Joey saying "You ate my sandwich\?"/);
+
+  const id = 'ecf1/conv5';
+  const conv: SourceConversation = {
+    id,
+    source: 'ecf1',
+    split: 'dev',
+    sceneKeys: [id],
+    pairs: [
+      { emotionUtt: 1, causeUtt: 1, emotion: 'anger' },
+      { emotionUtt: 2, causeUtt: 1, emotion: 'fear' },
+    ],
+    utterances: [context[0], target].map((u, k) => ({
+      ...u,
+      id: `${id}/utt${k + 1}`,
+      conversationId: id,
+      index: k + 1,
+    })),
+  };
+  const only2 = await makeRecords(
+    { utterances: [], conversations: [conv] },
+    { tasks: ['ecpe'], ecpeTargets: new Set([`${id}/utt2`]) },
+  );
+  assert.deepEqual(
+    only2.records.map((r) => [r.id, r.response]),
+    [['ecpe/ecf1/conv5/utt2', '2_fear,1']],
+  );
+});

@@ -55,6 +55,11 @@ export interface RecordSources {
   utterances: readonly SourceUtterance[];
   /** ECF conversations with pairs (ECPE; ERI causes through their MELD ids). */
   conversations: readonly SourceConversation[];
+  /**
+   * Earlier turns that only serve as context (ERI history), never as records themselves: the
+   * caption-generator gets one utterance at a time with the conversation so far.
+   */
+  context?: readonly SourceUtterance[];
 }
 
 export interface RecordOptions {
@@ -74,6 +79,8 @@ export interface RecordOptions {
    * (MELD test = 2,610 utterances).
    */
   dedupeTest?: boolean;
+  /** Only these ECPE targets (utterance ids) become records; all when absent. */
+  ecpeTargets?: ReadonlySet<string>;
 }
 
 interface Candidate {
@@ -131,7 +138,7 @@ export async function makeRecords(
   const meldScene = (u: SourceUtterance) => [u.conversationId];
   const textKey = (u: SourceUtterance) =>
     `${u.conversationId}|${u.speaker.toLowerCase()}|${matchWords(u.text).join(' ')}`;
-  const conversationsOf = byConversation(sources.utterances);
+  const conversationsOf = byConversation([...(sources.context ?? []), ...sources.utterances]);
 
   // ECF utterances by the MELD utterance they are, for ERI causes.
   const ecfByMeld = new Map<string, { conv: SourceConversation; utt: SourceUtterance }>();
@@ -255,7 +262,7 @@ export async function makeRecords(
 
   if (tasks.has('ecpe')) {
     for (const conv of sources.conversations)
-      ecpeCandidates(conv, opts.ecpeMode ?? 'target', candidates, drop);
+      ecpeCandidates(conv, opts.ecpeMode ?? 'target', candidates, drop, opts.ecpeTargets);
   }
 
   return finish(candidates, drops, opts.dedupeTest ?? false);
@@ -289,6 +296,7 @@ function ecpeCandidates(
   mode: 'target' | 'conversation',
   out: Candidate[],
   drop: (u: { id: string; split: Split }, task: Task, reason: DropReason, detail?: string) => void,
+  targets?: ReadonlySet<string>,
 ): void {
   const utts = [...conv.utterances].sort((a, b) => a.index - b.index);
   const unlabeled = utts.find((u) => !u.emotion);
@@ -320,6 +328,7 @@ function ecpeCandidates(
   }
   for (const target of utts) {
     if (target.emotion === 'neutral') continue; // the paper asks for causes of emotion utterances only
+    if (targets && !targets.has(target.id)) continue;
     const pairs = conv.pairs
       .filter((p) => p.emotionUtt === target.index)
       .sort((a, b) => a.causeUtt - b.causeUtt)
