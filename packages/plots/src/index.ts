@@ -7,6 +7,8 @@ export {
   type LossSeries,
   lossCurvesPng,
   lossCurvesSpec,
+  type SeriesPoint,
+  seriesChartPng,
 } from './private/loss-curves.js';
 export {
   type AuReading,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
-import { flattenLossSeries, lossCurvesPng, lossCurvesSpec } from './loss-curves.js';
+import { flattenLossSeries, lossCurvesPng, lossCurvesSpec, seriesChartPng } from './loss-curves.js';
 
 const curve = (task: string, k: number, n = 60) =>
   Array.from({ length: n }, (_, step) => ({ step, task, loss: 3 * Math.exp(-step / k) + 0.3 }));
@@ -50,5 +50,27 @@ describe('loss curves', () => {
       lossCurvesPng([{ step: 0, task: 'MSA', loss: Number.NaN }]),
       /no finite loss values/,
     );
+  });
+
+  it('draws other per-step series (loss weights) with their own axis title', async () => {
+    const points = Array.from({ length: 20 }, (_, step) => [
+      { step, series: 'MSA', value: 1 + 0.02 * step },
+      { step, series: 'ER', value: 1 - 0.02 * step },
+    ]).flat();
+    const png = await seriesChartPng(points, {
+      title: 'Loss weights',
+      yTitle: 'weight',
+      width: 400,
+      height: 240,
+    });
+    const meta = await sharp(png).metadata();
+    assert.deepEqual([meta.width, meta.height], [400, 240]);
+    const other = await seriesChartPng(points, {
+      title: 'Loss weights',
+      yTitle: 'w_k',
+      width: 400,
+      height: 240,
+    });
+    assert.notDeepEqual(await pixels(png), await pixels(other), 'the axis title is drawn');
   });
 });

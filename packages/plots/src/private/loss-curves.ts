@@ -99,3 +99,36 @@ export function lossCurvesSpec(series: LossSeries, options: LossCurvesOptions = 
 export async function lossCurvesPng(series: LossSeries, options: LossCurvesOptions = {}): Promise<Buffer> {
   return vegaLiteToPng(lossCurvesSpec(series, options), { scale: options.scale });
 }
+
+/** One value of a named series at a step (loss weights, lr, tokens/s...). */
+export interface SeriesPoint {
+  step: number;
+  series: string;
+  value: number;
+}
+
+/** A plain multi-series line chart, e.g. the per-task loss weights the trainer logs each step. */
+export async function seriesChartPng(
+  points: readonly SeriesPoint[],
+  options: { title: string; yTitle: string; width?: number; height?: number; scale?: number } & Pick<
+    LossCurvesOptions,
+    'stageBoundaries'
+  >,
+): Promise<Buffer> {
+  const spec = lossCurvesSpec(
+    points.map((p) => ({ step: p.step, task: p.series, loss: p.value })),
+    {
+      title: options.title,
+      width: options.width,
+      height: options.height,
+      stageBoundaries: options.stageBoundaries,
+    },
+  ) as unknown as {
+    layer: { encoding?: { y?: { title?: string; field?: string }; color?: { title?: string } } }[];
+  };
+  for (const layer of spec.layer) {
+    if (layer.encoding?.y?.field === 'loss') layer.encoding.y.title = options.yTitle;
+    if (layer.encoding?.color) layer.encoding.color.title = 'series';
+  }
+  return vegaLiteToPng(spec as unknown as VegaLiteSpec, { scale: options.scale });
+}
