@@ -143,7 +143,14 @@ export function gatewayHandlers(o: GatewayHandlerOptions): grpc.UntypedServiceIm
       if (!o.media) throw new ServingError('UNAVAILABLE', 'media processing (au-scorer) is not configured');
       features = await o.media.features(input.media, ctx);
     }
-    return { text, history, adapter: input?.adapter || undefined, visual: features?.visual, features };
+    return {
+      text,
+      speaker: input?.speaker || undefined,
+      history,
+      adapter: input?.adapter || undefined,
+      visual: features?.visual,
+      features,
+    };
   }
 
   function modelInfo(version: string, adapter: string | undefined) {
@@ -363,13 +370,13 @@ export function gatewayHandlers(o: GatewayHandlerOptions): grpc.UntypedServiceIm
 function taskPrompt(task: Task, r: EngineRequest): string {
   switch (task) {
     case Task.MSA:
-      return sentimentPrompt(r.text, r.history);
+      return sentimentPrompt(r.text);
     case Task.ER:
-      return emotionPrompt(r.text, r.history);
+      return emotionPrompt(r.text);
     case Task.FER:
-      return facialExpressionPrompt(r.text, r.history);
+      return facialExpressionPrompt();
     case Task.ERI:
-      return emotionReasonPrompt(r.text, r.history);
+      return emotionReasonPrompt(r.text, r.history, r.speaker);
     case Task.ECPE: {
       const conversation = [...(r.history ?? []), { text: r.text }].map((t) => ({
         ...t,

@@ -67,7 +67,8 @@ describe('TaskEngine', () => {
     const { holder, engine } = setup();
     await holder.load('v1');
     assert.equal((await engine.facialExpression({ text: 'hm' })).text, 'v1 says hello');
-    assert.equal((await engine.emotionReason({ text: 'hm', emotion: 'joy' })).text, 'v1 says hello');
+    assert.equal((await engine.emotionReason({ text: 'hm', emotion: 'joy' })).text, 'Joy. v1 says hello');
+    assert.equal((await engine.emotionReason({ text: 'hm' })).text, 'v1 says hello');
     const r = await engine.emotionCausePairs({
       conversation: [
         { speaker: 'A', text: 'x', emotion: 'neutral' },

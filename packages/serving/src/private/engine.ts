@@ -55,6 +55,7 @@ export interface EngineOptions {
 /** What the gateway hands the engine once inputs are validated and media turned into features. */
 export interface EngineRequest {
   text: string;
+  speaker?: string;
   history?: Turn[];
   adapter?: string;
   /** Visual features for T_v (from the peak frame), if the request had media. */
@@ -158,19 +159,29 @@ export class TaskEngine {
   }
 
   sentiment(req: EngineRequest, ctx: SubmitOptions = {}): Promise<TaskResult> {
-    return this.classifyTask('msa', sentimentPrompt(req.text, req.history), SENTIMENT_LABELS, req, ctx);
+    return this.classifyTask('msa', sentimentPrompt(req.text), SENTIMENT_LABELS, req, ctx);
   }
 
   emotion(req: EngineRequest, ctx: SubmitOptions = {}): Promise<TaskResult> {
-    return this.classifyTask('er', emotionPrompt(req.text, req.history), EMOTION_LABELS, req, ctx);
+    return this.classifyTask('er', emotionPrompt(req.text), EMOTION_LABELS, req, ctx);
   }
 
   facialExpression(req: EngineRequest, ctx: SubmitOptions = {}): Promise<TaskResult> {
-    return this.generateTask('fer', facialExpressionPrompt(req.text, req.history), req, ctx);
+    return this.generateTask('fer', facialExpressionPrompt(), req, ctx);
   }
 
-  emotionReason(req: EngineRequest & { emotion?: string }, ctx: SubmitOptions = {}): Promise<TaskResult> {
-    return this.generateTask('eri', emotionReasonPrompt(req.text, req.history, req.emotion), req, ctx);
+  /**
+   * ERI. EMT's answers are the emotion, then the reasons ("Joy. She laughs because ..."); a given
+   * emotion is forced as the answer's start and the model writes the reasons after it.
+   */
+  async emotionReason(
+    req: EngineRequest & { emotion?: string },
+    ctx: SubmitOptions = {},
+  ): Promise<TaskResult> {
+    const prompt = emotionReasonPrompt(req.text, req.history, req.speaker);
+    const answerPrefix = req.emotion ? labelAnswer(req.emotion) : undefined;
+    const out = await this.generateTask('eri', prompt, req, ctx, answerPrefix);
+    return { ...out, text: answerPrefix ? `${answerPrefix} ${out.text}` : out.text };
   }
 
   /** ECPE for utterance `target` (1-based) of `conversation`; pairs are parsed from the answer. */
@@ -185,7 +196,7 @@ export class TaskEngine {
 
   /** Free generation from a raw prompt, streaming pieces of text through `onToken`. */
   async generate(
-    req: { prompt: string; adapter?: string; visual?: Float32Array[] } & Partial<
+    req: { prompt: string; answerPrefix?: string; adapter?: string; visual?: Float32Array[] } & Partial<
       Omit<GenerateOptions, 'onToken'>
     >,
     ctx: SubmitOptions = {},
@@ -194,7 +205,7 @@ export class TaskEngine {
     await this.checkAdapter(req.adapter);
     const out = await this.generating.submit(
       {
-        input: { prompt: req.prompt, visual: req.visual },
+        input: { prompt: req.prompt, answerPrefix: req.answerPrefix, visual: req.visual },
         options: {
           maxNewTokens: Math.min(req.maxNewTokens || this.maxNewTokens.generate, this.maxNewTokens.generate),
           temperature: req.temperature ?? 0,
@@ -244,9 +255,16 @@ export class TaskEngine {
     prompt: string,
     req: EngineRequest,
     ctx: SubmitOptions,
+    answerPrefix?: string,
   ): Promise<TaskResult> {
     const out = await this.generate(
-      { prompt, adapter: req.adapter, visual: req.visual, maxNewTokens: this.maxNewTokens[task] },
+      {
+        prompt,
+        answerPrefix,
+        adapter: req.adapter,
+        visual: req.visual,
+        maxNewTokens: this.maxNewTokens[task],
+      },
       ctx,
     );
     return { task, text: out.text.trim(), modelVersion: out.modelVersion };

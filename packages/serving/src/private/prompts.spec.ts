@@ -6,6 +6,8 @@ import {
   detectTask,
   ecpePrompt,
   emotionPrompt,
+  emotionReasonPrompt,
+  facialExpressionPrompt,
   labelAnswer,
   parseEcpeQuery,
   parseEmotionQuery,
@@ -54,9 +56,11 @@ describe('task prompts', () => {
     assert.equal(parseEcpeQuery(emotionPrompt('hi')), undefined);
   });
 
-  it('put history before the instruction and refuse a target outside the conversation', () => {
-    const p = emotionPrompt('What?', [{ speaker: 'Ross', text: 'I got married.' }]);
-    assert.ok(p.startsWith('Conversation so far:\nRoss: I got married.\nThe person says: '));
+  it('take ERI history as EMT does, and refuse a target outside the conversation', () => {
+    const p = emotionReasonPrompt('What?', [{ speaker: 'Ross', text: 'I got married.' }], 'Rachel');
+    assert.ok(p.startsWith("Conversation so far:\nRoss: I got married.\nRachel says: 'What?' <emotion> "), p);
+    assert.equal(detectTask(p), 'eri');
+    assert.equal(detectTask(facialExpressionPrompt()), 'fer');
     assert.throws(() => ecpePrompt([{ text: 'a' }], 2), RangeError);
   });
 });

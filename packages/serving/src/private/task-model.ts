@@ -4,7 +4,13 @@
 
 /** One prompt and its visual features. */
 export interface ModelInput {
+  /** The task instruction (an EMT query); the model wraps it in its own prompt format. */
   prompt: string;
+  /**
+   * Text the answer is forced to start with (e.g. ERI's emotion when the client gives it); scored
+   * answers and generations continue after it, and it is not part of the returned text.
+   */
+  answerPrefix?: string;
   /**
    * Per-frame visual features that become the visual tokens T_v (for emoverse-nano: the AU
    * intensities, expression probabilities and face descriptor of the peak frame), if any.
