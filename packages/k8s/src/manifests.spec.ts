@@ -177,3 +177,31 @@ describe('chart objects from typed values', () => {
     }
   });
 });
+
+describe('npm run manifests', () => {
+  const cli = (args: string[]) =>
+    spawnSync(process.execPath, ['--import', 'tsx', '--conditions=source', 'src/cli.ts', ...args], {
+      encoding: 'utf8',
+      cwd: new URL('..', import.meta.url).pathname,
+    });
+
+  test('prints the validated YAML stream for a values file, release and namespace', () => {
+    const run = cli(['-f', `${chartDir}/values-gpu.yaml`, '--release', 'prod', '--namespace', 'ml']);
+    assert.equal(run.status, 0, run.stderr);
+    const docs = parseAllDocuments(run.stdout).map((d) => d.toJS() as KubernetesObject);
+    assert.ok(docs.length > 15);
+    assert.ok(docs.every((d) => d.metadata?.namespace === 'ml' && d.metadata?.name?.startsWith('prod-')));
+  });
+
+  test('exits 1 naming the problem when values produce an invalid object', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'emoverse-cli-'));
+    try {
+      writeFileSync(join(dir, 'bad.yaml'), 'gateway:\n  grpcPort: "fifty"\n');
+      const run = cli(['-f', join(dir, 'bad.yaml')]);
+      assert.equal(run.status, 1);
+      assert.match(run.stderr, /emoverse-gateway: schema: .*must be integer/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
