@@ -128,6 +128,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       }
     : undefined;
 
+  if (steps < totalSteps && options.stopAfterStep !== undefined && steps >= options.stopAfterStep) {
+    return { steps, totalSteps, completed: false, resumedFrom, history };
+  }
+
   const encoded = new Map<string, EncodedExample>();
   const encode = (task: TaskName, index: number, ex: EmtExample) => {
     const key = `${task}#${index}`;

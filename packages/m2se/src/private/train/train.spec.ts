@@ -232,6 +232,26 @@ describe('training loop', () => {
     assert.deepEqual(curve(resumed.history), curve(reference.history));
   });
 
+  it('stops at the step boundary after an abort, with a checkpoint there', async () => {
+    const store = new DirectoryCheckpointStore(freshDir());
+    const abort = new AbortController();
+    const r = await train({
+      ...toyTrainOptions(),
+      store,
+      signal: abort.signal,
+      onStep: (p) => {
+        if (p.globalStep === 2) abort.abort();
+      },
+    });
+    assert.deepEqual([r.steps, r.completed, (await store.latest())?.step], [3, false, 3]);
+    const again = await train({ ...toyTrainOptions(), store, stopAfterStep: 3 });
+    assert.deepEqual(
+      [again.steps, again.completed, again.history.length],
+      [3, false, 3],
+      'nothing more to do',
+    );
+  });
+
   it('refuses a checkpoint of another recipe', async () => {
     const store = new DirectoryCheckpointStore(freshDir());
     await train({ ...toyTrainOptions(), store, stopAfterStep: 1 });
