@@ -22,6 +22,11 @@ export interface SessionOptions {
    */
   keepOnDevice?: boolean | readonly string[];
   logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
+  /**
+   * Whether idle intra-op threads spin (ORT's default, lowest latency on a dedicated machine).
+   * On a shared or oversubscribed machine spinning burns the cores other work needs.
+   */
+  allowSpinning?: boolean;
 }
 
 export type ModelSource = Uint8Array | SerializedModel | GraphBuilder;
@@ -66,6 +71,8 @@ export class Session {
     if (opts.interOpThreads !== undefined) options.interOpNumThreads = opts.interOpThreads;
     if (opts.graphOptimizationLevel) options.graphOptimizationLevel = opts.graphOptimizationLevel;
     if (externalData.length) options.externalData = externalData;
+    if (opts.allowSpinning !== undefined)
+      options.extra = { session: { intra_op: { allow_spinning: opts.allowSpinning ? '1' : '0' } } };
     if (opts.keepOnDevice && ep !== 'cpu') {
       options.preferredOutputLocation =
         opts.keepOnDevice === true

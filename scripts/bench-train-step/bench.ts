@@ -1,0 +1,175 @@
+// npm run bench:train-step [-- --ep cpu|webgpu|cuda] [--preset small|100m] [--steps N] [--threads N]
+//
+// Times one training step (forward + cross-entropy + backward + clip + AdamW) of a pre-LN GPT
+// decoder on ONNX Runtime through @emoverse/autograd, and the same model's step in PyTorch
+// eager, in the same run. 'small' is the issue's 4-layer d=256 decoder at batch 16 × 128
+// tokens (3.3M parameters); '100m' is a 12-layer d=768 model (~110M parameters) for GPUs.
+// Both sides use the same thread count. To be fair on a shared machine the ORT steps are
+// timed in two rounds, before and after PyTorch's, and each side reports its median step.
+// The last line is `ort_vs_pytorch_cpu_ratio=<ORT tokens/s ÷ PyTorch tokens/s>` (CPU), or
+// `ort_<ep>_vs_pytorch_cuda_ratio=...` with a GPU EP.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { GptConfig, Trainer as TrainerT } from '@emoverse/autograd';
+import { adamw, buildTrainStep, gptForward, gptInitParams, Trainer } from '@emoverse/autograd';
+import type { EpName, HostTensor } from '@emoverse/runtime';
+
+const { values: args } = parseArgs({
+  options: {
+    ep: { type: 'string', default: 'cpu' },
+    preset: { type: 'string' },
+    steps: { type: 'string' },
+    warmup: { type: 'string', default: '2' },
+    threads: { type: 'string' },
+    spin: { type: 'boolean', default: false },
+    'torch-dtype': { type: 'string', default: 'tf32' },
+    'skip-torch': { type: 'boolean', default: false },
+  },
+});
+const ep = args.ep as EpName;
+if (!['cpu', 'webgpu', 'cuda'].includes(ep)) throw new Error(`--ep must be cpu, webgpu or cuda, not ${ep}`);
+const preset = args.preset ?? (ep === 'cpu' ? 'small' : '100m');
+const PRESETS: Record<string, GptConfig> = {
+  small: { vocab: 512, dModel: 256, nLayers: 4, nHeads: 4, seq: 128, batch: 16 },
+  '100m': { vocab: 32000, dModel: 768, nLayers: 12, nHeads: 12, seq: 256, batch: 16 },
+};
+const cfg = PRESETS[preset];
+if (!cfg) throw new Error(`unknown preset ${preset}`);
+const steps = Number(args.steps ?? (ep === 'cpu' ? 6 : 20));
+const warmup = Number(args.warmup);
+const threads = Number(args.threads ?? availableParallelism());
+const tokensPerStep = cfg.batch * cfg.seq;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function makeTrainer(): Promise<{ trainer: TrainerT; batch: Record<string, HostTensor> }> {
+  const params = gptInitParams(cfg, 0);
+  const nParams = Object.values(params).reduce((s, p) => s + p.data.length, 0);
+  const step = buildTrainStep({
+    name: `gpt_${preset}`,
+    params,
+    forward: gptForward(cfg),
+    optimizer: adamw({ lr: 3e-4, weightDecay: 0.01 }),
+    clipGradNorm: 1,
+  });
+  console.log(
+    `model: ${preset} ${JSON.stringify(cfg)}, ${(nParams / 1e6).toFixed(2)}M parameters, ${step.graph.nodes.length} nodes`,
+  );
+  const trainer = await Trainer.create(step, {
+    ep: [ep],
+    intraOpThreads: ep === 'cpu' ? threads : undefined,
+    allowSpinning: args.spin,
+  });
+  const n = cfg.batch * cfg.seq;
+  let s = 12345;
+  const rand = () => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    return s / 2147483648;
+  };
+  const ids = () => BigInt64Array.from({ length: n }, () => BigInt(Math.floor(rand() * cfg.vocab)));
+  const dims = [cfg.batch, cfg.seq];
+  const batch: Record<string, HostTensor> = {
+    tokens: { dtype: 'int64', dims, data: ids() },
+    targets: { dtype: 'int64', dims, data: ids() },
+  };
+  for (let i = 0; i < warmup; i++) await trainer.step(batch);
+  return { trainer, batch };
+}
+
+async function timeOrt(trainer: TrainerT, batch: Record<string, HostTensor>, n: number): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await trainer.step(batch);
+    times.push(performance.now() - t0);
+  }
+  return times;
+}
+
+function python(): string {
+  // Debian's python3-torch lives in the system interpreter, which a pyenv shim may hide.
+  return existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+}
+
+function ensureTorch(): void {
+  if (spawnSync(python(), ['-c', 'import torch'], { stdio: 'ignore' }).status === 0) return;
+  console.log(
+    'PyTorch is missing: installing Debian python3-torch (and OpenBLAS, which it recommends) with apt',
+  );
+  spawnSync('apt-cache', ['policy', 'python3-torch'], { stdio: 'inherit' });
+  const root = process.getuid?.() === 0;
+  const run = (argv: string[]) =>
+    spawnSync(root ? argv[0] : 'sudo', root ? argv.slice(1) : argv, {
+      stdio: 'inherit',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
+  run(['apt-get', 'update', '-qq']);
+  const r = run([
+    'apt-get',
+    '-o',
+    'DPkg::Lock::Timeout=600',
+    'install',
+    '-y',
+    '-qq',
+    '--no-install-recommends',
+    'python3-torch',
+    'libopenblas0',
+  ]);
+  if (r.status !== 0) throw new Error('could not install python3-torch');
+}
+
+interface TorchResult {
+  tokens_per_s: number;
+  step_ms: number;
+  min_step_ms: number;
+  loss: number;
+  threads: number;
+  torch: string;
+  params: number;
+}
+
+function benchTorch(device: 'cpu' | 'cuda'): TorchResult {
+  ensureTorch();
+  const script = join(dirname(fileURLToPath(import.meta.url)), 'torch_step.py');
+  const conf = {
+    ...cfg,
+    device,
+    dtype: args['torch-dtype'],
+    steps,
+    warmup,
+    threads: device === 'cpu' ? threads : 0,
+  };
+  const r = spawnSync(python(), [script, JSON.stringify(conf)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`PyTorch step failed:\n${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '');
+}
+
+const { trainer, batch } = await makeTrainer();
+const half = Math.ceil(steps / 2);
+const ortTimes = await timeOrt(trainer, batch, half);
+const device = ep === 'cpu' ? 'cpu' : 'cuda';
+const torch = args['skip-torch'] ? undefined : benchTorch(device);
+ortTimes.push(...(await timeOrt(trainer, batch, steps - half)));
+const usedEp = trainer.ep;
+await trainer.release();
+const ortMs = median(ortTimes);
+console.log(
+  `onnxruntime ${usedEp} (${ep === 'cpu' ? `${threads} threads` : 'gpu'}): median ${ortMs.toFixed(1)} ms/step ` +
+    `(min ${Math.min(...ortTimes).toFixed(1)}), ${((tokensPerStep * 1000) / ortMs).toFixed(0)} tokens/s`,
+);
+if (torch) {
+  console.log(
+    `pytorch ${torch.torch} eager ${device}${device === 'cuda' ? ` (${args['torch-dtype']})` : ` (${torch.threads} threads)`}: ` +
+      `median ${torch.step_ms.toFixed(1)} ms/step (min ${torch.min_step_ms.toFixed(1)}), ${torch.tokens_per_s.toFixed(0)} tokens/s ` +
+      `(${(torch.params / 1e6).toFixed(2)}M parameters)`,
+  );
+  const ratio = (tokensPerStep * 1000) / ortMs / torch.tokens_per_s;
+  console.log(
+    ep === 'cpu'
+      ? `ort_vs_pytorch_cpu_ratio=${ratio.toFixed(3)}`
+      : `ort_${ep}_vs_pytorch_cuda_ratio=${ratio.toFixed(3)}`,
+  );
+}
