@@ -73,6 +73,7 @@ export {
 export type { NamedTensors, TrainBatch, TrainEngine } from './private/train/engine.js';
 export { type EmtExample, readEmtShards, taskFromRecord } from './private/train/examples.js';
 export {
+  type LmTextBatch,
   type LmTrainerEngineOptions,
   type LmTrainerLike,
   lmTrainerEngine,

@@ -35,11 +35,20 @@ export interface LmTrainerLike {
   }): Promise<void>;
 }
 
+/** The batch LmTrainer.step takes (models' TextBatch). */
+export type LmTextBatch = Parameters<LmTrainerLike['step']>[0];
+
 export interface LmTrainerEngineOptions {
   /** T_v for the examples of a micro-batch (EmoVerse); absent or undefined for text-only batches. */
   visualFeatures?: (
     examples: readonly EmtExample[],
   ) => VisualFeatures | undefined | Promise<VisualFeatures | undefined>;
+  /**
+   * Builds the engine's batch itself, e.g. with EmoVerseLM.trainBatch (its chat template, image
+   * placeholders and T_v), given the examples and their weights for 'examples' normalisation.
+   * Default: the loop's own tokenization (batch.inputIds / labels) plus `visualFeatures`.
+   */
+  textBatch?: (batch: TrainBatch, exampleWeights: number[]) => LmTextBatch | Promise<LmTextBatch>;
 }
 
 const COUNTERS = ['lm_trainer.steps', 'lm_trainer.calls'] as const;
@@ -57,17 +66,20 @@ export function lmTrainerEngine(trainer: LmTrainerLike, options: LmTrainerEngine
       // LmTrainer's 'examples' normalisation takes (1/B) sum_e w_e mean CE_e and the graph averages
       // the accumulated gradient over k micro-batches; scale back to sum_e exampleScales_e mean CE_e.
       const exampleWeights = batch.exampleScales.map((s) => s * B * k);
-      const lengths = batch.attentionMask.map((m) => m.reduce((a, b) => a + b, 0));
-      const out = await trainer.step(
-        {
+      let text: LmTextBatch;
+      if (options.textBatch) {
+        text = { ...(await options.textBatch(batch, exampleWeights)), exampleWeights, normalize: 'examples' };
+      } else {
+        const lengths = batch.attentionMask.map((m) => m.reduce((x, y) => x + y, 0));
+        text = {
           inputIds: batch.inputIds.map((r, i) => r.slice(0, lengths[i])),
           labels: batch.labels.map((r, i) => r.slice(0, lengths[i])),
           exampleWeights,
           normalize: 'examples',
           visualFeatures: options.visualFeatures ? await options.visualFeatures(batch.examples) : undefined,
-        },
-        { lr: batch.lr, apply: batch.endsStep },
-      );
+        };
+      }
+      const out = await trainer.step(text, { lr: batch.lr, apply: batch.endsStep });
       return out.exampleLoss;
     },
     async saveState(): Promise<NamedTensors> {
