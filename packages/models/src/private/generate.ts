@@ -18,6 +18,8 @@ export interface GenerateOptions extends SamplingOptions {
   /** stop a row when its generated text contains one of these (needs `decode`) */
   stop?: string[];
   decode?: (ids: number[]) => string;
+  /** never emit these (e.g. the image placeholder) */
+  suppressTokens?: number[];
 }
 
 export interface GenerateResult {
@@ -30,8 +32,8 @@ export interface GenerateResult {
   steps: number;
 }
 
-/** Extra per-run feeds for graphs with more inputs (EmoVerse visual tokens). */
-export type ExtraFeeds = (phase: 'prefill' | 'decode') => Feeds;
+/** Extra per-run feeds for graphs with more inputs (EmoVerse visual tokens); `ids` are this run's input_ids. */
+export type ExtraFeeds = (phase: 'prefill' | 'decode', ids: number[][]) => Feeds;
 
 export class Generator {
   private constructor(
@@ -73,7 +75,7 @@ export class Generator {
       input_ids: i64(ids.flat(), [B, L]),
       position_ids: i64(positions.flat(), [B, L]),
       attention_bias: f32(causalBias(keyMask, L), [B, 1, 1, L, L]),
-      ...extra?.('prefill'),
+      ...extra?.('prefill', ids),
     };
     for (let i = 0; i < c.numLayers; i++) {
       feeds[`past_key_values.${i}.key`] = f32(new Float32Array(0), kvShape(0));
@@ -87,6 +89,8 @@ export class Generator {
     for (let t = 0; t < o.maxNewTokens; t++) {
       const out = await this.session.run(feeds);
       const logits = out.logits.data as Float32Array;
+      for (const s of o.suppressTokens ?? [])
+        for (let b = 0; b < B; b++) logits[b * c.vocabSize + s] = Number.NEGATIVE_INFINITY;
       const next: number[] = [];
       for (let b = 0; b < B; b++) {
         const tok = done[b] ? pad : sampleToken(logits, b * c.vocabSize, c.vocabSize, o, random);
@@ -117,7 +121,10 @@ export class Generator {
           [B, 1],
         ),
         attention_bias: f32(causalBias(keyMask, 1), [B, 1, 1, 1, T]),
-        ...extra?.('decode'),
+        ...extra?.(
+          'decode',
+          next.map((t) => [t]),
+        ),
       };
       for (let i = 0; i < c.numLayers; i++) {
         feeds[`past_key_values.${i}.key`] = out[`present.${i}.key`] as ort.Tensor;

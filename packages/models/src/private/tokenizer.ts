@@ -20,12 +20,15 @@ type Json = Record<string, unknown>;
 
 export class TextTokenizer {
   private readonly tok: Tokenizer;
-  private readonly config: Json;
+  /** tokenizer.json and tokenizer_config.json as given (for saving) */
+  readonly json: Json;
+  readonly config: Json;
   readonly chatTemplate: string;
   readonly vocabSize: number;
 
   constructor(tokenizerJson: Json, tokenizerConfig: Json = {}, chatTemplate?: string) {
     this.tok = new Tokenizer(tokenizerJson, tokenizerConfig);
+    this.json = tokenizerJson;
     this.config = tokenizerConfig;
     this.chatTemplate = chatTemplate ?? pickTemplate(tokenizerConfig.chat_template) ?? DEFAULT_CHAT_TEMPLATE;
     let max = -1;

@@ -1,0 +1,429 @@
+// The high-level model the trainer and the gateway use: an LLM (optionally composed with visual
+// tokens as EmoVerse), its tokenizer and chat template, and the four things done with it:
+// make training batches, train (train.ts), score candidate labels, generate.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Checkpoint, writeSafetensors } from '@emoverse/safetensors';
+import { lossFeeds, type TextBatch, visualFeeds } from './batch.js';
+import { trainByteLevelBpe } from './bpe.js';
+import { ConfigError, type DecoderConfig, parseConfig } from './config.js';
+import { EmoVerseModel, type VisualEncoder } from './emoverse.js';
+import { type GenerateOptions, Generator } from './generate.js';
+import { buildLmGraph, DecoderModel } from './lm.js';
+import { mergeLora } from './lora.js';
+import type { LoraAdapter } from './peft.js';
+import {
+  decoderSpec,
+  NANO_CHAT_TEMPLATE,
+  NANO_SPECIAL_TOKENS,
+  nanoPreset,
+  normalInit,
+  randomWeights,
+} from './presets.js';
+import { seededRandom } from './sampling.js';
+import { f32, GraphSession, i64, type SessionOptions } from './session.js';
+import { type ChatMessage, TextTokenizer } from './tokenizer.js';
+import { LmTrainer, type TrainOptions } from './train.js';
+import { VisionModel } from './vision.js';
+import { checkpointSource, mapSource, type WeightSource } from './weights.js';
+
+export interface Example {
+  /** chat messages, rendered with the chat template (a generation prompt is added) */
+  messages?: ChatMessage[];
+  /** or a raw prompt string, used as is */
+  prompt?: string;
+  /** T_v of this example, [visualTokens, D_v] row-major (EmoVerse only) */
+  visual?: Float32Array;
+}
+
+export interface TrainExample extends Example {
+  /** the target text the model learns to produce after the prompt (an eos is appended) */
+  answer: string;
+  /** per-example loss weight (M2SE task weight); default 1 */
+  weight?: number;
+}
+
+export interface ScoreResult {
+  /** log p(candidate | prompt) summed over the candidate's tokens (and eos), per example per candidate */
+  logLikelihood: number[][];
+  /** the same divided by the number of scored tokens */
+  meanLogLikelihood: number[][];
+  /** index of the best candidate per example (by summed log-likelihood) */
+  best: number[];
+}
+
+interface Manifest {
+  format: 'emoverse-lm/1';
+  encoder: { kind: 'face-features'; dim: number } | { kind: 'vit'; path: string } | { kind: 'none' };
+  imageToken?: string;
+  visualTokens?: number;
+  preset?: string;
+}
+
+export class EmoVerseLM {
+  private scoreSession?: GraphSession;
+  private generator?: Generator;
+
+  constructor(
+    readonly llm: DecoderModel,
+    readonly tokenizer: TextTokenizer,
+    /** present when the model takes visual tokens */
+    readonly emoverse?: EmoVerseModel,
+    /** visual tokens per example (placeholders per prompt) */
+    readonly visualTokens = 0,
+    readonly preset?: string,
+    readonly sessionOptions: SessionOptions = {},
+  ) {
+    if (tokenizer.vocabSize > llm.config.vocabSize) {
+      throw new ConfigError(
+        `tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${llm.config.vocabSize}`,
+      );
+    }
+  }
+
+  /**
+   * A fresh emoverse-nano: a byte-level BPE vocabulary trained on `corpus` (or the given
+   * tokenizer), random weights (seeded), face-feature visual tokens (one per sampled frame).
+   */
+  static createNano(
+    o: {
+      corpus?: readonly string[];
+      tokenizer?: TextTokenizer;
+      vocabSize?: number;
+      frames?: number;
+      seed?: number;
+    } = {},
+  ): EmoVerseLM {
+    const tokenizer =
+      o.tokenizer ??
+      new TextTokenizer(
+        trainByteLevelBpe(o.corpus ?? [], {
+          vocabSize: o.vocabSize ?? 1024,
+          specialTokens: NANO_SPECIAL_TOKENS,
+        }),
+        { bos_token: '<|bos|>', eos_token: '<|eos|>', pad_token: '<|pad|>' },
+        NANO_CHAT_TEMPLATE,
+      );
+    const preset = nanoPreset(tokenizer.vocabSize, o.frames ?? 8);
+    const cfg = parseConfig(preset.llm) as DecoderConfig;
+    const llm = new DecoderModel(cfg, randomWeights(decoderSpec(cfg), o.seed ?? 0), 'emoverse-nano');
+    const dim = (preset.encoder as { dim: number }).dim;
+    const random = seededRandom((o.seed ?? 0) + 1);
+    const projector = mapSource(
+      new Map([
+        [
+          'projector.weight',
+          { shape: [cfg.hiddenSize, dim], data: normalInit(cfg.hiddenSize * dim, 0.02, random) },
+        ],
+        ['projector.bias', { shape: [cfg.hiddenSize], data: new Float32Array(cfg.hiddenSize) }],
+      ]),
+    );
+    const imageTokenId = tokenizer.tokenId(preset.imageToken);
+    if (imageTokenId === undefined) throw new ConfigError(`tokenizer has no ${preset.imageToken} token`);
+    const emoverse = new EmoVerseModel({
+      llm,
+      encoder: { kind: 'face-features', dim },
+      projector,
+      imageTokenId,
+    });
+    return new EmoVerseLM(llm, tokenizer, emoverse, preset.visualTokens, preset.name);
+  }
+
+  /**
+   * Loads a folder written by save(), or a plain HF decoder folder (config.json, safetensors,
+   * tokenizer.json) as a text-only model.
+   */
+  static load(dir: string, sessionOptions: SessionOptions = {}): EmoVerseLM {
+    const manifestPath = join(dir, 'emoverse.json');
+    const tokenizer = TextTokenizer.fromDir(dir);
+    if (!existsSync(manifestPath))
+      return new EmoVerseLM(DecoderModel.fromDir(dir), tokenizer, undefined, 0, undefined, sessionOptions);
+    const m = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
+    const llm = DecoderModel.fromDir(join(dir, 'llm'));
+    if (m.encoder.kind === 'none')
+      return new EmoVerseLM(llm, tokenizer, undefined, 0, m.preset, sessionOptions);
+    const encoder: VisualEncoder =
+      m.encoder.kind === 'vit'
+        ? { kind: 'vit', tower: VisionModel.fromDir(join(dir, m.encoder.path)) }
+        : m.encoder;
+    const imageTokenId = tokenizer.tokenId(m.imageToken ?? '<|image|>');
+    if (imageTokenId === undefined) throw new ConfigError(`${dir}: tokenizer has no ${m.imageToken} token`);
+    const projector = checkpointSource(Checkpoint.open(join(dir, 'projector.safetensors')));
+    const emoverse = new EmoVerseModel({ llm, encoder, projector, imageTokenId });
+    return new EmoVerseLM(llm, tokenizer, emoverse, m.visualTokens ?? 0, m.preset, sessionOptions);
+  }
+
+  /** Writes llm/ (HF config.json + model.safetensors), projector, tokenizer and emoverse.json. */
+  save(dir: string): void {
+    mkdirSync(join(dir, 'llm'), { recursive: true });
+    const c = this.llm.config;
+    writeFileSync(join(dir, 'llm', 'config.json'), `${JSON.stringify(hfConfig(c), null, 2)}\n`);
+    writeSafetensors(
+      join(dir, 'llm', 'model.safetensors'),
+      tensorsOf(this.llm.spec.keys(), this.llm.weights),
+      { format: 'pt' },
+    );
+    const tok = this.tokenizer;
+    writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(tok.json));
+    writeFileSync(
+      join(dir, 'tokenizer_config.json'),
+      `${JSON.stringify({ ...tok.config, chat_template: tok.chatTemplate }, null, 2)}\n`,
+    );
+    const e = this.emoverse;
+    let encoder: Manifest['encoder'] = { kind: 'none' };
+    if (e) {
+      writeSafetensors(join(dir, 'projector.safetensors'), tensorsOf(e.projectorSpec.keys(), e.projector), {
+        format: 'pt',
+      });
+      if (e.encoder.kind === 'vit')
+        throw new Error('save: ViT encoders are saved by their own HF folder; point emoverse.json at it');
+      encoder = e.encoder;
+    }
+    const manifest: Manifest = {
+      format: 'emoverse-lm/1',
+      encoder,
+      imageToken: e ? tok.idToToken(e.imageTokenId) : undefined,
+      visualTokens: this.visualTokens,
+      preset: this.preset,
+    };
+    writeFileSync(join(dir, 'emoverse.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  }
+
+  /** A copy whose weights are replaced by `values` (trained base / projector parameters by HF name). */
+  withParameters(values: ReadonlyMap<string, Float32Array>): EmoVerseLM {
+    const overlay = (src: WeightSource): WeightSource => ({
+      has: (n) => src.has(n),
+      shape: (n) => src.shape(n),
+      readF32: (n) => values.get(n) ?? src.readF32(n),
+    });
+    const llm = new DecoderModel(this.llm.config, overlay(this.llm.weights), this.llm.name);
+    const e = this.emoverse;
+    const emoverse = e
+      ? new EmoVerseModel({
+          llm,
+          encoder: e.encoder,
+          projector: overlay(e.projector),
+          imageTokenId: e.imageTokenId,
+        })
+      : undefined;
+    return new EmoVerseLM(llm, this.tokenizer, emoverse, this.visualTokens, this.preset, this.sessionOptions);
+  }
+
+  /** A copy with a LoRA adapter merged into the base weights (for serving). */
+  withAdapter(adapter: LoraAdapter): EmoVerseLM {
+    const llm = new DecoderModel(this.llm.config, mergeLora(this.llm.weights, adapter), this.llm.name);
+    const e = this.emoverse;
+    const emoverse = e
+      ? new EmoVerseModel({ llm, encoder: e.encoder, projector: e.projector, imageTokenId: e.imageTokenId })
+      : undefined;
+    return new EmoVerseLM(llm, this.tokenizer, emoverse, this.visualTokens, this.preset, this.sessionOptions);
+  }
+
+  /**
+   * Prompt token ids: the chat template (or raw prompt), with the visual tokens' placeholders:
+   * a single image token in the text becomes visualTokens placeholders; with visual input and
+   * no image token, the placeholders go first (the layout of the paper's eq. 6).
+   */
+  encodePrompt(ex: Example): number[] {
+    const text =
+      ex.prompt ?? this.tokenizer.applyChatTemplate(ex.messages ?? [], { addGenerationPrompt: true });
+    const ids = this.tokenizer.encode(text, { addSpecialTokens: false });
+    const e = this.emoverse;
+    if (!e) return ids;
+    const img = e.imageTokenId;
+    const count = ids.filter((t) => t === img).length;
+    if (!ex.visual) {
+      if (count) throw new Error('prompt has an image token but the example has no visual features');
+      return ids;
+    }
+    const n = this.visualTokens;
+    if (ex.visual.length !== n * e.visualDim) {
+      throw new Error(
+        `visual features hold ${ex.visual.length} values; expected ${n} tokens x ${e.visualDim}`,
+      );
+    }
+    if (count === 0) return [...Array(n).fill(img), ...ids];
+    if (count === n) return ids;
+    if (count !== 1)
+      throw new Error(`prompt holds ${count} image tokens; use one (expanded to ${n}) or exactly ${n}`);
+    return ids.flatMap((t) => (t === img ? Array(n).fill(img) : [t]));
+  }
+
+  /** Stacked T_v for a batch ([examples, N, D_v]); rows without visual input get zeros. */
+  private visualBatch(examples: readonly Example[]): TextBatch['visualFeatures'] {
+    const e = this.emoverse;
+    if (!e || !examples.some((x) => x.visual)) return undefined;
+    const n = this.visualTokens;
+    const data = new Float32Array(examples.length * n * e.visualDim);
+    examples.forEach((x, b) => {
+      if (x.visual) data.set(x.visual, b * n * e.visualDim);
+    });
+    return { data, dims: [examples.length, n, e.visualDim] };
+  }
+
+  get eosId(): number {
+    return this.llm.config.eosTokenIds[0] ?? 0;
+  }
+
+  /** Training batch: prompt tokens are not trained on (-100), the answer and its eos are. */
+  trainBatch(examples: readonly TrainExample[], normalize: TextBatch['normalize'] = 'tokens'): TextBatch {
+    const inputIds: number[][] = [];
+    const labels: number[][] = [];
+    for (const ex of examples) {
+      const prompt = this.encodePrompt(ex);
+      const answer = [...this.tokenizer.encode(ex.answer, { addSpecialTokens: false }), this.eosId];
+      inputIds.push([...prompt, ...answer]);
+      labels.push([...prompt.map(() => -100), ...answer]);
+    }
+    return {
+      inputIds,
+      labels,
+      visualFeatures: this.visualBatch(examples),
+      exampleWeights: examples.map((x) => x.weight ?? 1),
+      normalize,
+    };
+  }
+
+  /** A trainer for this model (LoRA by default; trainBase for from-scratch training). */
+  trainer(o: TrainOptions = {}): Promise<LmTrainer> {
+    return LmTrainer.create(this.emoverse ?? this.llm, {
+      ...o,
+      session: { ...this.sessionOptions, ...(o as { session?: SessionOptions }).session },
+    });
+  }
+
+  /**
+   * Constrained classification: the log-likelihood of each candidate label string after each
+   * prompt (all candidates of all examples in one batch).
+   */
+  async score(
+    examples: readonly Example[],
+    candidates: readonly string[],
+    o: { eos?: boolean } = {},
+  ): Promise<ScoreResult> {
+    const cands = candidates.map((c) => [
+      ...this.tokenizer.encode(c, { addSpecialTokens: false }),
+      ...(o.eos === false ? [] : [this.eosId]),
+    ]);
+    const rowsEx: Example[] = [];
+    const inputIds: number[][] = [];
+    const labels: number[][] = [];
+    for (const ex of examples) {
+      const prompt = this.encodePrompt(ex);
+      for (const c of cands) {
+        rowsEx.push(ex);
+        inputIds.push([...prompt, ...c]);
+        labels.push([...prompt.map(() => -100), ...c]);
+      }
+    }
+    if (!this.scoreSession) {
+      const hook = this.emoverse?.embedHook();
+      const { g } = buildLmGraph(this.llm, { loss: true, logits: 'none', embed: hook?.embed, name: 'score' });
+      this.scoreSession = await GraphSession.create(g, this.sessionOptions);
+    }
+    const batch: TextBatch = { inputIds, labels, visualFeatures: this.visualBatch(rowsEx) };
+    const { feeds, targets } = lossFeeds(batch, this.llm.config.padTokenId ?? 0, this.emoverse);
+    const out = await this.scoreSession.run(feeds, ['token_loss']);
+    const tl = out.token_loss.data as Float32Array;
+    const S = targets.labels[0].length;
+    const ll: number[][] = [];
+    const mean: number[][] = [];
+    examples.forEach((_, i) => {
+      ll.push([]);
+      mean.push([]);
+      cands.forEach((c, j) => {
+        const r = i * cands.length + j;
+        let s = 0;
+        for (let t = 0; t < S; t++) if (targets.labels[r][t] !== -100) s -= tl[r * S + t];
+        ll[i].push(s);
+        mean[i].push(s / c.length);
+      });
+    });
+    const best = ll.map((row) => row.indexOf(Math.max(...row)));
+    return { logLikelihood: ll, meanLogLikelihood: mean, best };
+  }
+
+  /** Text generation (batched, KV cache); returns the generated text per example. */
+  async generate(
+    examples: readonly Example[],
+    o: Partial<GenerateOptions> = {},
+  ): Promise<{ text: string[]; tokens: number[][] }> {
+    const e = this.emoverse;
+    if (!this.generator) {
+      this.generator = await Generator.create(this.llm, {
+        embed: e?.embedHook().embed,
+        session: this.sessionOptions,
+      });
+    }
+    const prompts = examples.map((x) => this.encodePrompt(x));
+    const visual = this.visualBatch(examples);
+    const extra = e
+      ? (phase: 'prefill' | 'decode', ids: number[][]) =>
+          phase === 'prefill'
+            ? visualFeeds(e, ids, visual)
+            : {
+                visual_features: f32(new Float32Array(e.visualDim), [1, 1, e.visualDim]),
+                visual_index: i64(
+                  ids.map(() => 0),
+                  [ids.length, 1],
+                ),
+              }
+      : undefined;
+    const r = await this.generator.generate(
+      prompts,
+      {
+        maxNewTokens: 32,
+        ...o,
+        decode: (ids) => this.tokenizer.decode(ids),
+        suppressTokens: [...(o.suppressTokens ?? []), ...(e ? [e.imageTokenId] : [])],
+      },
+      extra,
+    );
+    return { text: r.text!, tokens: r.tokens };
+  }
+
+  async release(): Promise<void> {
+    await this.scoreSession?.release();
+    await this.generator?.release();
+    await this.emoverse?.release();
+    this.scoreSession = undefined;
+    this.generator = undefined;
+  }
+}
+
+function tensorsOf(names: Iterable<string>, src: WeightSource) {
+  const out: Record<string, { dtype: 'F32'; shape: number[]; data: Float32Array }> = {};
+  for (const n of names) out[n] = { dtype: 'F32', shape: src.shape(n), data: src.readF32(n) };
+  return out;
+}
+
+/** Our config back as an HF config.json (Llama/Phi-3/Qwen2 field names). */
+export function hfConfig(c: DecoderConfig): Record<string, unknown> {
+  const arch = { llama: 'LlamaForCausalLM', phi3: 'Phi3ForCausalLM', qwen2: 'Qwen2ForCausalLM' }[c.arch];
+  return {
+    architectures: [arch],
+    model_type: c.arch,
+    vocab_size: c.vocabSize,
+    hidden_size: c.hiddenSize,
+    intermediate_size: c.intermediateSize,
+    num_hidden_layers: c.numLayers,
+    num_attention_heads: c.numHeads,
+    num_key_value_heads: c.numKvHeads,
+    head_dim: c.headDim,
+    max_position_embeddings: c.maxPositions,
+    rms_norm_eps: c.rmsNormEps,
+    rope_parameters: {
+      rope_type: 'default',
+      rope_theta: c.ropeTheta,
+      ...(c.rotaryFraction !== 1 ? { partial_rotary_factor: c.rotaryFraction } : {}),
+    },
+    hidden_act: 'silu',
+    tie_word_embeddings: c.tieWordEmbeddings,
+    attention_bias: c.arch === 'llama' ? c.qkvBias : undefined,
+    mlp_bias: c.arch === 'llama' ? c.mlpBias : undefined,
+    bos_token_id: c.bosTokenId,
+    eos_token_id: c.eosTokenIds.length === 1 ? c.eosTokenIds[0] : c.eosTokenIds,
+    pad_token_id: c.padTokenId,
+    torch_dtype: 'float32',
+  };
+}
