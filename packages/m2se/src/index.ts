@@ -12,6 +12,7 @@ export { type LrSchedule, learningRate, stageLrSchedule } from './private/lr-sch
 export {
   type LoraConfig,
   type LossWeightingConfig,
+  type PretrainingConfig,
   parseRecipe,
   RATE_SUM_TOLERANCE,
   type Recipe,
@@ -26,6 +27,7 @@ export {
 export {
   loadRecipeFile,
   loadShippedRecipe,
+  pretrainingRecipe,
   SHIPPED_RECIPES,
   type ShippedRecipeName,
   shippedRecipePath,

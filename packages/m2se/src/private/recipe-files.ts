@@ -1,8 +1,9 @@
 // The recipe files shipped in packages/m2se/recipes and loading a recipe file from disk.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseRecipe, type Recipe, validateRecipe } from './recipe.js';
+import { parseRecipe, type Recipe, recipeTasks, validateRecipe } from './recipe.js';
 import { checkShards } from './shards.js';
+import type { TaskCounts } from './stage-plan.js';
 
 /** The paper's recipe and its ablation (Fig. 1), each also as a CPU-sized `-nano` variant. */
 export const SHIPPED_RECIPES = [
@@ -50,5 +51,34 @@ export function smokeRecipe(recipe: Recipe, options: { samples?: number; epochs?
     ...structuredClone(recipe),
     name: `${recipe.name}-smoke`,
     stages: recipe.stages.map((s) => ({ ...s, tasks: { ...s.tasks }, samples, epochs: options.epochs ?? 1 })),
+  });
+}
+
+/**
+ * The recipe's `pretraining` block as a recipe of its own (one stage over all the recipe's tasks,
+ * rates in proportion to their example counts, no loss weighting), or undefined when it has none.
+ * Train it with every weight trainable and no LoRA, then train the recipe itself on the result.
+ */
+export function pretrainingRecipe(recipe: Recipe, counts: TaskCounts): Recipe | undefined {
+  const p = recipe.pretraining;
+  if (!p) return undefined;
+  const tasks = recipeTasks(recipe).filter((t) => (counts[t] ?? 0) > 0);
+  if (tasks.length === 0) throw new Error(`recipe "${recipe.name}": no examples to pre-train on`);
+  const total = tasks.reduce((s, t) => s + (counts[t] ?? 0), 0);
+  const rates: Record<string, number> = {};
+  let sum = 0;
+  tasks.forEach((t, i) => {
+    // the last rate takes the rounding rest so that the rates sum to 1 exactly
+    rates[t] = i === tasks.length - 1 ? 1 - sum : (counts[t] ?? 0) / total;
+    sum += rates[t];
+  });
+  const { pretraining: _, ...rest } = structuredClone(recipe);
+  return validateRecipe({
+    ...rest,
+    name: `${recipe.name}-pretraining`,
+    optimizer: { ...rest.optimizer, lr: p.lr },
+    schedule: { warmupRatio: p.warmupRatio, minLrRatio: p.minLrRatio },
+    lossWeighting: { mode: 'none' },
+    stages: [{ name: 'lm-pretraining', epochs: p.epochs, samples: p.samples, tasks: rates }],
   });
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseRecipe, RecipeError, recipeTasks, stageTasks, validateRecipe } from './recipe.js';
-import { loadShippedRecipe, SHIPPED_RECIPES, smokeRecipe } from './recipe-files.js';
+import { loadShippedRecipe, pretrainingRecipe, SHIPPED_RECIPES, smokeRecipe } from './recipe-files.js';
 
 const minimal = {
   name: 'tiny',
@@ -182,5 +182,27 @@ describe('recipe schema', () => {
       r.stages.map((s) => [s.name, 8, 1, s.tasks]),
     );
     assert.equal(r.stages[0].samples, 15000, 'the original is untouched');
+  });
+
+  it('turns the pretraining block into a one-stage recipe over all tasks, rates by size', () => {
+    const r = loadShippedRecipe('m2se-nano');
+    assert.equal(
+      pretrainingRecipe(loadShippedRecipe('m2se'), {}),
+      undefined,
+      'the paper recipe starts from a pretrained model',
+    );
+    const pre = pretrainingRecipe(r, { MSA: 100, ER: 300, FER: 50, ERI: 25, ECPE: 25 })!;
+    assert.equal(pre.name, 'm2se-nano-pretraining');
+    assert.equal(pre.stages.length, 1);
+    const want = { MSA: 0.2, ER: 0.6, FER: 0.1, ERI: 0.05, ECPE: 0.05 };
+    assert.deepEqual(Object.keys(pre.stages[0].tasks), Object.keys(want));
+    for (const [t, v] of Object.entries(want))
+      assert.ok(Math.abs(pre.stages[0].tasks[t as 'MSA']! - v) < 1e-12, t);
+    assert.equal(pre.stages[0].samples, 'all');
+    assert.equal(pre.optimizer.lr, r.pretraining!.lr);
+    assert.deepEqual(pre.lossWeighting, { mode: 'none' });
+    assert.equal(pre.pretraining, undefined);
+    const only = pretrainingRecipe(r, { MSA: 3, ER: 0, FER: 0 })!;
+    assert.deepEqual(only.stages[0].tasks, { MSA: 1 });
   });
 });

@@ -103,6 +103,19 @@ const LossWeightingSchema = z.discriminatedUnion('mode', [
   z.strictObject({ mode: z.literal('uncertainty'), ema: z.number().min(0).lt(1).default(0.9) }),
 ]);
 
+/**
+ * Optional language-model pre-training before the stages, for a model trained from scratch
+ * (emoverse-nano): every weight trained, no LoRA, on the text (prompt and answer) of all the
+ * recipe's tasks in proportion to their sizes, without task weighting.
+ */
+const PretrainingSchema = z.strictObject({
+  epochs: z.number().int().positive().default(1),
+  samples: z.union([z.number().int().positive(), z.literal('all')]).default('all'),
+  lr: z.number().positive(),
+  warmupRatio: z.number().min(0).lt(1).default(0.05),
+  minLrRatio: z.number().min(0).max(1).default(0.1),
+});
+
 const ModelSchema = z.strictObject({
   /** Model config name, e.g. emoverse-nano. */
   base: z.string().min(1),
@@ -136,6 +149,7 @@ export const RecipeSchema = z
     batch: BatchSchema,
     lossWeighting: LossWeightingSchema.default({ mode: 'none' }),
     data: DataSchema,
+    pretraining: PretrainingSchema.optional(),
     stages: z.array(StageSchema).min(1),
   })
   .superRefine((r, ctx) => {
@@ -188,6 +202,7 @@ export type Recipe = Omit<RawRecipe, 'stages'> & { stages: Stage[] };
 export type RecipeInput = z.input<typeof RecipeSchema>;
 export type LossWeightingConfig = Recipe['lossWeighting'];
 export type LoraConfig = Recipe['lora'];
+export type PretrainingConfig = NonNullable<Recipe['pretraining']>;
 
 /** Every problem found in a recipe, one line each ("path: message"). */
 export class RecipeError extends Error {

@@ -38,7 +38,14 @@ export interface EncodedExample {
 export function encodeExample(
   tokenizer: Tokenizer,
   example: Pick<EmtExample, 'query' | 'response'>,
-  options: { maxSeqLen: number; format?: PromptFormat; bosId?: number; eosId?: number },
+  options: {
+    maxSeqLen: number;
+    format?: PromptFormat;
+    bosId?: number;
+    eosId?: number;
+    /** Train on the prompt too (language-model pre-training on the text). */
+    promptLoss?: boolean;
+  },
 ): EncodedExample {
   const format = options.format ?? DEFAULT_PROMPT_FORMAT;
   let prompt = tokenizer.encode(format.prompt(example.query), { addSpecialTokens: false });
@@ -52,7 +59,8 @@ export function encodeExample(
     prompt = prompt.slice(prompt.length - (max - keepAnswer));
   }
   const inputIds = [...prompt, ...answer];
-  const labels = inputIds.map((id, t) => (t >= prompt.length ? id : IGNORE_INDEX));
+  const from = options.promptLoss ? 0 : prompt.length;
+  const labels = inputIds.map((id, t) => (t >= from ? id : IGNORE_INDEX));
   const counted = labels.filter((l, t) => t > 0 && l !== IGNORE_INDEX).length;
   return { inputIds, labels, counted };
 }

@@ -57,6 +57,13 @@ describe('encode and collate', () => {
     assert.deepEqual(e.inputIds, [104, 105, 58, 111, 107, 3]);
     assert.deepEqual(e.labels, [IGNORE_INDEX, IGNORE_INDEX, IGNORE_INDEX, 111, 107, 3]);
     assert.equal(e.counted, 3);
+    const lm = encodeExample(
+      byteTokenizer,
+      { query: 'hi', response: 'ok' },
+      { maxSeqLen: 64, format: { prompt: (q) => `${q}:`, completion: (r) => r }, promptLoss: true },
+    );
+    assert.deepEqual(lm.labels, lm.inputIds, 'language-model pre-training counts the prompt too');
+    assert.equal(lm.counted, 4);
     const long = encodeExample(byteTokenizer, { query: 'x'.repeat(100), response: 'yes' }, { maxSeqLen: 10 });
     assert.equal(long.inputIds.length, 10);
     assert.deepEqual(long.inputIds.slice(-4), [...byteTokenizer.encode('yes\n')]);
