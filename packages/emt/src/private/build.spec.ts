@@ -46,6 +46,7 @@ test('counts per task and split', () => {
     ecpe: { train: 5569, dev: 668, test: 3266 },
   });
   assert.equal(all.length, built.manifest.total);
+  assert.equal(new Set(all.map((r) => r.id)).size, all.length, 'record ids are unique');
   assert.deepEqual(built.quality.dropped, { duplicate: 196, test_leak: 8 });
   // The out-of-range MOSEI row is reported with file and line; the build went on.
   assert.deepEqual(
