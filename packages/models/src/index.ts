@@ -64,6 +64,7 @@ export {
 // --- presets
 export {
   countParams,
+  decoderSpec,
   EMOVERSE_4B_LIKE,
   EMOVERSE_8B_LIKE,
   NANO_CHAT_TEMPLATE,
