@@ -2,7 +2,7 @@
 // autodiff (which needs shapes to undo broadcasting) and the models' code both see typed
 // handles. Errors name the op and the tensors involved.
 import type { DType, TensorData } from './dtype.js';
-import { dtypeOfData, isFloat, toTypedArray } from './dtype.js';
+import { BYTES_PER_ELEMENT, dtypeOfData, isFloat, toTypedArray } from './dtype.js';
 import type { Dim, Shape } from './shape.js';
 import { broadcastShapes, normAxis, numel, shapeToString } from './shape.js';
 import { Tensor } from './tensor.js';
@@ -49,6 +49,17 @@ export interface Initializer {
   readonly data: Exclude<TensorData, number[]>;
 }
 
+/**
+ * An initializer whose bytes stay in a file (ONNX external data), e.g. a tensor inside a
+ * safetensors shard. `location` is relative to the folder the model is loaded from.
+ */
+export interface FileInitializer {
+  readonly tensor: Tensor;
+  readonly location: string;
+  readonly offset: number;
+  readonly length: number;
+}
+
 export interface OutputSpec {
   dtype: DType;
   shape: Shape;
@@ -61,6 +72,8 @@ export class GraphBuilder {
   readonly outputs: Tensor[] = [];
   readonly nodes: GraphNode[] = [];
   readonly initializers = new Map<string, Initializer>();
+  /** Initializers read by ORT from files (see fileInitializer). */
+  readonly fileInitializers = new Map<string, FileInitializer>();
   /** Tensor name -> the node that produces it. */
   readonly producers = new Map<string, GraphNode>();
   readonly opsetImports = new Map<string, number>([['', OPSET]]);
@@ -94,6 +107,28 @@ export class GraphBuilder {
     this.claim(name);
     const t = new Tensor(name, dt, [...shape], 'initializer');
     this.initializers.set(name, { tensor: t, data: typed });
+    return t;
+  }
+
+  /**
+   * A constant weight that ORT reads from a file beside the model (bytes [offset, offset+length)
+   * of `location`), so that big checkpoints are never copied into JS memory. The model must then
+   * be loaded from a path in the folder holding `location`.
+   */
+  fileInitializer(
+    name: string,
+    dtype: DType,
+    shape: readonly number[],
+    ref: { location: string; offset: number; length: number },
+  ): Tensor {
+    const bytes = (numel(shape) ?? 0) * BYTES_PER_ELEMENT[dtype];
+    if (ref.length !== bytes)
+      throw new Error(
+        `file initializer ${name}: ${ref.length} bytes for ${dtype}${shapeToString(shape)} (${bytes})`,
+      );
+    this.claim(name);
+    const t = new Tensor(name, dtype, [...shape], 'initializer');
+    this.fileInitializers.set(name, { tensor: t, ...ref });
     return t;
   }
 

@@ -73,7 +73,22 @@ export function toModelProto(g: GraphBuilder, opts: SerializeOptions = {}): Seri
       output: n.outputs.map((t) => t.name),
       attribute: Object.entries(n.attrs).map(([name, a]) => attribute(name, a)),
     })),
-    initializer: [...g.initializers.values()].map(initializer),
+    initializer: [
+      ...[...g.initializers.values()].map(initializer),
+      ...[...g.fileInitializers.values()].map(
+        (f): P.ITensorProto => ({
+          name: f.tensor.name,
+          dataType: ONNX_DTYPE[f.tensor.dtype],
+          dims: f.tensor.shape.map(Number),
+          dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+          externalData: [
+            { key: 'location', value: f.location },
+            { key: 'offset', value: String(f.offset) },
+            { key: 'length', value: String(f.length) },
+          ],
+        }),
+      ),
+    ],
     input: g.inputs.map(valueInfo),
     output: g.outputs.map(valueInfo),
   };
