@@ -203,6 +203,44 @@ describe('templates mirror the TypeScript objects', () => {
     }
   });
 
+  test('every template action is closed and every block (if/range/with/define) has its end', () => {
+    const files = {
+      ...templates,
+      '_helpers.tpl': helpers,
+      'NOTES.txt': readFileSync(`${chartDir}/templates/NOTES.txt`, 'utf8'),
+    };
+    for (const [file, text] of Object.entries(files)) {
+      assert.equal(
+        (text.match(/\{\{/g) ?? []).length,
+        (text.match(/\}\}/g) ?? []).length,
+        `${file}: {{ and }} pair up`,
+      );
+      const stack: string[] = [];
+      for (const m of text.matchAll(/\{\{-?\s*(\/\*[\s\S]*?\*\/|[\s\S]*?)\s*-?\}\}/g)) {
+        const action = m[1];
+        if (action.startsWith('/*')) continue;
+        const word = /^(if|range|with|define|else|end)\b/.exec(action)?.[1];
+        if (word === 'if' || word === 'range' || word === 'with' || word === 'define') stack.push(word);
+        else if (word === 'else')
+          assert.ok(stack.length && stack[stack.length - 1] !== 'define', `${file}: else outside a block`);
+        else if (word === 'end') assert.ok(stack.pop(), `${file}: end without a block`);
+        // Parentheses inside one action balance (a common slip in pipelines).
+        assert.equal(
+          (action.match(/\(/g) ?? []).length,
+          (action.match(/\)/g) ?? []).length,
+          `${file}: ${action}`,
+        );
+      }
+      assert.deepEqual(stack, [], `${file}: unclosed ${stack.join(', ')}`);
+    }
+    // The helpers every template includes are defined.
+    const defined = new Set([...helpers.matchAll(/define "([\w.]+)"/g)].map((m) => m[1]));
+    for (const [file, text] of Object.entries(files)) {
+      for (const m of text.matchAll(/include "([\w.]+)"/g))
+        assert.ok(defined.has(m[1]), `${file}: include ${m[1]}`);
+    }
+  });
+
   test('Chart.yaml names the chart and a Kubernetes version with native gRPC probes', () => {
     const chart = parse(readFileSync(`${chartDir}/Chart.yaml`, 'utf8'));
     assert.equal(chart.apiVersion, 'v2');

@@ -8,7 +8,9 @@ import {
   type JobStateChange,
   JobSubmitter,
   loadValuesFiles,
+  terminalPhases,
   trainingJobConfigFromValues,
+  trainingJobSelector,
 } from './index.js';
 import { FakeApiServer } from './private/fake-api-server.js';
 import { chartDir } from './private/repo-paths.js';
@@ -143,6 +145,24 @@ describe('JobSubmitter against a loopback API server', () => {
     (bad.spec as { backoffLimit: unknown }).backoffLimit = 'two';
     await assert.rejects(submitter.submit(bad), /HTTP 422.*backoffLimit must be integer/);
     assert.equal(api.jobs.size, 0);
+  });
+
+  test("lists a release's training Jobs with their phases (for maxConcurrentJobs and re-attaching)", async () => {
+    const values = await loadValuesFiles(`${chartDir}/values.yaml`, `${chartDir}/values-gpu.yaml`);
+    const config = trainingJobConfigFromValues(values, defaultRelease);
+    for (const runId of ['a', 'b', 'c'])
+      await submitter.submit(buildTrainingJob({ runId, recipe: 'r.yaml' }, config));
+    const other = buildTrainingJob({ runId: 'x', recipe: 'r.yaml' }, { ...config, releaseName: 'staging' });
+    await submitter.submit(other);
+    api.setStatus('emoverse-train-a', { active: 1 });
+    api.setStatus('emoverse-train-b', { succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }] });
+    const jobs = await submitter.list(trainingJobSelector(defaultRelease));
+    assert.deepEqual(jobs.map((j) => [j.name, j.phase]).sort(), [
+      ['emoverse-train-a', 'Running'],
+      ['emoverse-train-b', 'Succeeded'],
+      ['emoverse-train-c', 'Pending'],
+    ]);
+    assert.equal(jobs.filter((j) => !terminalPhases.has(j.phase)).length, 2);
   });
 
   test('watching a Job that does not exist reports Deleted at once', async () => {

@@ -133,6 +133,22 @@ export class FakeApiServer extends EventEmitter {
       this.emit('watch', name);
       return;
     }
+    if (req.method === 'GET' && url.pathname === base) {
+      // labelSelector of the form k=v,k2=v2 (all the client sends).
+      const wanted = (url.searchParams.get('labelSelector') ?? '')
+        .split(',')
+        .filter(Boolean)
+        .map((kv) => kv.split('='));
+      const items = [...this.jobs.values()].filter((j) =>
+        wanted.every(([k, v]) => j.metadata?.labels?.[k] === v),
+      );
+      return this.json(res, 200, {
+        apiVersion: 'batch/v1',
+        kind: 'JobList',
+        metadata: { resourceVersion: String(this.resourceVersion) },
+        items,
+      });
+    }
     const match = new RegExp(`^${base}/([^/]+)$`).exec(url.pathname);
     if (match) {
       const job = this.jobs.get(match[1]);

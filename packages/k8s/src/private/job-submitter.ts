@@ -170,6 +170,15 @@ export class JobSubmitter {
     return this.watch(created.metadata?.name as string, onChange, options);
   }
 
+  /**
+   * The Jobs matching a label selector (e.g. trainingJobSelector(release)) with their phases: the
+   * controller counts the unfinished ones against maxConcurrentJobs, and re-attaches to them after a restart.
+   */
+  async list(labelSelector: string): Promise<Array<{ name: string; phase: JobPhase; job: V1Job }>> {
+    const list = await this.batch.listNamespacedJob({ namespace: this.namespace, labelSelector });
+    return list.items.map((job) => ({ name: job.metadata?.name as string, phase: jobPhase(job).phase, job }));
+  }
+
   /** Deletes the Job and its pods (cancelling a run). */
   async cancel(name: string): Promise<void> {
     try {
