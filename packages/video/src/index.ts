@@ -20,3 +20,11 @@ export { type HeadPose, headPose } from './private/pose.js';
 export { probeVideo, type VideoInfo } from './private/probe.js';
 export { descriptorDistance, iou, PersonTracker, type TrackerOptions } from './private/tracker.js';
 export { type Box, EXPRESSIONS, type Expression, type Point } from './private/types.js';
+export {
+  decodeImage,
+  encodeFrameJpeg,
+  LANDMARK_COUNT,
+  MESH_COUNT,
+  packFaceGeometry,
+  unpackFaceGeometry,
+} from './private/wire.js';
