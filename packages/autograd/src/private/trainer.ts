@@ -45,6 +45,7 @@ type Runner = {
     fetch: readonly string[],
   ): Promise<{ fetched: Record<string, HostTensor>; committed: boolean }>;
   readState(names?: readonly string[]): Promise<Record<string, HostTensor>>;
+  stateLocations(): Promise<Record<string, string>> | Record<string, string>;
   release(): Promise<void>;
 };
 
@@ -80,6 +81,7 @@ export class Trainer {
         setState: (i, c) => ws.setState(i, c),
         step: (f, names) => ws.step(f, names, { requireFinite: ['loss', 'grad_norm'] }),
         readState: (n) => ws.readState(n),
+        stateLocations: () => ws.stateLocations(),
         release: () => ws.release(),
       };
     } else {
@@ -101,6 +103,7 @@ export class Trainer {
           return { fetched, committed };
         },
         readState: (n) => s.readState(n),
+        stateLocations: () => s.stateLocations(),
         release: () => s.release(),
       };
     }
@@ -143,6 +146,11 @@ export class Trainer {
   /** Current parameters (and optionally optimizer state), copied to the CPU. */
   async state(names?: readonly string[]): Promise<Record<string, HostTensor>> {
     return this.runner.readState(names ?? this.trainStep.params);
+  }
+
+  /** Where each parameter and optimizer-state value lives: 'cpu' or 'gpu-buffer'. */
+  async stateLocations(): Promise<Record<string, string>> {
+    return this.runner.stateLocations();
   }
 
   release(): Promise<void> {

@@ -2,8 +2,8 @@
 // inputs (updated parameters and optimizer moments of a training step). Carried values stay
 // where ORT put them; on WebGPU that is a GPU buffer, so parameters never cross the bus.
 
-import type { GraphBuilder, SerializedModel } from '@emoverse/onnx';
-import { toModelProto } from '@emoverse/onnx';
+import type { DType, SerializedModel } from '@emoverse/onnx';
+import { GraphBuilder, toModelProto } from '@emoverse/onnx';
 import * as ort from 'onnxruntime-node';
 import type { EpName, EpProbe } from './ep.js';
 import { DEFAULT_EP_ORDER, epConfig, selectExecutionProvider } from './ep.js';
@@ -127,7 +127,7 @@ export class Session {
     const names = [...new Set([...fetch, ...this.carry.keys()])];
     const out = await this.ort.run(f, names);
     const fetched: Record<string, ort.Tensor> = {};
-    for (const n of fetch) fetched[n] = await downloaded(out[n]);
+    for (const n of fetch) fetched[n] = await downloaded(out[n], this.ep);
     const ok = commit(fetched);
     for (const [outName, inName] of this.carry) {
       const t = out[outName];
@@ -147,10 +147,20 @@ export class Session {
     const out: Record<string, HostTensor> = {};
     for (const [k, v] of this.state) {
       if (names && !names.includes(k)) continue;
-      const t = await downloaded(v);
+      const t = await downloaded(v, this.ep);
       out[k] = { dtype: t.type, dims: t.dims, data: t.data };
     }
     return out;
+  }
+
+  /** Where each carried value lives now: 'cpu', or 'gpu-buffer' when it stayed on the device. */
+  stateLocations(): Record<string, string> {
+    return Object.fromEntries([...this.state].map(([k, v]) => [k, v.location]));
+  }
+
+  /** A copy of `t` on the CPU (device tensors are downloaded; CPU tensors returned as is). */
+  toCpu(t: ort.Tensor): Promise<ort.Tensor> {
+    return downloaded(t, this.ep);
   }
 
   async release(): Promise<void> {
@@ -160,8 +170,36 @@ export class Session {
   }
 }
 
-async function downloaded(t: ort.Tensor): Promise<ort.Tensor> {
+/**
+ * Copies a device tensor to the CPU. onnxruntime-node 1.30's `Tensor.getData()` on a WebGPU
+ * 'gpu-buffer' tensor aborts the process (an uncaught native exception), so the copy is an
+ * Identity run on the same EP whose output ORT places on the CPU, as it does by default.
+ * One such session per (dtype, rank), shared by every Session of the process.
+ */
+const downloaders = new Map<string, Promise<ort.InferenceSession>>();
+
+async function downloaded(t: ort.Tensor, ep: EpName): Promise<ort.Tensor> {
   if (t.location === 'cpu') return t;
-  const data = await t.getData();
-  return new ort.Tensor(t.type as 'float32', data as Float32Array, t.dims);
+  if (ep !== 'webgpu') {
+    const data = await t.getData();
+    return new ort.Tensor(t.type as 'float32', data as Float32Array, t.dims);
+  }
+  const key = `${t.type}/${t.dims.length}`;
+  let session = downloaders.get(key);
+  if (!session) {
+    const g = new GraphBuilder(`download_${t.type}_${t.dims.length}`);
+    const x = g.input(
+      'x',
+      t.type as DType,
+      t.dims.map((_, i) => `d${i}`),
+    );
+    g.output(g.identity(x), 'y');
+    session = ort.InferenceSession.create(toModelProto(g).model, {
+      executionProviders: [epConfig(ep)],
+      logSeverityLevel: 3,
+    });
+    downloaders.set(key, session);
+  }
+  const out = await (await session).run({ x: t });
+  return out.y;
 }

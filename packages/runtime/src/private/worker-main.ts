@@ -40,10 +40,7 @@ const methods: Record<string, (...args: never[]) => Promise<unknown>> = {
   async run(feeds: Record<string, HostTensor>, fetch?: string[]) {
     const out = await need().run(feeds, fetch);
     const cpu: Record<string, ort.Tensor> = {};
-    for (const [k, v] of Object.entries(out)) {
-      cpu[k] =
-        v.location === 'cpu' ? v : ({ type: v.type, dims: v.dims, data: await v.getData() } as ort.Tensor);
-    }
+    for (const [k, v] of Object.entries(out)) cpu[k] = await need().toCpu(v);
     return hostAll(cpu);
   },
   async setState(initial: Record<string, HostTensor>, carry: Record<string, string>) {
@@ -56,6 +53,9 @@ const methods: Record<string, (...args: never[]) => Promise<unknown>> = {
       return committed;
     });
     return { fetched: hostAll(fetched), committed };
+  },
+  async stateLocations() {
+    return need().stateLocations();
   },
   async readState(names?: string[]) {
     return need().readState(names);

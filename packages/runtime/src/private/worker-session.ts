@@ -84,6 +84,10 @@ export class WorkerSession {
     }>;
   }
 
+  stateLocations(): Promise<Record<string, string>> {
+    return this.call('stateLocations', []) as Promise<Record<string, string>>;
+  }
+
   readState(names?: readonly string[]): Promise<Record<string, HostTensor>> {
     return this.call('readState', [names]) as Promise<Record<string, HostTensor>>;
   }
