@@ -212,6 +212,14 @@ export async function buildRecords(
       ecpeTargets: t.ecpeTargets,
     },
   );
+  // A source's own task list (SourceRecord.tasks) narrows what is built from it.
+  const allowed = new Map(
+    req.sources
+      .filter((x) => x.tasks.some((k) => k !== Task.UNSPECIFIED))
+      .map((x) => [x.id, new Set(x.tasks.filter((k) => k !== Task.UNSPECIFIED).map(taskName))]),
+  );
+  const wanted = (sourceId: string, task: string) => allowed.get(sourceId)?.has(task as never) ?? true;
+  const kept = records.filter((r) => wanted(r.sourceId, r.task));
   const dropped = [
     ...t.rejected.map((r) =>
       create(QualityDropSchema, {
@@ -220,14 +228,16 @@ export async function buildRecords(
         reason: `invalid_source: ${r.reason}`,
       }),
     ),
-    ...quality.drops.map((d) =>
-      create(QualityDropSchema, { sourceId: d.sourceId, task: taskFromName(d.task), reason: d.reason }),
-    ),
+    ...quality.drops
+      .filter((d) => wanted(d.sourceId, d.task))
+      .map((d) =>
+        create(QualityDropSchema, { sourceId: d.sourceId, task: taskFromName(d.task), reason: d.reason }),
+      ),
   ];
   const dropCounts: Record<string, number> = {};
   for (const d of dropped) {
     const reason = d.reason.split(':')[0];
     dropCounts[reason] = (dropCounts[reason] ?? 0) + 1;
   }
-  return create(BuildRecordsResponseSchema, { records: records.map(toProtoRecord), dropped, dropCounts });
+  return create(BuildRecordsResponseSchema, { records: kept.map(toProtoRecord), dropped, dropCounts });
 }
