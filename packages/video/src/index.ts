@@ -14,6 +14,14 @@ export {
   planDecode,
 } from './private/decode.js';
 export { VideoError, type VideoErrorCode } from './private/errors.js';
+export {
+  type ExtractedFrame,
+  type ExtractOptions,
+  extractVideo,
+  type SpanResult,
+  type TimeSpan,
+  type VideoExtraction,
+} from './private/extract.js';
 export { detectFaces, type FaceObservation, type FaceOptions, faceDescriptor } from './private/faces.js';
 export { type FaceModels, loadFaceModels } from './private/models.js';
 export { type HeadPose, headPose } from './private/pose.js';

@@ -20,6 +20,8 @@ export interface FrameFaces {
 export interface AnalyzeOptions extends DecodeOptions, FaceOptions, TrackerOptions {
   /** Also hand the decoded frame to the caller (e.g. to publish it); default false. */
   keepFrames?: boolean;
+  /** Share person ids across calls (e.g. the spans of one video); default: a new tracker per call. */
+  tracker?: PersonTracker;
 }
 
 export type AnalyzedFrame = FrameFaces & { frame?: Frame };
@@ -27,7 +29,7 @@ export type AnalyzedFrame = FrameFaces & { frame?: Frame };
 /** Decodes `path` and yields every sampled frame with its tracked faces (frames without faces too). */
 export async function* analyzeVideo(path: string, opts: AnalyzeOptions = {}): AsyncGenerator<AnalyzedFrame> {
   const models = await loadFaceModels();
-  const tracker = new PersonTracker(opts);
+  const tracker = opts.tracker ?? new PersonTracker(opts);
   for await (const frame of decodeFrames(path, opts)) {
     const faces = await detectFaces(models, frame, opts);
     const ids = await tracker.assign(
