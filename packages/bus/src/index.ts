@@ -1,2 +1,36 @@
-// Typed NATS JetStream: streams, durable work queues, dead letters, KV and object store
-export {};
+// Typed NATS JetStream for every EmoVerse service: subjects named once (subjects.ts), streams and
+// durable work-queue consumers declared in code, explicit ack, retries with backoff, dead letters
+// with a reason, Nats-Msg-Id de-duplication, job state in KV, blobs in the Object Store, trace
+// context in headers, drain on SIGTERM.
+
+export { BlobStore } from './private/blobs.js';
+export { Bus, type BusOptions, connectBus } from './private/bus.js';
+export {
+  type ConsumeOptions,
+  type Delivery,
+  type DerivedPublishOptions,
+  type Handler,
+  PermanentError,
+  type WorkConsumer,
+} from './private/consume.js';
+export { JobStore } from './private/jobs.js';
+export type { BusLogger } from './private/options.js';
+export {
+  EVENT_TYPE_HEADER,
+  type EventInit,
+  type PublishOptions,
+  type PublishResult,
+} from './private/publish.js';
+export type { BroadcastEvent, SubscribeOptions, Subscription } from './private/subscribe.js';
+export { ensureStreams } from './private/topology.js';
+export {
+  blobBuckets,
+  type EventDef,
+  type EventKind,
+  type EventName,
+  events,
+  kvBuckets,
+  streamSubject,
+  subjectOf,
+  subjects,
+} from './subjects.js';

@@ -1,0 +1,98 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { create } from '@bufbuild/protobuf';
+import { type BlobRef, BlobRefSchema } from '@emoverse/proto';
+import type { JetStreamClient, ObjectInfo, ObjectStore } from 'nats';
+
+const NAME = /^[^\s*>]+$/;
+
+/** Blobs (frames, videos, datasets, checkpoints, adapters) in the JetStream Object Store, addressed by BlobRef. */
+export class BlobStore {
+  private readonly stores = new Map<string, Promise<ObjectStore>>();
+
+  constructor(private readonly js: JetStreamClient) {}
+
+  private store(bucket: string): Promise<ObjectStore> {
+    let s = this.stores.get(bucket);
+    if (!s) {
+      s = this.js.views.os(bucket, { storage: undefined });
+      this.stores.set(bucket, s);
+    }
+    return s;
+  }
+
+  private ref(bucket: string, info: ObjectInfo, contentType: string): BlobRef {
+    return create(BlobRefSchema, {
+      bucket,
+      name: info.name,
+      contentType,
+      size: BigInt(info.size),
+      digest: info.digest,
+    });
+  }
+
+  private static check(name: string): void {
+    if (!NAME.test(name)) throw new Error(`invalid blob name ${JSON.stringify(name)}`);
+  }
+
+  /** Stores bytes under bucket/name (replacing any previous object of that name). */
+  async put(
+    bucket: string,
+    name: string,
+    data: Uint8Array,
+    contentType = 'application/octet-stream',
+  ): Promise<BlobRef> {
+    BlobStore.check(name);
+    const os = await this.store(bucket);
+    const info = await os.putBlob({ name, headers: undefined, description: contentType }, data);
+    return this.ref(bucket, info, contentType);
+  }
+
+  /** Streams a file into bucket/name without holding it in memory. */
+  async putFile(
+    bucket: string,
+    name: string,
+    path: string,
+    contentType = 'application/octet-stream',
+  ): Promise<BlobRef> {
+    BlobStore.check(name);
+    const os = await this.store(bucket);
+    const stream = Readable.toWeb(createReadStream(path)) as unknown as ReadableStream<Uint8Array>;
+    const info = await os.put({ name, description: contentType }, stream);
+    return this.ref(bucket, info, contentType);
+  }
+
+  /** The bytes of a blob; throws when it does not exist. */
+  async get(ref: Pick<BlobRef, 'bucket' | 'name'>): Promise<Uint8Array> {
+    const os = await this.store(ref.bucket);
+    const data = await os.getBlob(ref.name);
+    if (data === null) throw new Error(`blob ${ref.bucket}/${ref.name} not found`);
+    return data;
+  }
+
+  /** Streams a blob to a file; throws when it does not exist. The digest is verified by the client. */
+  async getToFile(ref: Pick<BlobRef, 'bucket' | 'name'>, path: string): Promise<void> {
+    const os = await this.store(ref.bucket);
+    const result = await os.get(ref.name);
+    if (result === null) throw new Error(`blob ${ref.bucket}/${ref.name} not found`);
+    const source = Readable.fromWeb(result.data as unknown as WebReadableStream<Uint8Array>);
+    await pipeline(source, createWriteStream(path) as Writable);
+    const error = await result.error;
+    if (error) throw error;
+  }
+
+  /** Metadata of a blob, or undefined. */
+  async info(ref: Pick<BlobRef, 'bucket' | 'name'>): Promise<BlobRef | undefined> {
+    const os = await this.store(ref.bucket);
+    const info = await os.info(ref.name);
+    if (!info || info.deleted) return undefined;
+    return this.ref(ref.bucket, info, info.description ?? '');
+  }
+
+  async delete(ref: Pick<BlobRef, 'bucket' | 'name'>): Promise<void> {
+    const os = await this.store(ref.bucket);
+    await os.delete(ref.name);
+  }
+}

@@ -1,0 +1,159 @@
+import type { DescMessage, MessageShape } from '@bufbuild/protobuf';
+import {
+  connect,
+  type JetStreamClient,
+  type JetStreamManager,
+  type KV,
+  type KvOptions,
+  type NatsConnection,
+} from 'nats';
+import { type EventDef, events } from '../subjects.js';
+import { BlobStore } from './blobs.js';
+import { type ConsumeOptions, consumeWork, type Handler, type WorkConsumer } from './consume.js';
+import { ProcessedMarkers } from './dedupe.js';
+import { JobStore } from './jobs.js';
+import { type BusLogger, silentLogger } from './options.js';
+import { type EventInit, type PublishOptions, type PublishResult, publishEvent } from './publish.js';
+import {
+  type BroadcastEvent,
+  type SubscribeOptions,
+  type Subscription,
+  subscribeBroadcast,
+} from './subscribe.js';
+import { ensureStreams } from './topology.js';
+
+export interface BusOptions {
+  /** nats://host:port (one or several). */
+  servers: string | string[];
+  /** Connection name shown by the server (the service name). */
+  name: string;
+  logger?: BusLogger;
+  /** Create/update every stream at connect (default true). */
+  ensureStreams?: boolean;
+  /** Nats-Msg-Id de-duplication window (default 10 minutes). */
+  duplicateWindowMs?: number;
+  /** How long consumer-side "already handled" markers live (default 24 h). */
+  processedTtlMs?: number;
+  /** Connection attempt timeout in ms (default 5000). */
+  timeoutMs?: number;
+}
+
+/** A NATS connection with typed JetStream publish / consume / subscribe, job state and blobs. */
+export class Bus {
+  private readonly consumers = new Set<WorkConsumer>();
+  private readonly subscriptions = new Set<Subscription>();
+  private markers?: Promise<ProcessedMarkers>;
+  private jobStore?: Promise<JobStore>;
+  private drained?: Promise<void>;
+  readonly blobs: BlobStore;
+
+  private constructor(
+    readonly nc: NatsConnection,
+    readonly js: JetStreamClient,
+    readonly jsm: JetStreamManager,
+    readonly logger: BusLogger,
+    private readonly options: BusOptions,
+  ) {
+    this.blobs = new BlobStore(js);
+  }
+
+  static async connect(options: BusOptions): Promise<Bus> {
+    const nc = await connect({
+      servers: options.servers,
+      name: options.name,
+      timeout: options.timeoutMs ?? 5_000,
+      maxReconnectAttempts: -1,
+    });
+    const jsm = await nc.jetstreamManager();
+    const bus = new Bus(nc, nc.jetstream(), jsm, options.logger ?? silentLogger, options);
+    if (options.ensureStreams ?? true)
+      await ensureStreams(jsm, Object.values(events), options.duplicateWindowMs);
+    return bus;
+  }
+
+  /** Publishes an event (see PublishOptions.msgId for de-duplication). */
+  publish<S extends DescMessage>(
+    event: EventDef<S>,
+    message: EventInit<S>,
+    options?: PublishOptions,
+  ): Promise<PublishResult> {
+    return publishEvent(this.js, event, message, options);
+  }
+
+  /** Handles a work event with the durable consumer options.durable, shared by all replicas. */
+  async consume<S extends DescMessage>(
+    event: EventDef<S>,
+    handler: Handler<S>,
+    options: ConsumeOptions,
+  ): Promise<WorkConsumer> {
+    this.markers ??= ProcessedMarkers.open(this.js, this.options.processedTtlMs ?? 24 * 3600 * 1000);
+    const c = await consumeWork(
+      { nc: this.nc, js: this.js, jsm: this.jsm, logger: this.logger, markers: await this.markers },
+      event,
+      handler,
+      options,
+    );
+    this.consumers.add(c);
+    return c;
+  }
+
+  /** Reads a broadcast event (every subscriber sees every event). */
+  async subscribe<S extends DescMessage>(
+    event: EventDef<S>,
+    handler: (event: MessageShape<S>, meta: BroadcastEvent) => Promise<void> | void,
+    options?: SubscribeOptions,
+  ): Promise<Subscription> {
+    const s = await subscribeBroadcast(this.js, this.logger, event, handler, options);
+    this.subscriptions.add(s);
+    return s;
+  }
+
+  /** Job state in KV. */
+  jobs(): Promise<JobStore> {
+    this.jobStore ??= JobStore.open(this.js);
+    return this.jobStore;
+  }
+
+  /** Any KV bucket (e.g. kvBuckets.models for the model registry). */
+  kv(bucket: string, options?: Partial<KvOptions>): Promise<KV> {
+    return this.js.views.kv(bucket, options);
+  }
+
+  /**
+   * Stops consuming (in-flight handlers finish and ack), then drains the connection so every
+   * pending publish is flushed. Idempotent.
+   */
+  drain(): Promise<void> {
+    this.drained ??= (async () => {
+      await Promise.all([...this.consumers].map((c) => c.stop()));
+      await Promise.all([...this.subscriptions].map((s) => s.stop()));
+      if (!this.nc.isClosed()) await this.nc.drain();
+    })();
+    return this.drained;
+  }
+
+  /** Drains on the first of the signals, then calls onDrained (default: exit 0). Returns an uninstaller. */
+  drainOnSignals(
+    signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'],
+    onDrained: () => void = () => process.exit(0),
+  ): () => void {
+    const handler = (signal: NodeJS.Signals) => {
+      this.logger.info({ signal }, 'draining bus');
+      void this.drain().finally(onDrained);
+    };
+    for (const s of signals) process.once(s, handler);
+    return () => {
+      for (const s of signals) process.off(s, handler);
+    };
+  }
+
+  /** Closes at once without waiting for handlers (tests, fatal errors). */
+  async close(): Promise<void> {
+    if (!this.nc.isClosed()) await this.nc.close();
+  }
+}
+
+/** Connects to NATS and declares every stream. */
+export function connectBus(options: BusOptions): Promise<Bus> {
+  return Bus.connect(options);
+}

@@ -1,0 +1,341 @@
+import { type DescMessage, fromBinary, type MessageShape } from '@bufbuild/protobuf';
+import { extractNatsHeaders, type Span, SpanKind, withSpan } from '@emoverse/telemetry';
+import {
+  AckPolicy,
+  type ConsumerConfig,
+  type ConsumerMessages,
+  DeliverPolicy,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+  type NatsConnection,
+} from 'nats';
+import type { EventDef } from '../subjects.js';
+import { publishDeadLetter } from './dead-letter.js';
+import type { ProcessedMarkers } from './dedupe.js';
+import { type BusLogger, envMs, nanos } from './options.js';
+import { type EventInit, type PublishOptions, type PublishResult, publishEvent } from './publish.js';
+
+/** Throw this from a handler to dead-letter the message at once (bad input that no retry can fix). */
+export class PermanentError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'PermanentError';
+  }
+}
+
+/** What a handler gets besides the decoded event. */
+export interface Delivery {
+  subject: string;
+  /** Nats-Msg-Id of the message (or `<stream>:<seq>` when it had none). */
+  msgId: string;
+  /** 1 on the first delivery. */
+  deliveries: number;
+  redelivered: boolean;
+  streamSeq: number;
+  headers: Record<string, string>;
+  /** The CONSUMER span this handler runs in (child of the publisher's span). */
+  span: Span;
+  /**
+   * Publishes an output event with a Nats-Msg-Id derived from this message, the consumer and key
+   * (default: a counter of publishes in this handler call), so a redelivered message that is handled
+   * again produces no duplicate outputs.
+   */
+  publish<S extends DescMessage>(
+    event: EventDef<S>,
+    message: EventInit<S>,
+    options?: DerivedPublishOptions,
+  ): Promise<PublishResult>;
+  /** Tells JetStream the handler is still working (resets the ack timer). Called automatically too. */
+  working(): void;
+}
+
+export interface DerivedPublishOptions extends Omit<PublishOptions, 'msgId' | 'parent'> {
+  /** Distinguishes several outputs of one input (default: 0, 1, 2... in publish order). */
+  key?: string;
+}
+
+export type Handler<S extends DescMessage> = (
+  event: MessageShape<S>,
+  delivery: Delivery,
+) => Promise<void> | void;
+
+export interface ConsumeOptions {
+  /** Durable consumer name, shared by every replica of the worker (e.g. 'au-scorer'). */
+  durable: string;
+  /** Messages handled at once by this replica (default 1). */
+  concurrency?: number;
+  /** Deliveries before the message goes to the dead-letter subject (default 5). */
+  maxDeliver?: number;
+  /** Redelivery when a handler neither acks nor fails, e.g. its process died (default $EMOVERSE_BUS_ACK_WAIT_MS or 30 s). */
+  ackWaitMs?: number;
+  /** Delay before the n-th retry after a handler error (default 1 s, 5 s, 15 s, 30 s...). */
+  backoffMs?: number[];
+  /** Skip messages this durable already handled (KV markers; default true). */
+  dedupe?: boolean;
+  /** Call working() every ackWait/3 while a handler runs (default true; off only for short handlers). */
+  heartbeat?: boolean;
+}
+
+export interface WorkConsumer {
+  durable: string;
+  /** Stops pulling, waits for in-flight handlers to finish (and ack). */
+  stop(): Promise<void>;
+  /** Resolves when the consumer stops. */
+  closed: Promise<void>;
+}
+
+interface ConsumeDeps {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  logger: BusLogger;
+  markers?: ProcessedMarkers;
+}
+
+const DEFAULT_BACKOFF_MS = [1_000, 5_000, 15_000, 30_000, 60_000];
+
+function headerRecord(m: JsMsg): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!m.headers) return out;
+  for (const k of m.headers.keys()) out[k] = m.headers.get(k);
+  return out;
+}
+
+/** Creates (or updates) the durable pull consumer of a work event. */
+export async function ensureWorkConsumer(
+  jsm: JetStreamManager,
+  event: EventDef,
+  durable: string,
+  maxDeliver: number,
+  ackWaitMs: number,
+): Promise<void> {
+  if (!/^[A-Za-z0-9_-]+$/.test(durable)) throw new Error(`invalid durable name ${JSON.stringify(durable)}`);
+  const config: Partial<ConsumerConfig> = {
+    durable_name: durable,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    filter_subject: event.tokenized ? `${event.subject}.>` : event.subject,
+    max_deliver: maxDeliver,
+    ack_wait: nanos(ackWaitMs),
+    max_ack_pending: 1_000,
+  };
+  try {
+    await jsm.consumers.add(event.stream, config);
+  } catch (err) {
+    const message = (err as Error).message;
+    if (/already (exists|in use)/i.test(message)) {
+      await jsm.consumers.update(event.stream, durable, config);
+    } else if (/not unique|overlap/i.test(message)) {
+      throw new Error(
+        `${event.stream} is a work queue: only one durable may consume ${event.subject} (tried ${durable}): ${message}`,
+      );
+    } else {
+      throw new Error(`cannot create consumer ${durable} on ${event.stream}: ${message}`);
+    }
+  }
+}
+
+/**
+ * Handles a work event with a durable pull consumer shared by every replica (work-queue retention):
+ * explicit ack after the handler succeeds, nak with backoff when it throws, dead letter after
+ * maxDeliver deliveries, on PermanentError, or when the payload does not decode. Never throws out of
+ * the loop, so one bad message cannot stop a worker.
+ */
+export async function consumeWork<S extends DescMessage>(
+  deps: ConsumeDeps,
+  event: EventDef<S>,
+  handler: Handler<S>,
+  options: ConsumeOptions,
+): Promise<WorkConsumer> {
+  if (event.kind !== 'work')
+    throw new Error(`${event.subject} is a broadcast event: use subscribe(), not consume()`);
+  const { js, jsm, logger } = deps;
+  const durable = options.durable;
+  const maxDeliver = options.maxDeliver ?? 5;
+  const ackWaitMs = options.ackWaitMs ?? envMs('EMOVERSE_BUS_ACK_WAIT_MS', 30_000);
+  const backoff = options.backoffMs ?? DEFAULT_BACKOFF_MS;
+  const concurrency = Math.max(1, options.concurrency ?? 1);
+  const markers = options.dedupe === false ? undefined : deps.markers;
+  await ensureWorkConsumer(jsm, event, durable, maxDeliver, ackWaitMs);
+  const consumer = await js.consumers.get(event.stream, durable);
+  const messages: ConsumerMessages = await consumer.consume({ max_messages: concurrency });
+  const inFlight = new Set<Promise<void>>();
+  let stopping = false;
+
+  const deadLetter = async (m: JsMsg, reason: string) => {
+    await publishDeadLetter(js, {
+      subject: m.subject,
+      reason,
+      original: m.data,
+      deliveries: m.info.deliveryCount,
+      stream: m.info.stream,
+      consumer: durable,
+      streamSeq: m.seq,
+      headers: m.headers,
+    });
+    // The message is settled by moving it: ack removes it from the work queue.
+    await m.ackAck();
+    logger.warn(
+      { subject: m.subject, seq: m.seq, reason, deliveries: m.info.deliveryCount },
+      'dead-lettered',
+    );
+  };
+
+  const handleOne = async (m: JsMsg) => {
+    const hdrs = headerRecord(m);
+    const msgId = hdrs['Nats-Msg-Id'] || `${m.info.stream}:${m.seq}`;
+    const deliveries = m.info.deliveryCount;
+    await withSpan(
+      `consume ${event.subject}`,
+      async (span) => {
+        span.setAttribute('messaging.message.id', msgId);
+        span.setAttribute('messaging.consumer.group.name', durable);
+        span.setAttribute('messaging.delivery_count', deliveries);
+        let decoded: MessageShape<S>;
+        try {
+          decoded = fromBinary(event.schema, m.data);
+        } catch (err) {
+          await deadLetter(m, `undecodable ${event.schema.typeName}: ${(err as Error).message}`);
+          return;
+        }
+        if (markers && (await markers.seen(durable, msgId))) {
+          logger.info(
+            { subject: m.subject, msgId, deliveries },
+            'duplicate delivery skipped: already handled',
+          );
+          span.setAttribute('messaging.duplicate', true);
+          await m.ackAck();
+          return;
+        }
+        logger.info({ subject: m.subject, msgId, deliveries, durable }, 'handling event');
+        // Keep the message ours while a long handler runs.
+        const heartbeat =
+          options.heartbeat === false
+            ? undefined
+            : setInterval(() => m.working(), Math.max(250, ackWaitMs / 3));
+        let published = 0;
+        const delivery: Delivery = {
+          subject: m.subject,
+          msgId,
+          deliveries,
+          redelivered: deliveries > 1,
+          streamSeq: m.seq,
+          headers: hdrs,
+          span,
+          working: () => m.working(),
+          publish: (out, message, opts = {}) => {
+            const key = opts.key ?? String(published++);
+            return publishEvent(js, out, message, { ...opts, msgId: `${msgId}>${durable}>${key}` });
+          },
+        };
+        try {
+          await handler(decoded, delivery);
+        } catch (err) {
+          clearInterval(heartbeat);
+          const error = err as Error;
+          span.recordException(error);
+          if (error instanceof PermanentError) {
+            await deadLetter(m, `rejected: ${error.message}`);
+          } else if (deliveries >= maxDeliver) {
+            await deadLetter(m, `max deliveries (${maxDeliver}) reached; last error: ${error.message}`);
+          } else {
+            const delay = backoff[Math.min(deliveries - 1, backoff.length - 1)] ?? 1_000;
+            logger.warn(
+              { subject: m.subject, msgId, deliveries, delayMs: delay, err: error.message },
+              'handler failed; will retry',
+            );
+            m.nak(delay);
+          }
+          return;
+        }
+        clearInterval(heartbeat);
+        // Fault injection for the crash tests: die after the work, before it is recorded and acked.
+        if (process.env.EMOVERSE_FAULT_KILL_BEFORE_ACK === durable) {
+          logger.warn({ subject: m.subject, msgId }, 'fault injection: killing process before ack');
+          process.kill(process.pid, 'SIGKILL');
+          await new Promise(() => {});
+        }
+        if (markers) await markers.mark(durable, msgId);
+        await m.ackAck();
+      },
+      {
+        kind: SpanKind.CONSUMER,
+        parent: extractNatsHeaders(m.headers),
+        attributes: { 'messaging.system': 'nats' },
+      },
+    );
+  };
+
+  // A message whose worker died on every delivery is never nak'ed by us; JetStream then announces it
+  // on an advisory. One replica (queue group) moves it to the dead letters and deletes it.
+  const advisories = deps.nc.subscribe(
+    `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${event.stream}.${durable}`,
+    {
+      queue: `${durable}-max-deliveries`,
+      callback: (err, msg) => {
+        if (err) return;
+        void (async () => {
+          const advisory = JSON.parse(new TextDecoder().decode(msg.data)) as {
+            stream_seq: number;
+            deliveries: number;
+          };
+          const stored = await jsm.streams.getMessage(event.stream, { seq: advisory.stream_seq });
+          await publishDeadLetter(js, {
+            subject: stored.subject,
+            reason: `max deliveries (${advisory.deliveries}) reached without an ack (worker crashed or timed out)`,
+            original: stored.data,
+            deliveries: advisory.deliveries,
+            stream: event.stream,
+            consumer: durable,
+            streamSeq: advisory.stream_seq,
+            headers: stored.header,
+          });
+          await jsm.streams.deleteMessage(event.stream, advisory.stream_seq);
+          logger.warn(
+            { subject: stored.subject, seq: advisory.stream_seq },
+            'dead-lettered after max deliveries',
+          );
+        })().catch((e: Error) => logger.warn({ err: e.message }, 'max-deliveries advisory not handled'));
+      },
+    },
+  );
+
+  const loop = (async () => {
+    for await (const m of messages) {
+      if (stopping) {
+        // Not ours to handle any more: let another replica have it now.
+        m.nak();
+        continue;
+      }
+      const p = handleOne(m)
+        .catch((err: Error) => {
+          // Only bus failures (e.g. the connection closed mid-ack) get here; the message is redelivered.
+          logger.error(
+            { subject: m.subject, seq: m.seq, err: err.message },
+            'message not settled; it will be redelivered',
+          );
+        })
+        .finally(() => inFlight.delete(p));
+      inFlight.add(p);
+      while (inFlight.size >= concurrency) await Promise.race(inFlight);
+    }
+    await Promise.all(inFlight);
+  })();
+
+  let stopped: Promise<void> | undefined;
+  return {
+    durable,
+    closed: loop,
+    stop() {
+      stopped ??= (async () => {
+        stopping = true;
+        await Promise.all(inFlight);
+        messages.stop();
+        advisories.unsubscribe();
+        await loop;
+      })();
+      return stopped;
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import { create, fromBinary, type MessageInitShape, toBinary } from '@bufbuild/protobuf';
+import { timestampNow } from '@bufbuild/protobuf/wkt';
+import { type JobState, type JobStateSchema, JobStateSchema as Schema } from '@emoverse/proto';
+import type { JetStreamClient, KV } from 'nats';
+import { kvBuckets } from '../subjects.js';
+
+const KEY = /^[A-Za-z0-9_=.\-/]+$/;
+
+type JobStateInit = MessageInitShape<typeof JobStateSchema>;
+
+// `{...current, status}` copies the $typeName of a JobState, which would make create() take the
+// object as a finished message as is; dropping it makes create() build (and check) every field.
+function build(init: JobStateInit, jobId?: string): JobState {
+  const { $typeName: _t, ...fields } = init as JobStateInit & { $typeName?: string };
+  return create(Schema, { ...fields, ...(jobId ? { jobId } : {}), updatedAt: timestampNow() });
+}
+
+function checkJobId(jobId: string): void {
+  if (!KEY.test(jobId) || jobId.startsWith('.') || jobId.endsWith('.')) {
+    throw new Error(`invalid job id ${JSON.stringify(jobId)}: use letters, digits and - _ = . /`);
+  }
+}
+
+/** Job state by job id in the KV bucket "emoverse-jobs" (JobState protobuf values). */
+export class JobStore {
+  private constructor(readonly kv: KV) {}
+
+  static async open(js: JetStreamClient, history = 5): Promise<JobStore> {
+    return new JobStore(await js.views.kv(kvBuckets.jobs, { history }));
+  }
+
+  async get(jobId: string): Promise<JobState | undefined> {
+    checkJobId(jobId);
+    const entry = await this.kv.get(jobId);
+    if (!entry || entry.operation !== 'PUT') return undefined;
+    return fromBinary(Schema, entry.value);
+  }
+
+  /** Writes the state (updated_at set to now); returns the KV revision. */
+  async put(state: JobStateInit): Promise<number> {
+    const msg = build(state);
+    checkJobId(msg.jobId);
+    return this.kv.put(msg.jobId, toBinary(Schema, msg));
+  }
+
+  /**
+   * Read-modify-write with optimistic concurrency: `change` gets the current state (undefined if none)
+   * and returns the next; retried when another writer got in between.
+   */
+  async update(jobId: string, change: (current: JobState | undefined) => JobStateInit): Promise<JobState> {
+    checkJobId(jobId);
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const entry = await this.kv.get(jobId);
+      const current = entry && entry.operation === 'PUT' ? fromBinary(Schema, entry.value) : undefined;
+      const next = build(change(current), jobId);
+      const bytes = toBinary(Schema, next);
+      try {
+        if (entry) await this.kv.update(jobId, bytes, entry.revision);
+        else await this.kv.create(jobId, bytes);
+        return next;
+      } catch (err) {
+        if (!/wrong last sequence|exists/i.test((err as Error).message)) throw err;
+      }
+    }
+    throw new Error(`job ${jobId}: too many concurrent updates`);
+  }
+
+  async delete(jobId: string): Promise<void> {
+    checkJobId(jobId);
+    await this.kv.delete(jobId);
+  }
+}

@@ -1,0 +1,79 @@
+import {
+  create,
+  type DescMessage,
+  type MessageInitShape,
+  type MessageShape,
+  toBinary,
+} from '@bufbuild/protobuf';
+import { type Context, context, injectNatsHeaders, SpanKind, withSpan } from '@emoverse/telemetry';
+import { type JetStreamClient, type MsgHdrs, headers as natsHeaders } from 'nats';
+import { type EventDef, subjectOf } from '../subjects.js';
+
+export interface PublishOptions {
+  /**
+   * Nats-Msg-Id for de-duplication. Give a stable id (e.g. `video:<job_id>`) so a retried publish is
+   * stored once; without it a random id is used and nothing is de-duplicated.
+   */
+  msgId?: string;
+  /** Token for tokenized events (run id, job id, original subject). */
+  token?: string;
+  /** Extra headers. */
+  headers?: Record<string, string>;
+  /** Parent trace context (default: the active one). */
+  parent?: Context;
+  /** PubAck timeout in ms (default 5000). */
+  timeoutMs?: number;
+}
+
+export interface PublishResult {
+  subject: string;
+  msgId: string;
+  stream: string;
+  seq: number;
+  /** True when the stream already had this Nats-Msg-Id within its duplicate window (not stored again). */
+  duplicate: boolean;
+}
+
+export type EventInit<S extends DescMessage> = MessageInitShape<S> | MessageShape<S>;
+
+export const EVENT_TYPE_HEADER = 'Emoverse-Event';
+
+/**
+ * Publishes one event to JetStream inside a PRODUCER span whose context travels in the headers
+ * (traceparent), waiting for the stream's acknowledgement.
+ */
+export async function publishEvent<S extends DescMessage>(
+  js: JetStreamClient,
+  event: EventDef<S>,
+  message: EventInit<S>,
+  options: PublishOptions = {},
+): Promise<PublishResult> {
+  const subject = subjectOf(event, options.token);
+  if (subject.endsWith('>'))
+    throw new Error(`${event.subject} needs a token (e.g. a run id or job id) to publish`);
+  const msg = create(event.schema, message as MessageInitShape<S>);
+  const data = toBinary(event.schema, msg);
+  const msgId = options.msgId ?? crypto.randomUUID();
+  return withSpan(
+    `publish ${event.subject}`,
+    async (span) => {
+      const h: MsgHdrs = natsHeaders();
+      for (const [k, v] of Object.entries(options.headers ?? {})) h.set(k, v);
+      h.set(EVENT_TYPE_HEADER, event.schema.typeName);
+      injectNatsHeaders(h);
+      const ack = await js.publish(subject, data, {
+        msgID: msgId,
+        headers: h,
+        timeout: options.timeoutMs ?? 5_000,
+      });
+      span.setAttribute('messaging.message.id', msgId);
+      span.setAttribute('messaging.duplicate', ack.duplicate);
+      return { subject, msgId, stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
+    },
+    {
+      kind: SpanKind.PRODUCER,
+      parent: options.parent ?? context.active(),
+      attributes: { 'messaging.system': 'nats', 'messaging.destination.name': subject },
+    },
+  );
+}
