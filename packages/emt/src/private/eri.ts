@@ -76,7 +76,8 @@ export function offlineEri(seed = 0): EriGenerator {
         parts.push(`It follows ${prev.speaker} saying "${clip(prev.text, 100)}".`);
       }
       parts.push(`Together these cues point to ${FEELING[x.emotion]}.`);
-      return parts.join(' ');
+      // A quote that already ends a sentence ("...him.") takes no second full stop.
+      return parts.map((p) => p.replace(/([.!?…])"\.$/, '$1"')).join(' ');
     },
   };
 }
