@@ -31,11 +31,26 @@ if (!values.video || !values.openface) {
   process.exit(2);
 }
 
-const reference = readOpenFaceCsv(readFileSync(values.openface, 'utf8'));
+/** Bad input ends the run with one clear line and exit code 1, not a stack trace. */
+function fail(what: string, err: unknown): never {
+  console.error(`eval:au: ${what}: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+}
+
+let reference: ReturnType<typeof readOpenFaceCsv>;
+try {
+  reference = readOpenFaceCsv(readFileSync(values.openface, 'utf8'));
+} catch (err) {
+  fail(`cannot read OpenFace CSV ${values.openface}`, err);
+}
 const t0 = performance.now();
 const frames: FrameGeometry[] = [];
-for await (const f of analyzeVideo(values.video, { fps: values.fps ? Number(values.fps) : undefined })) {
-  frames.push({ index: f.index, timeS: f.timeS, faces: f.faces });
+try {
+  for await (const f of analyzeVideo(values.video, { fps: values.fps ? Number(values.fps) : undefined })) {
+    frames.push({ index: f.index, timeS: f.timeS, faces: f.faces });
+  }
+} catch (err) {
+  fail(`cannot analyse ${values.video}`, err);
 }
 const seconds = (performance.now() - t0) / 1000;
 const analysis = scoreAus(frames);
