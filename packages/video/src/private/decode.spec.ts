@@ -42,6 +42,12 @@ describe('probe and decode', () => {
     assert.ok(frames.every((f) => f.n === 640 * 480 * 3));
   });
 
+  test('without a sampling rate every stored frame is decoded (as OpenFace reads them)', async () => {
+    // 472 stored frames at 23.976 fps; resampling with the fps filter would give 471.
+    const frames = await collect(join(shared, 'data/faces/WolfgangLanger_Pexels.mp4'));
+    assert.equal(frames.length, 472);
+  });
+
   test('a span at a chosen sampling rate', async () => {
     const frames = await collect(SINGLE_MP4, { startS: 1, endS: 2, fps: 10 });
     assert.equal(frames.length, 10);

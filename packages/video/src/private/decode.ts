@@ -1,6 +1,6 @@
 // ffmpeg → raw RGB frames, streamed (one frame in memory at a time, plus the pipe buffer).
-// The fps filter gives a constant rate, so frame k of a span starting at s is at t = s + k / fps,
-// the same timestamp rule as OpenFace's CSV (frame 1 at 0.000 s).
+// Frame k of a span starting at s is at t = s + k / fps, the same timestamp rule as OpenFace's CSV
+// (frame 1 at 0.000 s).
 import { spawn } from 'node:child_process';
 import { VideoError } from './errors.js';
 import { probeVideo, type VideoInfo } from './probe.js';
@@ -17,7 +17,7 @@ export interface Frame {
 }
 
 export interface DecodeOptions {
-  /** Sampling rate in frames per second; default: the video's own rate. */
+  /** Sampling rate in frames per second; default: every stored frame (timed at the average rate). */
   fps?: number;
   /** Span start in seconds (default 0). */
   startS?: number;
@@ -68,16 +68,11 @@ export async function* decodeFrames(path: string, opts: DecodeOptions = {}): Asy
   if (startS > 0) args.push('-ss', String(startS));
   args.push('-i', path);
   if (endS !== undefined) args.push('-t', String(endS - startS));
-  args.push(
-    '-an',
-    '-vf',
-    `fps=${fps},scale=${width}:${height}`,
-    '-f',
-    'rawvideo',
-    '-pix_fmt',
-    'rgb24',
-    'pipe:1',
-  );
+  // Without a sampling rate every stored frame is decoded, as OpenFace (OpenCV) reads them, so frame
+  // numbers line up with an OpenFace CSV of the same file; with one, the fps filter resamples.
+  if (opts.fps === undefined) args.push('-an', '-vf', `scale=${width}:${height}`, '-fps_mode', 'passthrough');
+  else args.push('-an', '-vf', `fps=${fps},scale=${width}:${height}`);
+  args.push('-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1');
   const proc = spawn('ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   proc.stderr.on('data', (d: Buffer) => {
