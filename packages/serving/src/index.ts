@@ -70,3 +70,5 @@ export {
   validateTaskInput,
 } from './private/validation.js';
 export { WorkerTaskModel } from './private/worker-model.js';
+/** A deterministic keyword model for tests of the serving path (not a language model). */
+export { KeywordModel } from './private/keyword-model.fixture.js';

@@ -22,6 +22,11 @@ export function isDecodeFailure(x: unknown): x is DecodeFailure {
   return typeof x === 'object' && x !== null && DECODE_FAILURE in x;
 }
 
+/** Why a request did not decode, or undefined when it did. */
+export function decodeFailure(x: unknown): string | undefined {
+  return isDecodeFailure(x) ? x[DECODE_FAILURE] : undefined;
+}
+
 function decodeSafely(schema: DescMessage, bytes: Buffer): unknown {
   try {
     return fromBinary(schema, bytes);

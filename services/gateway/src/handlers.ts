@@ -42,7 +42,7 @@ import {
 } from '@emoverse/serving';
 import { extractGrpcMetadata, SpanKind, withSpan } from '@emoverse/telemetry';
 import * as grpc from '@grpc/grpc-js';
-import { isDecodeFailure } from './grpc-service.js';
+import { decodeFailure } from './grpc-service.js';
 import type { MediaPipeline, VisualFeatures } from './media.js';
 import type { GatewayMetrics } from './metrics.js';
 import { toStatus } from './status.js';
@@ -177,8 +177,8 @@ export function gatewayHandlers(o: GatewayHandlerOptions): grpc.UntypedServiceIm
         `gateway.${method}`,
         async () => {
           authorize(call.metadata);
-          if (isDecodeFailure(call.request))
-            throw invalidArgument(Object.values(call.request)[0] ?? 'bad request');
+          const undecodable = decodeFailure(call.request);
+          if (undecodable) throw invalidArgument(undecodable);
           return fn(call.request, context(call));
         },
         { kind: SpanKind.SERVER, parent: extractGrpcMetadata(call.metadata) },
@@ -318,7 +318,8 @@ export function gatewayHandlers(o: GatewayHandlerOptions): grpc.UntypedServiceIm
         async () => {
           authorize(call.metadata);
           const req = call.request;
-          if (isDecodeFailure(req)) throw invalidArgument(Object.values(req)[0] ?? 'bad request');
+          const undecodable = decodeFailure(req);
+          if (undecodable) throw invalidArgument(undecodable);
           const ctx = context(call);
           const r = await prepare(req.input, ctx);
           const opts = req.input?.options;

@@ -48,6 +48,17 @@ describe('AdapterCache', () => {
     assert.deepEqual(evicted, ['ecpe', 'fer']);
   });
 
+  it('reloads an adapter after delete (a new version was published)', async () => {
+    const evicted: string[] = [];
+    const { c, calls } = cache(2, evicted);
+    await c.get('fer');
+    c.delete('fer');
+    c.delete('never-loaded');
+    assert.deepEqual(evicted, ['fer']);
+    await c.get('fer');
+    assert.deepEqual(calls, ['fer', 'fer']);
+  });
+
   it('answers an unknown adapter with NOT_FOUND, and does not cache the miss', async () => {
     const { c, calls } = cache(2);
     await assert.rejects(c.get('nope'), (e: unknown) => {

@@ -64,6 +64,14 @@ export class AdapterCache<A> {
     return pending;
   }
 
+  /** Drops one adapter (for example when a new version of it is published); the next use reloads it. */
+  delete(name: string): void {
+    const adapter = this.entries.get(name);
+    if (adapter === undefined) return;
+    this.entries.delete(name);
+    this.options.onEvict?.(name, adapter);
+  }
+
   /** Drops every adapter (for example when the base model changes). */
   clear(): void {
     for (const [name, adapter] of this.entries) this.options.onEvict?.(name, adapter);

@@ -222,6 +222,11 @@ export class TaskEngine {
     return { ...generation, modelVersion: version };
   }
 
+  /** Forgets a loaded adapter so that its next use loads it again (a new version was published). */
+  async forgetAdapter(name: string): Promise<void> {
+    if (this.models.ready) await this.models.use(async ({ adapters }) => adapters.delete(name));
+  }
+
   /** Stops taking requests; waiting ones fail with UNAVAILABLE. */
   close(): void {
     this.scoring.close();

@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { adamw } from '@emoverse/autograd';
+import { DEFAULT_LIMITS, EMOTION_LABELS, emotionPrompt, labelAnswer } from '@emoverse/serving';
+import { sharedDir } from '@emoverse/testing';
+import { Gateway } from '../gateway.js';
+import { createTaskModel, type EmoVerseModelOptions, loadBase } from './emoverse-model.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'gateway-model-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+const corpusFiles = [join(sharedDir(), 'data/m2se_format/meld_dev_er_sample.json')];
+const nano: EmoVerseModelOptions = {
+  nano: { seed: 7, corpusFiles, vocabSize: 512 },
+  adapterDir: join(tmp, 'adapters'),
+};
+const answers = EMOTION_LABELS.map(labelAnswer);
+
+describe('EmoVerseTaskModel (emoverse-nano)', () => {
+  it('scores every label, generates, and loads PEFT adapters by name', async () => {
+    // A LoRA adapter trained one step on this very base, saved in PEFT format as <adapterDir>/fer.
+    const lm = loadBase(nano);
+    const trainer = await lm.trainer({
+      lora: { r: 8, alpha: 32 },
+      optimizer: adamw({ lr: 5e-2, weightDecay: 0 }),
+    });
+    await trainer.step(lm.trainBatch([{ prompt: emotionPrompt('Oh my God!'), answer: 'Joy.' }]));
+    await trainer.savePeft(join(tmp, 'adapters', 'fer'));
+    await trainer.release();
+    await lm.release();
+
+    const model = await createTaskModel(nano);
+    try {
+      const inputs = [
+        { prompt: emotionPrompt('Oh my God!') },
+        { prompt: emotionPrompt('Fine.'), visual: [Float32Array.of(1, 2, 3)] },
+      ];
+      const scores = await model.scoreAnswers(inputs, answers);
+      assert.equal(scores.length, 2);
+      assert.ok(scores.every((row) => row.length === 7 && row.every((x) => Number.isFinite(x) && x < 0)));
+      assert.notDeepEqual(scores[0], scores[1]);
+      const pieces: string[] = [];
+      const gens = await model.generate(inputs, {
+        maxNewTokens: 5,
+        onToken: (i, p) => pieces.push(`${i}:${p}`),
+      });
+      assert.equal(gens.length, 2);
+      assert.ok(gens.every((g) => g.generatedTokens <= 5 && g.promptTokens > 10));
+      assert.equal(pieces.length, 2);
+
+      assert.equal(await model.loadAdapter('missing'), false);
+      assert.equal(await model.loadAdapter('fer'), true);
+      const adapted = await model.scoreAnswers(inputs, answers, 'fer');
+      assert.notDeepEqual(adapted[0], scores[0], 'the adapter changes the scores');
+      await model.unloadAdapter('fer');
+    } finally {
+      await model.dispose();
+    }
+  });
+
+  it('serves ER through the gateway engine with the model in a worker thread', async () => {
+    const gateway = new Gateway({
+      modelId: 'emoverse-nano',
+      maxBatchSize: 8,
+      maxWaitMs: 5,
+      maxQueue: 32,
+      workers: 1,
+      adapterCapacity: 2,
+      limits: DEFAULT_LIMITS,
+    });
+    try {
+      await gateway.loadVersion('nano-7', nano);
+      const results = await Promise.all(
+        ['Oh my God!', 'What?', 'I love it.'].map((text) => gateway.engine.emotion({ text })),
+      );
+      for (const r of results) {
+        assert.ok((EMOTION_LABELS as readonly string[]).includes(r.label!));
+        assert.equal(r.modelVersion, 'nano-7');
+      }
+      await assert.rejects(gateway.engine.emotion({ text: 'x', adapter: 'nope' }), /unknown adapter 'nope'/);
+      assert.equal(
+        (await gateway.engine.emotion({ text: 'Oh my God!', adapter: 'fer' })).modelVersion,
+        'nano-7',
+      );
+    } finally {
+      await gateway.close();
+    }
+  });
+});

@@ -1,0 +1,150 @@
+// The TaskModel over packages/models' EmoVerseLM: the model the gateway serves. This module is
+// loaded inside the model worker thread (WorkerTaskModel), once per replica and version.
+//
+// Prompts are wrapped exactly as the trainer wraps EMT queries (m2se's prompt format), answers are
+// scored as the trainer's completions, and LoRA adapters are merged into a copy of the base for
+// serving (EmoVerseLM.withAdapter), loaded on demand from <adapterDir>/<name>/.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_PROMPT_FORMAT } from '@emoverse/m2se';
+import { EmoVerseLM, type Example, readPeftAdapter } from '@emoverse/models';
+import type { GenerateOptions, Generation, ModelInput, TaskModel } from '@emoverse/serving';
+
+export interface EmoVerseModelOptions {
+  /** A folder written by EmoVerseLM.save (the trainer's output), or a plain HF decoder folder. */
+  dir?: string;
+  /** Without `dir`: a fresh emoverse-nano with seeded random weights (before any training). */
+  nano?: {
+    seed: number;
+    /** ms-swift / EMT JSON(L) files whose queries and responses train the nano tokenizer. */
+    corpusFiles?: string[];
+    vocabSize?: number;
+  };
+  /** Folder of PEFT adapters, one sub-folder per adapter name. */
+  adapterDir?: string;
+  /** ORT intra-op threads (default: ORT's choice). */
+  intraOpThreads?: number;
+}
+
+function corpus(files: string[]): string[] {
+  const out: string[] = [];
+  for (const f of files) {
+    const text = readFileSync(f, 'utf8').trim();
+    const records: { query?: string; response?: string }[] = text.startsWith('[')
+      ? JSON.parse(text)
+      : text
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l));
+    for (const r of records) out.push(`${r.query ?? ''} ${r.response ?? ''}`);
+  }
+  return out;
+}
+
+export class EmoVerseTaskModel implements TaskModel {
+  private readonly adapters = new Map<string, EmoVerseLM>();
+
+  constructor(
+    private readonly base: EmoVerseLM,
+    private readonly options: EmoVerseModelOptions,
+  ) {}
+
+  private lm(adapter: string | undefined): EmoVerseLM {
+    if (!adapter) return this.base;
+    const lm = this.adapters.get(adapter);
+    if (!lm) throw new Error(`adapter '${adapter}' is not loaded`);
+    return lm;
+  }
+
+  /** T_v for one input: [visualTokens × D_v]; frames are cycled to fill the tokens, features zero-padded. */
+  private visual(frames: Float32Array[] | undefined): Float32Array | undefined {
+    const n = this.base.visualTokens;
+    if (!frames?.length || !this.base.emoverse || n === 0) return undefined;
+    const dim = this.base.emoverse.visualDim;
+    const out = new Float32Array(n * dim);
+    for (let k = 0; k < n; k++) {
+      const f = frames[k % frames.length];
+      out.set(f.subarray(0, Math.min(f.length, dim)), k * dim);
+    }
+    return out;
+  }
+
+  private example(input: ModelInput): Example {
+    return {
+      prompt: DEFAULT_PROMPT_FORMAT.prompt(input.prompt) + (input.answerPrefix ?? ''),
+      visual: this.visual(input.visual),
+    };
+  }
+
+  async scoreAnswers(inputs: ModelInput[], answers: string[], adapter?: string): Promise<number[][]> {
+    const r = await this.lm(adapter).score(
+      inputs.map((i) => this.example(i)),
+      answers.map((a) => DEFAULT_PROMPT_FORMAT.completion(a)),
+    );
+    return r.logLikelihood;
+  }
+
+  async generate(inputs: ModelInput[], options: GenerateOptions, adapter?: string): Promise<Generation[]> {
+    const lm = this.lm(adapter);
+    const examples = inputs.map((i) => this.example(i));
+    const r = await lm.generate(examples, {
+      maxNewTokens: options.maxNewTokens,
+      temperature: options.temperature,
+      topP: options.topP,
+      seed: options.seed,
+      // The trainer closes every answer with a newline: that is where an answer ends.
+      stop: ['\n', ...(options.stop ?? [])],
+    });
+    return r.text.map((text, i) => {
+      options.onToken?.(i, text);
+      return {
+        text,
+        finish: r.tokens[i].length >= options.maxNewTokens ? 'length' : 'eos',
+        promptTokens: lm.encodePrompt(examples[i]).length,
+        generatedTokens: r.tokens[i].length,
+      };
+    });
+  }
+
+  async loadAdapter(name: string): Promise<boolean> {
+    if (this.adapters.has(name)) return true;
+    const dir = this.options.adapterDir && join(this.options.adapterDir, name);
+    if (!dir || !existsSync(join(dir, 'adapter_config.json'))) return false;
+    this.adapters.set(name, this.base.withAdapter(readPeftAdapter(dir)));
+    return true;
+  }
+
+  async unloadAdapter(name: string): Promise<void> {
+    const lm = this.adapters.get(name);
+    this.adapters.delete(name);
+    await lm?.release();
+  }
+
+  async dispose(): Promise<void> {
+    for (const name of [...this.adapters.keys()]) await this.unloadAdapter(name);
+    await this.base.release();
+  }
+}
+
+/** The base model the options describe (deterministic: the same options give the same model). */
+export function loadBase(options: EmoVerseModelOptions): EmoVerseLM {
+  const session = options.intraOpThreads ? { intraOpThreads: options.intraOpThreads } : {};
+  if (options.dir) return EmoVerseLM.load(options.dir, session);
+  if (options.nano) {
+    return EmoVerseLM.createNano({
+      corpus: corpus(options.nano.corpusFiles ?? []),
+      vocabSize: options.nano.vocabSize ?? 1024,
+      seed: options.nano.seed,
+    });
+  }
+  throw new Error('the model options name neither a folder (dir) nor a fresh nano preset (nano)');
+}
+
+/** The worker-module entry point (see WorkerTaskModel.start). */
+export async function createTaskModel(options: EmoVerseModelOptions): Promise<TaskModel> {
+  const model = new EmoVerseTaskModel(loadBase(options), options);
+  // Build the sessions now, so the first request does not pay for it and readiness means ready.
+  await model.scoreAnswers([{ prompt: 'warm-up' }], ['Neutral.']);
+  return model;
+}
