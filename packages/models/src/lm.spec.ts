@@ -31,3 +31,29 @@ describe('decoder logits match transformers', () => {
     });
   }
 });
+
+describe('weights left in the safetensors file', () => {
+  it('ORT reading the tensors from the shard gives the same logits as weights copied into the graph', async () => {
+    const dir = join(FIXTURES, 'qwen2-tiny');
+    const model = DecoderModel.fromDir(dir);
+    const ref = readReference(join(dir, 'reference.safetensors'));
+    const ids = ref.get('input_ids')!;
+    const [B, S] = ids.shape;
+    const mask = rows(
+      ids.ints!.map(() => 1),
+      S,
+    );
+    const feeds = {
+      input_ids: i64(ids.ints!, [B, S]),
+      position_ids: i64(positionIdsFromMask(mask).flat(), [B, S]),
+      attention_bias: f32(causalBias(mask, S), [B, 1, 1, S, S]),
+    };
+    const { g } = buildLmGraph(model, { weightsInFiles: true });
+    assert.ok(g.fileInitializers.size >= 15, 'the weights are file initializers');
+    assert.equal([...g.initializers.keys()].filter((n) => n.startsWith('model.')).length, 0);
+    const s = await GraphSession.create(g);
+    const out = await s.run(feeds);
+    assert.ok(maxAbsDiff(out.logits.data as Float32Array, ref.get('logits')!.data) < 1e-4);
+    await s.release();
+  });
+});

@@ -151,3 +151,28 @@ describe('sharded checkpoints', () => {
     assert.throws(() => Checkpoint.open(tmp), /neither model\.safetensors nor its index exists/);
   });
 });
+
+describe('streaming writes and byte ranges', () => {
+  it('writes tensors made one at a time, and reports where each tensor is in the file', () => {
+    const made: string[] = [];
+    const lazy = (name: string, values: number[]) => {
+      made.push(name);
+      return new Float32Array(values);
+    };
+    const path = join(tmp, 'lazy.safetensors');
+    writeSafetensors(path, {
+      a: { dtype: 'F32', shape: [3], data: () => lazy('a', [1, 2, 3]) },
+      b: { dtype: 'F32', shape: [2], data: () => lazy('b', [4, 5]) },
+    });
+    assert.deepEqual(made, ['a', 'b']);
+    const ck = Checkpoint.open(path);
+    const r = ck.fileRange('b');
+    const bytes = readFileSync(path).subarray(r.offset, r.offset + r.length);
+    assert.deepEqual(
+      Array.from(new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + r.length))),
+      [4, 5],
+    );
+    assert.equal(r.dtype, 'F32');
+    ck.close();
+  });
+});

@@ -45,8 +45,15 @@ export class DecoderModel {
     if (config.kind !== 'decoder')
       throw new ConfigError(`${dir}: config.json describes a ${config.arch} vision model, not a decoder`);
     const ck = Checkpoint.open(dir);
-    return new DecoderModel(config, checkpointSource(ck), dir);
+    const m = new DecoderModel(config, checkpointSource(ck), dir);
+    let bytes = 0;
+    for (const n of ck.names()) bytes += ck.info(n).end - ck.info(n).begin;
+    m.weightsInFiles = bytes >= 256 * 2 ** 20;
+    return m;
   }
+
+  /** Inference graphs leave fp32 weights in the checkpoint files for ORT to read (see LmGraphOptions). */
+  weightsInFiles = false;
 
   /** Linear modules LoRA may adapt: path -> [out, in]. */
   linearModules(): Map<string, [number, number]> {
@@ -70,6 +77,11 @@ export interface LmGraphOptions {
   name?: string;
   /** parameter tensors made by the caller (a train step's inputs), by name */
   provided?: Readonly<Record<string, Tensor>>;
+  /**
+   * Frozen fp32 weights stay in their safetensors files and ORT reads them from there (no copy
+   * in JS). Default: the model's own setting (on for checkpoints of 256 MB or more).
+   */
+  weightsInFiles?: boolean;
 }
 
 export interface LmGraph {
@@ -100,7 +112,8 @@ export function buildLmGraph(model: DecoderModel, opts: LmGraphOptions = {}): Lm
 export function buildLm(g: GraphBuilder, model: DecoderModel, opts: LmGraphOptions = {}): LmGraph {
   const c = model.config;
   const provided = opts.provided ?? {};
-  const p = new ParamBinder(g, model.spec, model.weights, opts.trainableBase, provided);
+  const inFiles = opts.weightsInFiles ?? model.weightsInFiles;
+  const p = new ParamBinder(g, model.spec, model.weights, opts.trainableBase, provided, inFiles);
   const lora = opts.lora ? loraBinder(g, model, opts.lora, provided) : undefined;
   const ctx: Ctx = { g, p, lora: lora?.branch, training: opts.training ?? false };
   const inputIds = g.input('input_ids', 'int64', ['batch', 'seq']);

@@ -1,6 +1,7 @@
 // Where a graph's parameters come from, and the check that a checkpoint has every tensor an
 // architecture needs with the shape its config implies, before any graph is built or run.
 
+import { basename } from 'node:path';
 import type { GraphBuilder, Tensor } from '@emoverse/onnx';
 import type { Checkpoint } from '@emoverse/safetensors';
 
@@ -16,6 +17,8 @@ export interface WeightSource {
   has(name: string): boolean;
   shape(name: string): number[];
   readF32(name: string): Float32Array;
+  /** where an fp32 tensor's bytes lie in a file, when they do (lets ORT read them itself) */
+  fileRange?(name: string): { path: string; offset: number; length: number } | undefined;
 }
 
 export function checkpointSource(ck: Checkpoint): WeightSource {
@@ -23,7 +26,35 @@ export function checkpointSource(ck: Checkpoint): WeightSource {
     has: (n) => ck.has(n),
     shape: (n) => ck.info(n).shape,
     readF32: (n) => ck.readF32(n).data,
+    fileRange: (n) => {
+      const r = ck.fileRange(n);
+      return r.dtype === 'F32' ? r : undefined;
+    },
   };
+}
+
+/**
+ * Files that a graph's file initializers point into: the location written in the model ->
+ * the real path. The session links them beside the model file (session.ts).
+ */
+const fileLinks = new WeakMap<GraphBuilder, Map<string, string>>();
+
+export function graphFiles(g: GraphBuilder): Map<string, string> | undefined {
+  return fileLinks.get(g);
+}
+
+function linkFor(g: GraphBuilder, path: string): string {
+  let m = fileLinks.get(g);
+  if (!m) {
+    m = new Map();
+    fileLinks.set(g, m);
+  }
+  const loc = basename(path);
+  const had = m.get(loc);
+  if (had && had !== path)
+    throw new WeightError(`weights in files: ${had} and ${path} share a name; shards must be in one folder`);
+  m.set(loc, path);
+  return loc;
 }
 
 /** In-memory weights (random init, tests, merged LoRA). */
@@ -70,6 +101,8 @@ export class ParamBinder {
     private readonly trainable: (name: string) => boolean = () => false,
     /** tensors made elsewhere (a train step's parameter inputs), used as they are */
     private readonly provided: Readonly<Record<string, Tensor>> = {},
+    /** frozen fp32 weights that lie in a file become file initializers: ORT reads them, JS never holds them */
+    private readonly weightsInFiles = false,
   ) {}
 
   get(name: string): Tensor {
@@ -85,7 +118,14 @@ export class ParamBinder {
       this.trainableInputs.push({ name, shape });
     } else {
       if (!this.src) throw new WeightError(`no weights given for frozen tensor ${name}`);
-      t = this.g.initializer(name, this.src.readF32(name), shape);
+      const range = this.weightsInFiles ? this.src.fileRange?.(name) : undefined;
+      t = range
+        ? this.g.fileInitializer(name, 'float32', shape, {
+            location: linkFor(this.g, range.path),
+            offset: range.offset,
+            length: range.length,
+          })
+        : this.g.initializer(name, this.src.readF32(name), shape);
     }
     this.made.set(name, t);
     return t;

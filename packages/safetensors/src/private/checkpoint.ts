@@ -66,6 +66,13 @@ export class Checkpoint {
     return f.info(name);
   }
 
+  /** The file and byte range holding a tensor (for ONNX external data that points into the shard). */
+  fileRange(name: string): { path: string; offset: number; length: number; dtype: TensorInfo['dtype'] } {
+    const info = this.info(name);
+    const f = this.where.get(name)!;
+    return { path: f.path, ...f.byteRange(name), dtype: info.dtype };
+  }
+
   read(name: string): StoredTensor {
     this.info(name);
     return this.where.get(name)!.read(name);

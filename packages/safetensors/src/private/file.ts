@@ -115,6 +115,12 @@ export class SafetensorsFile {
     return t;
   }
 
+  /** Where a tensor's bytes are in the file (absolute offsets), for readers that map the file themselves. */
+  byteRange(name: string): { offset: number; length: number } {
+    const t = this.info(name);
+    return { offset: this.dataStart + t.begin, length: t.end - t.begin };
+  }
+
   /** The tensor in its stored dtype (F16/BF16 as raw Uint16Array words). */
   read(name: string): StoredTensor {
     const t = this.info(name);

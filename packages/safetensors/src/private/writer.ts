@@ -7,7 +7,20 @@ import { DTYPE_BYTES, type Dtype, type TypedArray } from './dtypes.js';
 export interface TensorToWrite {
   dtype: Dtype;
   shape: number[];
-  data: TypedArray;
+  /** the bytes, or a function making them when the writer gets to this tensor (so a big
+   * checkpoint can be written holding one tensor at a time) */
+  data: TypedArray | (() => TypedArray);
+}
+
+function bytesOf(name: string, t: TensorToWrite): Uint8Array {
+  const d = typeof t.data === 'function' ? t.data() : t.data;
+  const want = t.shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[t.dtype];
+  if (d.byteLength !== want) {
+    throw new Error(
+      `tensor ${name}: ${t.dtype}${JSON.stringify(t.shape)} needs ${want} bytes, data has ${d.byteLength}`,
+    );
+  }
+  return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
 }
 
 export function encodeHeader(
@@ -22,7 +35,7 @@ export function encodeHeader(
     const t = tensors[name];
     const count = t.shape.reduce((a, b) => a * b, 1);
     const bytes = count * DTYPE_BYTES[t.dtype];
-    if (t.data.byteLength !== bytes) {
+    if (typeof t.data !== 'function' && t.data.byteLength !== bytes) {
       throw new Error(
         `tensor ${name}: ${t.dtype}${JSON.stringify(t.shape)} needs ${bytes} bytes, data has ${t.data.byteLength}`,
       );
@@ -50,10 +63,7 @@ export function writeSafetensors(
   const fd = openSync(path, 'w');
   try {
     writeAll(fd, header);
-    for (const name of order) {
-      const d = tensors[name].data;
-      writeAll(fd, new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
-    }
+    for (const name of order) writeAll(fd, bytesOf(name, tensors[name]));
   } finally {
     closeSync(fd);
   }
@@ -65,15 +75,13 @@ export function serializeSafetensors(
   metadata?: Record<string, string>,
 ): Uint8Array {
   const { header, order } = encodeHeader(tensors, metadata);
-  let total = header.length;
-  for (const n of order) total += tensors[n].data.byteLength;
-  const out = new Uint8Array(total);
+  const parts = order.map((n) => bytesOf(n, tensors[n]));
+  const out = new Uint8Array(header.length + parts.reduce((a, p) => a + p.byteLength, 0));
   out.set(header, 0);
   let at = header.length;
-  for (const n of order) {
-    const d = tensors[n].data;
-    out.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), at);
-    at += d.byteLength;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
   }
   return out;
 }
