@@ -1,2 +1,31 @@
-// How every service starts: validated config, gRPC server with health and reflection, telemetry, NATS, graceful shutdown
-export {};
+// How every EmoVerse service starts: validated env config (zod), a gRPC server with grpc.health.v1
+// and reflection built from protobuf-es descriptors, OTel propagated through metadata, NATS, and a
+// graceful shutdown on SIGTERM/SIGINT.
+
+export { z } from 'zod';
+export {
+  type ClientCallOptions,
+  type ClientMethod,
+  type ClientOptions,
+  createClient,
+  type PromiseClient,
+  traceClientInterceptor,
+} from './private/client.js';
+export { type BaseConfig, baseConfigSchema, loadConfig } from './private/config.js';
+export { ConfigError, GrpcError, status } from './private/errors.js';
+export { grpcServiceDefinition } from './private/grpc-adapter.js';
+export { addReflection } from './private/reflection.js';
+export {
+  type CallContext,
+  type MethodImpl,
+  type ServiceImpl,
+  toServiceError,
+} from './private/server-handlers.js';
+export {
+  defineService,
+  type RunningService,
+  type RunOptions,
+  type Service,
+  type ServiceContext,
+  type ServiceDefinition,
+} from './private/service.js';
