@@ -64,6 +64,7 @@ export {
 } from './private/train/checkpoint-store.js';
 export {
   type CollatedBatch,
+  chatTemplateFormat,
   collate,
   DEFAULT_PROMPT_FORMAT,
   type EncodedExample,

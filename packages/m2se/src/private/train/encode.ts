@@ -23,6 +23,19 @@ export const DEFAULT_PROMPT_FORMAT: PromptFormat = {
   completion: (r) => `${r}\n`,
 };
 
+/** The prompt as a chat template renders a user turn plus the generation prompt (HF tokenizers). */
+export function chatTemplateFormat(tokenizer: {
+  applyChatTemplate(
+    messages: { role: string; content: string }[],
+    opts?: { addGenerationPrompt?: boolean },
+  ): string;
+}): PromptFormat {
+  return {
+    prompt: (q) => tokenizer.applyChatTemplate([{ role: 'user', content: q }], { addGenerationPrompt: true }),
+    completion: (r) => r,
+  };
+}
+
 export interface EncodedExample {
   inputIds: number[];
   /** Unshifted: the response tokens' ids, -100 over the prompt. */
