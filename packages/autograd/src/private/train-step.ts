@@ -57,7 +57,8 @@ export interface TrainStep {
   fetch: ['loss', 'grad_norm', 'finite'];
   optimizer: OptimizerConfig;
   microBatches: number;
-  /** Initial values of every carried input: parameters, then zeros for all state. */
+  /** Initial values of every carried input: the parameters (the given arrays, not copies; ORT
+   *  never writes to its inputs), then zeros for all state. */
   initialState(): Record<string, { dtype: 'float32'; dims: readonly number[]; data: Float32Array }>;
   serialize(opts?: SerializeOptions): SerializedModel;
 }
@@ -154,7 +155,7 @@ export function buildTrainStep(spec: TrainStepSpec): TrainStep {
         st[n] = {
           dtype: 'float32',
           dims: params[i].shape as number[],
-          data: Float32Array.from(spec.params[n].data),
+          data: spec.params[n].data,
         };
       });
       for (const t of [...slots.flat(), ...accs]) {

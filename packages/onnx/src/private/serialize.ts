@@ -12,7 +12,7 @@ export interface SerializeOptions {
    * message at 2 GB, and keeping weights outside also avoids one more copy of them.
    */
   externalDataThreshold?: number;
-  /** The file name external data is stored under (the `location` in the model). */
+  /** Base name of the external data files (`<base>.<k>`, one per big tensor). */
   externalDataFile?: string;
   producerName?: string;
 }
@@ -32,9 +32,8 @@ const IR_VERSION = 8;
 
 export function toModelProto(g: GraphBuilder, opts: SerializeOptions = {}): SerializedModel {
   const threshold = opts.externalDataThreshold ?? 1 << 20;
-  const extFile = opts.externalDataFile ?? `${g.name}.onnx.data`;
-  const chunks: Uint8Array[] = [];
-  let offset = 0;
+  const extBase = opts.externalDataFile ?? `${g.name}.onnx.data`;
+  const externalData: SerializedModel['externalData'] = [];
 
   const initializer = (init: Initializer): P.ITensorProto => {
     const t = init.tensor;
@@ -45,18 +44,16 @@ export function toModelProto(g: GraphBuilder, opts: SerializeOptions = {}): Seri
       dims: t.shape.map(Number),
     };
     if (bytes.byteLength >= threshold) {
-      // External data must be aligned; 64 bytes keeps mmap-friendly offsets.
-      const pad = (64 - (offset % 64)) % 64;
-      if (pad) chunks.push(new Uint8Array(pad));
-      offset += pad;
+      // One external "file" per big tensor, whose data is a view of the caller's array: the
+      // weights are not copied in JS (ORT takes them from memory via sessionOptions.externalData).
+      const path = `${extBase}.${externalData.length}`;
       proto.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
       proto.externalData = [
-        { key: 'location', value: extFile },
-        { key: 'offset', value: String(offset) },
+        { key: 'location', value: path },
+        { key: 'offset', value: '0' },
         { key: 'length', value: String(bytes.byteLength) },
       ];
-      chunks.push(bytes);
-      offset += bytes.byteLength;
+      externalData.push({ path, data: bytes });
     } else {
       proto.rawData = bytes;
     }
@@ -99,16 +96,6 @@ export function toModelProto(g: GraphBuilder, opts: SerializeOptions = {}): Seri
     graph,
   };
   const bytes = onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();
-  const externalData: SerializedModel['externalData'] = [];
-  if (chunks.length) {
-    const data = new Uint8Array(offset);
-    let o = 0;
-    for (const c of chunks) {
-      data.set(c, o);
-      o += c.byteLength;
-    }
-    externalData.push({ path: extFile, data });
-  }
   return { model: bytes, externalData };
 }
 

@@ -68,3 +68,17 @@ test('a worker session runs off the main thread and keeps the event loop free', 
   assert.deepEqual([...(state.state.data as Float32Array)], [1, 2, 3]);
   await ws.release();
 });
+
+test('big initializers travel as in-memory external data and load in ORT', async () => {
+  const g = new GraphBuilder('ext');
+  const x = g.input('x', 'float32', [2, 512]);
+  const w = new Float32Array(512 * 1024);
+  for (let i = 0; i < 512; i++) w[i * 1024 + (i % 1024)] = 2; // 2·(column i of an identity)
+  const big = g.initializer('big', w, [512, 1024]);
+  g.output(g.reduceSum(g.matmul(x, big), [1], false), 'y');
+  const s = await Session.create(g, { ep: 'cpu', intraOpThreads: 1 });
+  const xs = new Float32Array(1024).fill(1);
+  const r = await s.run({ x: { dtype: 'float32', dims: [2, 512], data: xs } });
+  assert.deepEqual([...(r.y.data as Float32Array)], [1024, 1024]);
+  await s.release();
+});
