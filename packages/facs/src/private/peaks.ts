@@ -1,7 +1,7 @@
 // Eq. 1 and eq. 2 of the paper: S_f = Σ_i AU_i(f); each person's peak frame is the one with the largest
 // S_f, and across people the peak is the person whose own peak scores highest. Frames with an extreme
 // head pose or a low face confidence take no part in either choice (their geometry is unreliable).
-import { type BaselineOptions, intensities, neutralBaseline } from './intensity.js';
+import { type Baseline, type BaselineOptions, intensities, neutralBaseline } from './intensity.js';
 import { faceMeasures, MEASURE_NAMES, type Measures } from './measures.js';
 import { AU_NAMES, type AuVector, type FrameGeometry, type HeadPose } from './types.js';
 
@@ -51,6 +51,8 @@ export interface AuAnalysis {
   peaks: PersonPeak[];
   /** Eq. 2: the person whose peak scores highest, or null when no person qualifies. */
   peak: PersonPeak | null;
+  /** Each person's neutral baseline (in the units of each AU's measure, see AU_RULES). */
+  baselines: Map<number, Baseline>;
 }
 
 export function sumAus(aus: AuVector): number {
@@ -118,6 +120,7 @@ export function scoreAus(frames: readonly FrameGeometry[], opts: ScoreOptions = 
   }
   const out: AuFrame[] = [];
   const peaks: PersonPeak[] = [];
+  const baselines = new Map<number, Baseline>();
   for (const [personId, rows] of byPerson) {
     rows.sort((a, b) => a.index - b.index);
     const measures = opts.smooth === false ? rows.map((r) => r.measures) : smoothMeasures(rows);
@@ -129,6 +132,7 @@ export function scoreAus(frames: readonly FrameGeometry[], opts: ScoreOptions = 
       })),
       opts,
     );
+    baselines.set(personId, baseline);
     let best: PersonPeak | undefined;
     rows.forEach((r, k) => {
       const aus = intensities(measures[k], baseline);
@@ -153,5 +157,5 @@ export function scoreAus(frames: readonly FrameGeometry[], opts: ScoreOptions = 
   out.sort((a, b) => a.index - b.index || a.personId - b.personId);
   peaks.sort((a, b) => a.personId - b.personId);
   const peak = peaks.reduce<PersonPeak | null>((p, c) => (!p || c.S_f > p.S_f ? c : p), null);
-  return { frames: out, peaks, peak };
+  return { frames: out, peaks, peak, baselines };
 }

@@ -35,6 +35,15 @@ test('spans: frames with faces and JPEGs; one person id across spans; a bad span
   assert.equal(f.jpeg[0], 0xff);
 });
 
+test('maxFrames lowers the sampling rate of a long span', async () => {
+  const { spans } = await extractVideo(SINGLE, [], { maxFrames: 4 });
+  const results: SpanResult[] = [];
+  for await (const r of spans) results.push(r);
+  const [r] = results;
+  assert.equal(r.frames.length, 4);
+  assert.ok(r.fps < 2, `fps ${r.fps}`);
+});
+
 test('an unreadable video fails before any span', async () => {
   await assert.rejects(
     extractVideo('/nonexistent.mp4', []),

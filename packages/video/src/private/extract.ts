@@ -31,6 +31,8 @@ export interface SpanResult {
 export interface ExtractOptions extends Omit<AnalyzeOptions, 'startS' | 'endS' | 'keepFrames' | 'tracker'> {
   /** JPEG quality of the kept frames (default 85). */
   jpegQuality?: number;
+  /** Upper bound on frames per span: a longer span is sampled at a lower rate to stay within it. */
+  maxFrames?: number;
 }
 
 export interface VideoExtraction {
@@ -55,22 +57,26 @@ export async function extractVideo(
     for (let spanIndex = 0; spanIndex < list.length; spanIndex++) {
       const span = list[spanIndex];
       const frames: ExtractedFrame[] = [];
+      const length = (span.endS ?? info.durationS) - span.startS;
+      const spanFps = opts.maxFrames && length > 0 ? Math.min(fps, opts.maxFrames / length) : fps;
       try {
         for await (const f of analyzeVideo(path, {
           ...opts,
-          fps,
+          // No rate asked and none forced by maxFrames: every stored frame.
+          fps: opts.fps === undefined && spanFps === fps ? undefined : spanFps,
           startS: span.startS,
           endS: span.endS,
           keepFrames: true,
           tracker,
         })) {
+          if (opts.maxFrames && frames.length >= opts.maxFrames) break;
           const { frame, ...faces } = f;
           frames.push({ ...faces, jpeg: await encodeFrameJpeg(frame!, opts.jpegQuality ?? 85) });
         }
-        yield { spanIndex, span, fps, frames };
+        yield { spanIndex, span, fps: spanFps, frames };
       } catch (err) {
         if (!(err instanceof VideoError)) throw err;
-        yield { spanIndex, span, fps, frames: [], error: err };
+        yield { spanIndex, span, fps: spanFps, frames: [], error: err };
       }
     }
   }
