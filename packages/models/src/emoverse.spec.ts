@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Checkpoint } from '@emoverse/safetensors';
-import { EmoVerseModel, visualIndex } from './private/emoverse.js';
+import {
+  EmoVerseModel,
+  FACE_FEATURE_DIM,
+  faceFrameFeatures,
+  visualIndex,
+  visualTokensFromFrames,
+} from './private/emoverse.js';
 import { buildLmGraph, DecoderModel } from './private/lm.js';
 import { causalBias, positionIdsFromMask } from './private/masks.js';
 import { f32, GraphSession, i64 } from './private/session.js';
@@ -66,5 +72,27 @@ describe('EmoVerse composition X = [W_v T_v ; T_t]', () => {
       () => visualIndex([[9, 5, 6]], 9, 2),
       /row 0 holds 1 image placeholders \(token 9\) but there are 2/,
     );
+  });
+});
+
+describe('face-feature visual tokens', () => {
+  it('one token per sampled frame: 17 AUs (scaled to 0-1), 7 expression probabilities, 128-d descriptor', () => {
+    const f = faceFrameFeatures({
+      aus: Array(17).fill(5),
+      expressions: [1, 0, 0, 0, 0, 0, 0],
+      descriptor: Array(128).fill(0.1),
+    });
+    assert.equal(f.length, FACE_FEATURE_DIM);
+    assert.equal(f[0], 1);
+    assert.equal(f[17], 1);
+    assert.ok(Math.abs(f[24] - 0.1) < 1e-7);
+    assert.throws(() => faceFrameFeatures({ aus: [1], expressions: [], descriptor: [] }), /need 17 AUs/);
+    const frames = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((v) => new Float32Array(FACE_FEATURE_DIM).fill(v));
+    const tv = visualTokensFromFrames(frames, 4);
+    assert.deepEqual(
+      [0, 1, 2, 3].map((k) => tv[k * FACE_FEATURE_DIM]),
+      [1, 3, 6, 8],
+    );
+    assert.ok(visualTokensFromFrames([], 3).every((v) => v === 0));
   });
 });

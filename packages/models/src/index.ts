@@ -19,8 +19,10 @@ export {
   type EmoVerseParts,
   FACE_FEATURE_DIM,
   FACE_FEATURES,
+  faceFrameFeatures,
   type VisualEncoder,
   visualIndex,
+  visualTokensFromFrames,
 } from './private/emoverse.js';
 // --- the high-level model (trainer and gateway)
 export {

@@ -41,6 +41,7 @@ const corpus = [
 describe('emoverse-nano', () => {
   it('trains from scratch on CPU to a clearly lower loss, then classifies by label likelihood', async () => {
     const lm = EmoVerseLM.createNano({ corpus, vocabSize: 300, frames: FRAMES, seed: 3 });
+    assert.ok(lm.tokenizer.tokenId('<|image|>') !== undefined && lm.visualTokens === FRAMES);
     const trainer = await lm.trainer({
       lora: false,
       trainBase: true,
@@ -118,7 +119,14 @@ describe('emoverse-nano', () => {
     assert.ok(!names.includes('model.embed_tokens.weight'), 'the base stays frozen');
     await trainer.savePeft(join(tmp, 'lora'));
     assert.equal(readPeftAdapter(join(tmp, 'lora')).modules.size, 4 * 7);
+    // serving: projector applied, adapter merged; the merged model classifies the toy task
+    const served = await lm.withTrained(trainer);
     await trainer.release();
+    const test = Array.from({ length: 4 }, (_, i) => example(i % 2, random));
+    const s = await served.score(test, LABELS);
+    assert.deepEqual(s.best, [0, 1, 0, 1]);
+    for (const p of s.probabilities) assert.ok(Math.abs(p[0] + p[1] - 1) < 1e-6);
+    await served.release();
   });
 
   it('per-example weights scale each example in the loss', async () => {

@@ -50,6 +50,8 @@ export interface ScoreResult {
   meanLogLikelihood: number[][];
   /** index of the best candidate per example (by summed log-likelihood) */
   best: number[];
+  /** softmax of the summed log-likelihoods over the candidates: p(candidate | prompt, one of these) */
+  probabilities: number[][];
 }
 
 interface Manifest {
@@ -288,8 +290,19 @@ export class EmoVerseLM {
   trainer(o: TrainOptions = {}): Promise<LmTrainer> {
     return LmTrainer.create(this.emoverse ?? this.llm, {
       ...o,
-      session: { ...this.sessionOptions, ...(o as { session?: SessionOptions }).session },
+      session: { ...this.sessionOptions, ...o.session },
     });
+  }
+
+  /**
+   * The model as trained so far by `trainer` (made by this.trainer()): its trained base and
+   * projector values applied, and its LoRA adapter merged into the base (for serving or saving).
+   */
+  async withTrained(trainer: LmTrainer): Promise<EmoVerseLM> {
+    const params = await trainer.parameters();
+    const plain = new Map([...params].filter(([n]) => !/\.lora_[AB]\.weight$/.test(n)));
+    const updated = this.withParameters(plain);
+    return trainer.train.adapter ? updated.withAdapter(await trainer.adapter()) : updated;
   }
 
   /**
@@ -340,7 +353,13 @@ export class EmoVerseLM {
       });
     });
     const best = ll.map((row) => row.indexOf(Math.max(...row)));
-    return { logLikelihood: ll, meanLogLikelihood: mean, best };
+    const probabilities = ll.map((row) => {
+      const m = Math.max(...row);
+      const e = row.map((v) => Math.exp(v - m));
+      const z = e.reduce((a, b) => a + b, 0);
+      return e.map((v) => v / z);
+    });
+    return { logLikelihood: ll, meanLogLikelihood: mean, best, probabilities };
   }
 
   /** Text generation (batched, KV cache); returns the generated text per example. */

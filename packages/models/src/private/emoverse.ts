@@ -24,6 +24,44 @@ import { checkWeights, ParamBinder, type WeightSource, type WeightSpec } from '.
 export const FACE_FEATURES = { aus: 17, expressions: 7, descriptor: 128 } as const;
 export const FACE_FEATURE_DIM = FACE_FEATURES.aus + FACE_FEATURES.expressions + FACE_FEATURES.descriptor;
 
+/**
+ * One frame's face features as one visual token's input: AU intensities (OpenFace's 17, in
+ * OpenFace order, 0-5, scaled to 0-1), expression probabilities (7), the face descriptor (128).
+ */
+export function faceFrameFeatures(f: {
+  aus: ArrayLike<number>;
+  expressions: ArrayLike<number>;
+  descriptor: ArrayLike<number>;
+}): Float32Array {
+  const { aus, expressions, descriptor } = FACE_FEATURES;
+  if (f.aus.length !== aus || f.expressions.length !== expressions || f.descriptor.length !== descriptor) {
+    throw new Error(
+      `face features need ${aus} AUs, ${expressions} expression probabilities and a ${descriptor}-d descriptor; got ${f.aus.length}, ${f.expressions.length}, ${f.descriptor.length}`,
+    );
+  }
+  const out = new Float32Array(FACE_FEATURE_DIM);
+  for (let i = 0; i < aus; i++) out[i] = f.aus[i] / 5;
+  for (let i = 0; i < expressions; i++) out[aus + i] = f.expressions[i];
+  for (let i = 0; i < descriptor; i++) out[aus + expressions + i] = f.descriptor[i];
+  return out;
+}
+
+/**
+ * T_v for one example from its frames' features: `n` frames taken at evenly spaced positions
+ * (the sampling rate of the clip decides how many frames there are to pick from); a clip with no
+ * face gives zeros. Returns [n, D_v] row-major.
+ */
+export function visualTokensFromFrames(frames: readonly Float32Array[], n: number): Float32Array {
+  const dim = frames[0]?.length ?? FACE_FEATURE_DIM;
+  const out = new Float32Array(n * dim);
+  if (frames.length === 0) return out;
+  for (let k = 0; k < n; k++) {
+    const src = frames[Math.min(frames.length - 1, Math.floor(((k + 0.5) * frames.length) / n))];
+    out.set(src, k * dim);
+  }
+  return out;
+}
+
 export type VisualEncoder = { kind: 'vit'; tower: VisionModel } | { kind: 'face-features'; dim: number };
 
 export interface EmoVerseParts {

@@ -29,6 +29,8 @@ export interface TrainOptions {
   microBatches?: number;
   /** seed for the LoRA A init */
   seed?: number;
+  /** where the step runs (default CPU EP; e.g. { ep: 'webgpu' }) */
+  session?: SessionOptions;
 }
 
 export interface LmTrainStep {
