@@ -90,3 +90,13 @@ export {
   type TrainResult,
   train,
 } from './private/train/loop.js';
+export {
+  type LmTrainerOptions,
+  lmTrainerOptions,
+  type RecipeModel,
+  type RecipePhase,
+  type RecipeTrainer,
+  type TrainRecipeOptions,
+  type TrainRecipeResult,
+  trainRecipe,
+} from './private/train/recipe-run.js';
