@@ -293,7 +293,9 @@ export function gatewayHandlers(o: GatewayHandlerOptions): grpc.UntypedServiceIm
         .flatMap((x) => x.pairs ?? [])
         .filter((p) => {
           const k = `${p.emotionUtt},${p.causeUtt}`;
-          return seen.has(k) ? false : (seen.add(k), true);
+          if (seen.has(k)) return false;
+          seen.add(k);
+          return true;
         });
       return create(EmotionCausePairsResponseSchema, {
         pairs: pairs.map((p) => ({

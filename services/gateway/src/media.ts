@@ -47,7 +47,7 @@ function fromUpstream(e: grpc.ServiceError): ServingError {
 
 export function featuresFromScore(res: ScoreResponse): VisualFeatures {
   const result = res.results.find((r) => r.hasFace && r.peak) ?? res.results[0];
-  if (!result || !result.hasFace || !result.peak?.aus) {
+  if (!result?.hasFace || !result.peak?.aus) {
     const why = result?.error?.message ? ` (${result.error.message})` : '';
     throw invalidArgument(`no face was found in the media${why}`);
   }

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { DEFAULT_PROMPT_FORMAT } from '@emoverse/m2se';
 import { EmoVerseLM, type Example, readPeftAdapter } from '@emoverse/models';
 import type { GenerateOptions, Generation, ModelInput, TaskModel } from '@emoverse/serving';
+import { TreeScorer } from './tree-scorer.js';
 
 export interface EmoVerseModelOptions {
   /** A folder written by EmoVerseLM.save (the trainer's output), or a plain HF decoder folder. */
@@ -42,19 +43,37 @@ function corpus(files: string[]): string[] {
   return out;
 }
 
-export class EmoVerseTaskModel implements TaskModel {
-  private readonly adapters = new Map<string, EmoVerseLM>();
+/** One servable model: the LM and its prompt-sharing scorer. */
+interface Served {
+  lm: EmoVerseLM;
+  scorer: TreeScorer;
+}
 
-  constructor(
-    private readonly base: EmoVerseLM,
+async function served(lm: EmoVerseLM): Promise<Served> {
+  return { lm, scorer: await TreeScorer.create(lm) };
+}
+
+export class EmoVerseTaskModel implements TaskModel {
+  private readonly adapters = new Map<string, Served>();
+
+  private constructor(
+    private readonly baseModel: Served,
     private readonly options: EmoVerseModelOptions,
   ) {}
 
-  private lm(adapter: string | undefined): EmoVerseLM {
-    if (!adapter) return this.base;
-    const lm = this.adapters.get(adapter);
-    if (!lm) throw new Error(`adapter '${adapter}' is not loaded`);
-    return lm;
+  static async create(base: EmoVerseLM, options: EmoVerseModelOptions): Promise<EmoVerseTaskModel> {
+    return new EmoVerseTaskModel(await served(base), options);
+  }
+
+  private get base(): EmoVerseLM {
+    return this.baseModel.lm;
+  }
+
+  private model(adapter: string | undefined): Served {
+    if (!adapter) return this.baseModel;
+    const m = this.adapters.get(adapter);
+    if (!m) throw new Error(`adapter '${adapter}' is not loaded`);
+    return m;
   }
 
   /** T_v for one input: [visualTokens × D_v]; frames are cycled to fill the tokens, features zero-padded. */
@@ -78,15 +97,14 @@ export class EmoVerseTaskModel implements TaskModel {
   }
 
   async scoreAnswers(inputs: ModelInput[], answers: string[], adapter?: string): Promise<number[][]> {
-    const r = await this.lm(adapter).score(
+    return this.model(adapter).scorer.score(
       inputs.map((i) => this.example(i)),
       answers.map((a) => DEFAULT_PROMPT_FORMAT.completion(a)),
     );
-    return r.logLikelihood;
   }
 
   async generate(inputs: ModelInput[], options: GenerateOptions, adapter?: string): Promise<Generation[]> {
-    const lm = this.lm(adapter);
+    const { lm } = this.model(adapter);
     const examples = inputs.map((i) => this.example(i));
     const r = await lm.generate(examples, {
       maxNewTokens: options.maxNewTokens,
@@ -111,18 +129,20 @@ export class EmoVerseTaskModel implements TaskModel {
     if (this.adapters.has(name)) return true;
     const dir = this.options.adapterDir && join(this.options.adapterDir, name);
     if (!dir || !existsSync(join(dir, 'adapter_config.json'))) return false;
-    this.adapters.set(name, this.base.withAdapter(readPeftAdapter(dir)));
+    this.adapters.set(name, await served(this.base.withAdapter(readPeftAdapter(dir))));
     return true;
   }
 
   async unloadAdapter(name: string): Promise<void> {
-    const lm = this.adapters.get(name);
+    const m = this.adapters.get(name);
     this.adapters.delete(name);
-    await lm?.release();
+    await m?.scorer.release();
+    await m?.lm.release();
   }
 
   async dispose(): Promise<void> {
     for (const name of [...this.adapters.keys()]) await this.unloadAdapter(name);
+    await this.baseModel.scorer.release();
     await this.base.release();
   }
 }
@@ -143,7 +163,7 @@ export function loadBase(options: EmoVerseModelOptions): EmoVerseLM {
 
 /** The worker-module entry point (see WorkerTaskModel.start). */
 export async function createTaskModel(options: EmoVerseModelOptions): Promise<TaskModel> {
-  const model = new EmoVerseTaskModel(loadBase(options), options);
+  const model = await EmoVerseTaskModel.create(loadBase(options), options);
   // Build the sessions now, so the first request does not pay for it and readiness means ready.
   await model.scoreAnswers([{ prompt: 'warm-up' }], ['Neutral.']);
   return model;
