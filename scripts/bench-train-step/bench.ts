@@ -7,7 +7,9 @@
 // Both sides use the same thread count. To be fair on a shared machine the ORT steps are
 // timed in two rounds, before and after PyTorch's, and each side reports its median step.
 // The last line is `ort_vs_pytorch_cpu_ratio=<ORT tokens/s ÷ PyTorch tokens/s>` (CPU), or
-// `ort_<ep>_vs_pytorch_cuda_ratio=...` with a GPU EP.
+// `ort_<ep>_vs_pytorch_cuda_ratio=...` with a GPU EP. The CPU peer is Debian's python3-torch
+// (installed with apt when missing); a GPU run needs a CUDA build of PyTorch, named by
+// BENCH_PYTHON, and the EP's own setup (for WebGPU: libvulkan1 and the NVIDIA Vulkan ICD).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -90,6 +92,7 @@ async function timeOrt(trainer: TrainerT, batch: Record<string, HostTensor>, n: 
 }
 
 function python(): string {
+  if (process.env.BENCH_PYTHON) return process.env.BENCH_PYTHON;
   // Debian's python3-torch lives in the system interpreter, which a pyenv shim may hide.
   return existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 }
@@ -143,8 +146,12 @@ function benchTorch(device: 'cpu' | 'cuda'): TorchResult {
     threads: device === 'cpu' ? threads : 0,
   };
   const r = spawnSync(python(), [script, JSON.stringify(conf)], { encoding: 'utf8', maxBuffer: 1 << 24 });
-  if (r.status !== 0) throw new Error(`PyTorch step failed:\n${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '');
+  const last = r.stdout.trim().split('\n').at(-1) ?? '';
+  if (r.status !== 0) {
+    const why = last.startsWith('{') ? (JSON.parse(last) as { error?: string }).error : undefined;
+    throw new Error(`PyTorch step failed: ${why ?? r.stderr}`);
+  }
+  return JSON.parse(last);
 }
 
 const { trainer, batch } = await makeTrainer();

@@ -17,6 +17,10 @@ V, d, L, H, T, B = cfg["vocab"], cfg["dModel"], cfg["nLayers"], cfg["nHeads"], c
 if device == "cuda" and dtype_name == "tf32":
     torch.backends.cuda.matmul.allow_tf32 = True
     torch.backends.cudnn.allow_tf32 = True
+if device == "cuda" and not torch.cuda.is_available():
+    print(json.dumps({"error": f"this PyTorch ({torch.__version__}, {sys.executable}) has no CUDA device; "
+                      "the GPU comparison needs a CUDA build of PyTorch (set BENCH_PYTHON to its interpreter)"}))
+    sys.exit(2)
 torch.manual_seed(0)
 if cfg.get("threads"):
     torch.set_num_threads(int(cfg["threads"]))
