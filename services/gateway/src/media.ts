@@ -5,6 +5,7 @@
 
 import { create } from '@bufbuild/protobuf';
 import { auFrame } from '@emoverse/facs';
+import { FACE_FEATURES, faceFrameFeatures } from '@emoverse/models';
 import {
   AuScorerService,
   auVectorToRecord,
@@ -19,7 +20,11 @@ import * as grpc from '@grpc/grpc-js';
 import { clientConstructor } from './grpc-service.js';
 
 export interface VisualFeatures {
-  /** One feature vector per visual token (here: the peak frame's AU intensities). */
+  /**
+   * One feature vector per frame of the most expressive person, in models' face-feature layout
+   * (faceFrameFeatures: 17 AUs scaled to 0-1, 7 expression probabilities, 128-d descriptor). The
+   * au-scorer reports AUs only, so the expression and descriptor parts are zero.
+   */
   visual: Float32Array[];
   peak?: PersonPeak;
   /** AU_frame of the peak: the AUs at or above intensity 1, strongest first. */
@@ -45,15 +50,23 @@ function fromUpstream(e: grpc.ServiceError): ServingError {
   return new ServingError('UNAVAILABLE', `media: au-scorer failed: ${e.details}`);
 }
 
+const NO_EXPRESSIONS = new Float32Array(FACE_FEATURES.expressions);
+const NO_DESCRIPTOR = new Float32Array(FACE_FEATURES.descriptor);
+
 export function featuresFromScore(res: ScoreResponse): VisualFeatures {
   const result = res.results.find((r) => r.hasFace && r.peak) ?? res.results[0];
   if (!result?.hasFace || !result.peak?.aus) {
     const why = result?.error?.message ? ` (${result.error.message})` : '';
     throw invalidArgument(`no face was found in the media${why}`);
   }
-  const intensities = result.peak.aus.intensity;
+  const peak = result.peak;
+  const track = result.faces.filter((f) => f.trackId === peak.trackId && f.usable && f.aus);
+  const frames = (track.length ? track.map((f) => f.aus!.intensity) : [peak.aus!.intensity]).map((aus) =>
+    faceFrameFeatures({ aus, expressions: NO_EXPRESSIONS, descriptor: NO_DESCRIPTOR }),
+  );
+  const intensities = peak.aus!.intensity;
   return {
-    visual: [Float32Array.from(intensities)],
+    visual: frames,
     peak: result.peak,
     activeAus: auFrame(auVectorToRecord(intensities)),
   };
@@ -76,7 +89,7 @@ export class AuScorerPipeline implements MediaPipeline {
           const metadata = new grpc.Metadata();
           injectGrpcMetadata(metadata);
           const call = this.client.score(
-            create(ScoreRequestSchema, { input: { case: 'media', value: media } }),
+            create(ScoreRequestSchema, { input: { case: 'media', value: media }, includeFrames: true }),
             metadata,
             options.deadline ? { deadline: options.deadline } : {},
             (e: grpc.ServiceError | null, res: ScoreResponse) => {

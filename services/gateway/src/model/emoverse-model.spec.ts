@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { adamw } from '@emoverse/autograd';
+import { faceFrameFeatures } from '@emoverse/models';
 import { DEFAULT_LIMITS, EMOTION_LABELS, emotionPrompt, labelAnswer } from '@emoverse/serving';
 import { sharedDir } from '@emoverse/testing';
 import { Gateway } from '../gateway.js';
@@ -17,6 +18,13 @@ const nano: EmoVerseModelOptions = {
   adapterDir: join(tmp, 'adapters'),
 };
 const answers = EMOTION_LABELS.map(labelAnswer);
+/** One frame's face features with every AU at `au`. */
+const frame = (au: number) =>
+  faceFrameFeatures({
+    aus: new Array(17).fill(au),
+    expressions: new Array(7).fill(1 / 7),
+    descriptor: new Array(128).fill(0.1),
+  });
 
 describe('EmoVerseTaskModel (emoverse-nano)', () => {
   it('scores every label, generates, and loads PEFT adapters by name', async () => {
@@ -35,7 +43,7 @@ describe('EmoVerseTaskModel (emoverse-nano)', () => {
     try {
       const inputs = [
         { prompt: emotionPrompt('Oh my God!') },
-        { prompt: emotionPrompt('Fine.'), visual: [Float32Array.of(1, 2, 3)] },
+        { prompt: emotionPrompt('Fine.'), visual: [frame(0.5), frame(2)] },
       ];
       const scores = await model.scoreAnswers(inputs, answers);
       assert.equal(scores.length, 2);
@@ -55,6 +63,10 @@ describe('EmoVerseTaskModel (emoverse-nano)', () => {
       const adapted = await model.scoreAnswers(inputs, answers, 'fer');
       assert.notDeepEqual(adapted[0], scores[0], 'the adapter changes the scores');
       await model.unloadAdapter('fer');
+      await assert.rejects(
+        model.scoreAnswers([{ prompt: 'x', visual: [Float32Array.of(1, 2, 3)] }], answers),
+        /3 values per frame; the model takes 152/,
+      );
     } finally {
       await model.dispose();
     }

@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_PROMPT_FORMAT } from '@emoverse/m2se';
-import { EmoVerseLM, type Example, readPeftAdapter } from '@emoverse/models';
+import { EmoVerseLM, type Example, readPeftAdapter, visualTokensFromFrames } from '@emoverse/models';
 import type { GenerateOptions, Generation, ModelInput, TaskModel } from '@emoverse/serving';
 import { TreeScorer } from './tree-scorer.js';
 
@@ -76,17 +76,14 @@ export class EmoVerseTaskModel implements TaskModel {
     return m;
   }
 
-  /** T_v for one input: [visualTokens × D_v]; frames are cycled to fill the tokens, features zero-padded. */
+  /** T_v for one input: [visualTokens × D_v] from its frames' features, evenly spaced (models' rule). */
   private visual(frames: Float32Array[] | undefined): Float32Array | undefined {
-    const n = this.base.visualTokens;
-    if (!frames?.length || !this.base.emoverse || n === 0) return undefined;
-    const dim = this.base.emoverse.visualDim;
-    const out = new Float32Array(n * dim);
-    for (let k = 0; k < n; k++) {
-      const f = frames[k % frames.length];
-      out.set(f.subarray(0, Math.min(f.length, dim)), k * dim);
-    }
-    return out;
+    const e = this.base.emoverse;
+    if (!frames?.length || !e || this.base.visualTokens === 0) return undefined;
+    const bad = frames.find((f) => f.length !== e.visualDim);
+    if (bad)
+      throw new Error(`visual features have ${bad.length} values per frame; the model takes ${e.visualDim}`);
+    return visualTokensFromFrames(frames, this.base.visualTokens);
   }
 
   private example(input: ModelInput): Example {
