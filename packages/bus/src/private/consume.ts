@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import { type DescMessage, fromBinary, type MessageShape } from '@bufbuild/protobuf';
 import { extractNatsHeaders, type Span, SpanKind, withSpan } from '@emoverse/telemetry';
 import {
@@ -253,6 +254,7 @@ export async function consumeWork<S extends DescMessage>(
         // Fault injection for the crash tests: die after the work, before it is recorded and acked.
         if (process.env.EMOVERSE_FAULT_KILL_BEFORE_ACK === durable) {
           logger.warn({ subject: m.subject, msgId }, 'fault injection: killing process before ack');
+          writeSync(2, `fault injection: killing process before ack (${m.subject} ${msgId})\n`);
           process.kill(process.pid, 'SIGKILL');
           await new Promise(() => {});
         }

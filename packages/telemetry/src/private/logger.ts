@@ -13,6 +13,6 @@ export function createLogger(service: string, level = 'info', destination?: Dest
     base: { service },
     mixin: () => activeTraceIds(),
   };
-  // pino's default stdout destination writes synchronously: lines are not lost when a process is killed.
-  return destination ? pino(options, destination) : pino(options);
+  // Synchronous stdout: the last lines before a crash (or a SIGKILL) are not lost in a buffer.
+  return pino(options, destination ?? pino.destination({ fd: 1, sync: true }));
 }
