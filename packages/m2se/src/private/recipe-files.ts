@@ -82,3 +82,40 @@ export function pretrainingRecipe(recipe: Recipe, counts: TaskCounts): Recipe | 
     stages: [{ name: 'lm-pretraining', epochs: p.epochs, samples: p.samples, tasks: rates }],
   });
 }
+
+/**
+ * The recipe without the tasks that have no data here (e.g. FER when no face video was captioned):
+ * each stage's remaining rates are scaled up to sum to 1, and a stage left without tasks is dropped.
+ * Returns what was dropped so that the caller can say so; throws if no stage is left.
+ */
+export function restrictToTasks(
+  recipe: Recipe,
+  available: readonly string[],
+): { recipe: Recipe; dropped: { stage: string; task: string; rate: number }[] } {
+  const keep = new Set(available);
+  const dropped: { stage: string; task: string; rate: number }[] = [];
+  const stages = recipe.stages.flatMap((stage) => {
+    const entries = Object.entries(stage.tasks) as [string, number][];
+    for (const [task, rate] of entries) if (!keep.has(task)) dropped.push({ stage: stage.name, task, rate });
+    const kept = entries.filter(([task]) => keep.has(task));
+    if (kept.length === 0) return [];
+    if (kept.length === entries.length) return [stage];
+    const total = kept.reduce((s, [, r]) => s + r, 0);
+    let sum = 0;
+    const tasks: Record<string, number> = {};
+    kept.forEach(([task, rate], i) => {
+      // the last rate takes the rounding rest so that the rates sum to 1 exactly
+      tasks[task] = i === kept.length - 1 ? 1 - sum : rate / total;
+      sum += tasks[task];
+    });
+    return [{ ...stage, tasks }];
+  });
+  if (stages.length === 0) {
+    throw new Error(
+      `recipe "${recipe.name}": none of its tasks has data (have: ${available.join(', ') || 'none'})`,
+    );
+  }
+  if (dropped.length === 0) return { recipe, dropped };
+  if (stages[0].samples === 'remaining') stages[0] = { ...stages[0], samples: 'all' };
+  return { recipe: validateRecipe({ ...structuredClone(recipe), stages }), dropped };
+}

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseRecipe, RecipeError, recipeTasks, stageTasks, validateRecipe } from './recipe.js';
-import { loadShippedRecipe, pretrainingRecipe, SHIPPED_RECIPES, smokeRecipe } from './recipe-files.js';
+import {
+  loadShippedRecipe,
+  pretrainingRecipe,
+  restrictToTasks,
+  SHIPPED_RECIPES,
+  smokeRecipe,
+} from './recipe-files.js';
 
 const minimal = {
   name: 'tiny',
@@ -204,5 +210,22 @@ describe('recipe schema', () => {
     assert.equal(pre.pretraining, undefined);
     const only = pretrainingRecipe(r, { MSA: 3, ER: 0, FER: 0 })!;
     assert.deepEqual(only.stages[0].tasks, { MSA: 1 });
+  });
+
+  it('drops tasks without data, rescaling the rates of what is left', () => {
+    const r = loadShippedRecipe('m2se');
+    const { recipe, dropped } = restrictToTasks(r, ['MSA', 'ER', 'ERI', 'ECPE']);
+    assert.deepEqual(dropped, [{ stage: 'multitask-pretraining', task: 'FER', rate: 0.4 }]);
+    const s1 = recipe.stages[0].tasks;
+    assert.deepEqual(Object.keys(s1), ['MSA', 'ER']);
+    assert.ok(Math.abs(s1.MSA! - 2 / 3) < 1e-12 && Math.abs(s1.ER! - 1 / 3) < 1e-12);
+    assert.deepEqual(recipe.stages[1].tasks, r.stages[1].tasks);
+    assert.equal(restrictToTasks(r, ['MSA', 'ER', 'FER', 'ERI', 'ECPE']).recipe, r, 'nothing to drop');
+    const erOnly = restrictToTasks(r, ['ER']).recipe;
+    assert.deepEqual(
+      erOnly.stages.map((s) => s.tasks),
+      [{ ER: 1 }, { ER: 1 }],
+    );
+    assert.throws(() => restrictToTasks(loadShippedRecipe('msa-only'), ['ER']), /none of its tasks has data/);
   });
 });
