@@ -13,7 +13,7 @@ export {
 } from './private/client.js';
 export { type BaseConfig, baseConfigSchema, loadConfig } from './private/config.js';
 export { ConfigError, GrpcError, status } from './private/errors.js';
-export { grpcServiceDefinition } from './private/grpc-adapter.js';
+export { grpcServiceDefinition, UndecodableRequest } from './private/grpc-adapter.js';
 export { addReflection } from './private/reflection.js';
 export {
   type CallContext,
@@ -28,4 +28,5 @@ export {
   type Service,
   type ServiceContext,
   type ServiceDefinition,
+  serverCredentials,
 } from './private/service.js';

@@ -32,6 +32,11 @@ export const baseConfigShape = {
     .int()
     .positive()
     .default(64 * 1024 * 1024),
+  /** TLS: PEM certificate chain and private key files of the server (both set: the server speaks TLS). */
+  EMOVERSE_TLS_CERT: z.string().min(1).optional(),
+  EMOVERSE_TLS_KEY: z.string().min(1).optional(),
+  /** mTLS: PEM CA file; clients must present a certificate it signed. Needs EMOVERSE_TLS_CERT/KEY. */
+  EMOVERSE_TLS_CLIENT_CA: z.string().min(1).optional(),
   /** How long a graceful shutdown may take before the process exits anyway. */
   EMOVERSE_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
 };

@@ -11,6 +11,29 @@ import {
 import type * as grpc from '@grpc/grpc-js';
 
 /**
+ * A request whose bytes did not decode (e.g. a string field that is not valid UTF-8). The
+ * deserializer returns it instead of throwing, because grpc-js answers a throwing deserializer with
+ * INTERNAL, while a malformed request is the caller's mistake: the handler wrapper answers
+ * INVALID_ARGUMENT with the reason.
+ */
+export class UndecodableRequest {
+  constructor(readonly reason: string) {}
+}
+
+function decode(schema: DescMessage, bytes: Buffer): unknown {
+  try {
+    return fromBinary(schema, bytes);
+  } catch (err) {
+    const message = (err as Error).message ?? String(err);
+    return new UndecodableRequest(
+      /utf-?8|encoded data/i.test(message)
+        ? 'a text field of the request is not valid UTF-8'
+        : `the request is not a valid ${schema.typeName} message: ${message}`,
+    );
+  }
+}
+
+/**
  * A grpc-js service definition from a protobuf-es v2 service descriptor (GenService), so services
  * use the generated descriptors directly with no second code generator. Keys are method names
  * ("FacialExpression"); (de)serialization is protobuf-es binary.
@@ -31,7 +54,7 @@ function methodDefinition(service: DescService, method: DescMethod): grpc.Method
     requestStream: method.methodKind === 'client_streaming' || method.methodKind === 'bidi_streaming',
     responseStream: method.methodKind === 'server_streaming' || method.methodKind === 'bidi_streaming',
     requestSerialize: (m: unknown) => serialize(input, m),
-    requestDeserialize: (b: Buffer) => fromBinary(input, b),
+    requestDeserialize: (b: Buffer) => decode(input, b),
     responseSerialize: (m: unknown) => serialize(output, m),
     responseDeserialize: (b: Buffer) => fromBinary(output, b),
     originalName: method.localName,

@@ -3,7 +3,7 @@ import type { DescMethod, DescService } from '@bufbuild/protobuf';
 import { extractGrpcMetadata, type Histogram, SpanKind, withSpan } from '@emoverse/telemetry';
 import * as grpc from '@grpc/grpc-js';
 import { GrpcError } from './errors.js';
-import type { In, OutInit } from './grpc-adapter.js';
+import { type In, type OutInit, UndecodableRequest } from './grpc-adapter.js';
 
 /** What a handler gets besides the request. */
 export interface CallContext {
@@ -84,6 +84,13 @@ async function writeAll(
   }
 }
 
+/** The request, or INVALID_ARGUMENT when its bytes did not decode. */
+function checked(request: unknown): unknown {
+  if (request instanceof UndecodableRequest)
+    throw new GrpcError(grpc.status.INVALID_ARGUMENT, request.reason);
+  return request;
+}
+
 /**
  * Wraps a promise-style handler as a grpc-js handler: runs it in a SERVER span whose parent comes
  * from the caller's metadata (traceparent), maps thrown errors to gRPC statuses, records latency.
@@ -112,7 +119,7 @@ export function wrapHandler(
     case 'unary':
       return (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
         const start = process.hrtime.bigint();
-        traced(call, async (ctx) => fn(call.request, ctx)).then(
+        traced(call, async (ctx) => fn(checked(call.request), ctx)).then(
           (res) => {
             observe(start, grpc.status.OK);
             callback(null, res);
@@ -128,7 +135,7 @@ export function wrapHandler(
       return (call: grpc.ServerWritableStream<unknown, unknown>) => {
         const start = process.hrtime.bigint();
         traced(call, async (ctx) =>
-          writeAll(call, fn(call.request, ctx) as AsyncIterable<unknown>, ctx.signal),
+          writeAll(call, fn(checked(call.request), ctx) as AsyncIterable<unknown>, ctx.signal),
         ).then(
           () => {
             observe(start, grpc.status.OK);

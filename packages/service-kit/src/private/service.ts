@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { DescService } from '@bufbuild/protobuf';
 import { type Bus, connectBus } from '@emoverse/bus';
 import {
@@ -70,6 +71,29 @@ export interface Service<S extends z.ZodRawShape> {
   run(options?: RunOptions): Promise<RunningService>;
   /** For main.ts: run with signal handling; on failure print the reason and exit 1. */
   main(): Promise<void>;
+}
+
+/** Insecure, TLS (EMOVERSE_TLS_CERT + EMOVERSE_TLS_KEY) or mTLS (plus EMOVERSE_TLS_CLIENT_CA). */
+export function serverCredentials(config: BaseConfig): grpc.ServerCredentials {
+  const { EMOVERSE_TLS_CERT: cert, EMOVERSE_TLS_KEY: key, EMOVERSE_TLS_CLIENT_CA: ca } = config;
+  if (!cert && !key && !ca) return grpc.ServerCredentials.createInsecure();
+  if (!cert || !key) {
+    throw new ConfigError(
+      'EMOVERSE_TLS_CERT and EMOVERSE_TLS_KEY must be set together (and both for EMOVERSE_TLS_CLIENT_CA)',
+    );
+  }
+  const read = (variable: string, path: string) => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new ConfigError(`${variable}=${JSON.stringify(path)}: ${(err as Error).message}`);
+    }
+  };
+  return grpc.ServerCredentials.createSsl(
+    ca ? read('EMOVERSE_TLS_CLIENT_CA', ca) : null,
+    [{ cert_chain: read('EMOVERSE_TLS_CERT', cert), private_key: read('EMOVERSE_TLS_KEY', key) }],
+    Boolean(ca),
+  );
 }
 
 /** Every EmoVerse service starts through this: config, telemetry, NATS, gRPC with health and reflection, shutdown. */
@@ -165,7 +189,7 @@ export function defineService<S extends z.ZodRawShape = Record<never, never>>(
       const port = await new Promise<number>((resolve, reject) => {
         server.bindAsync(
           `${config.EMOVERSE_GRPC_HOST}:${config.EMOVERSE_GRPC_PORT}`,
-          grpc.ServerCredentials.createInsecure(),
+          serverCredentials(config),
           (err, p) =>
             err
               ? reject(
