@@ -43,13 +43,15 @@ export function loadShippedRecipe(name: ShippedRecipeName): Recipe {
 
 /**
  * A CI-size version of a recipe (`--smoke`): the same stages, tasks, rates and settings, with each
- * stage's budget set to `samples` and `epochs` epochs, so that a run takes a few steps.
+ * stage's budget (and the pre-training's) set to `samples` and `epochs` epochs, so that a run takes
+ * a few steps.
  */
 export function smokeRecipe(recipe: Recipe, options: { samples?: number; epochs?: number } = {}): Recipe {
   const samples = options.samples ?? 2 * recipe.batch.size * recipe.batch.gradAccumulation;
   return validateRecipe({
     ...structuredClone(recipe),
     name: `${recipe.name}-smoke`,
+    pretraining: recipe.pretraining ? { ...recipe.pretraining, samples, epochs: 1 } : undefined,
     stages: recipe.stages.map((s) => ({ ...s, tasks: { ...s.tasks }, samples, epochs: options.epochs ?? 1 })),
   });
 }

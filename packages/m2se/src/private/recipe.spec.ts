@@ -188,6 +188,8 @@ describe('recipe schema', () => {
       r.stages.map((s) => [s.name, 8, 1, s.tasks]),
     );
     assert.equal(r.stages[0].samples, 15000, 'the original is untouched');
+    const nano = smokeRecipe(loadShippedRecipe('m2se-nano'), { samples: 8 });
+    assert.deepEqual([nano.pretraining?.samples, nano.pretraining?.epochs], [8, 1]);
   });
 
   it('turns the pretraining block into a one-stage recipe over all tasks, rates by size', () => {
