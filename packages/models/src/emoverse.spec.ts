@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Checkpoint } from '@emoverse/safetensors';
+import { trainByteLevelBpe } from './private/bpe.js';
 import {
   EmoVerseModel,
   FACE_FEATURE_DIM,
@@ -9,10 +10,13 @@ import {
   visualIndex,
   visualTokensFromFrames,
 } from './private/emoverse.js';
+import { EmoVerseLM } from './private/emoverse-lm.js';
 import { buildLmGraph, DecoderModel } from './private/lm.js';
 import { causalBias, positionIdsFromMask } from './private/masks.js';
+import { NANO_CHAT_TEMPLATE, NANO_SPECIAL_TOKENS } from './private/presets.js';
 import { f32, GraphSession, i64 } from './private/session.js';
 import { FIXTURES, maxAbsDiff, readReference } from './private/testing.js';
+import { TextTokenizer } from './private/tokenizer.js';
 import { VisionModel } from './private/vision.js';
 import { checkpointSource } from './private/weights.js';
 
@@ -94,5 +98,47 @@ describe('face-feature visual tokens', () => {
       [1, 3, 6, 8],
     );
     assert.ok(visualTokensFromFrames([], 3).every((v) => v === 0));
+  });
+});
+
+describe('EmoVerseLM with a ViT encoder', () => {
+  it('turns an RGB image into T_v through SigLIP and scores labels conditioned on it', async () => {
+    const tokenizer = new TextTokenizer(
+      trainByteLevelBpe(['What emotion is shown? joy anger'], {
+        vocabSize: 300,
+        specialTokens: NANO_SPECIAL_TOKENS,
+      }),
+      { bos_token: '<|bos|>', eos_token: '<|eos|>' },
+      NANO_CHAT_TEMPLATE,
+    );
+    const llm = DecoderModel.fromDir(join(FIXTURES, 'llama-tiny'));
+    const emoverse = new EmoVerseModel({
+      llm,
+      encoder: { kind: 'vit', tower: VisionModel.fromDir(join(FIXTURES, 'siglip-vision-tiny')) },
+      projector: checkpointSource(Checkpoint.open(join(FIXTURES, 'emoverse-tiny', 'projector.safetensors'))),
+      imageTokenId: tokenizer.tokenId('<|image|>')!,
+    });
+    const lm = new EmoVerseLM(llm, tokenizer, emoverse, 16);
+    const img = (v: number) => ({
+      width: 40,
+      height: 40,
+      data: new Uint8Array(40 * 40 * 3).map((_, i) => (i * v) % 256),
+    });
+    const a = await lm.visualFromImage(img(7));
+    const b = await lm.visualFromImage(img(13));
+    assert.equal(a.length, 16 * 64);
+    const messages = [{ role: 'user', content: '<|image|> What emotion is shown?' }];
+    const sa = await lm.score([{ messages, visual: a }], ['joy', 'anger']);
+    const sb = await lm.score([{ messages, visual: b }], ['joy', 'anger']);
+    assert.ok(sa.logLikelihood[0].every(Number.isFinite));
+    assert.ok(
+      Math.abs(sa.logLikelihood[0][0] - sb.logLikelihood[0][0]) > 1e-4,
+      'the image changes the scores',
+    );
+    assert.equal(
+      lm.encodePrompt({ messages, visual: a }).filter((t) => t === emoverse.imageTokenId).length,
+      16,
+    );
+    await lm.release();
   });
 });

@@ -9,6 +9,7 @@ import { trainByteLevelBpe } from './bpe.js';
 import { ConfigError, type DecoderConfig, parseConfig } from './config.js';
 import { EmoVerseModel, type VisualEncoder } from './emoverse.js';
 import { type GenerateOptions, Generator } from './generate.js';
+import { preprocessImage, type RgbImage } from './image.js';
 import { buildLmGraph, DecoderModel } from './lm.js';
 import { mergeLora } from './lora.js';
 import type { LoraAdapter } from './peft.js';
@@ -249,6 +250,24 @@ export class EmoVerseLM {
     if (count !== 1)
       throw new Error(`prompt holds ${count} image tokens; use one (expanded to ${n}) or exactly ${n}`);
     return ids.flatMap((t) => (t === img ? Array(n).fill(img) : [t]));
+  }
+
+  /**
+   * T_v of one image through the model's ViT (resized and normalised as its image processor
+   * says), ready for Example.visual. Face-feature models take frame features instead.
+   */
+  async visualFromImage(img: RgbImage): Promise<Float32Array> {
+    const e = this.emoverse;
+    if (!e || e.encoder.kind !== 'vit') throw new Error('visualFromImage needs a model with a ViT encoder');
+    const tower = e.encoder.tower;
+    const px = preprocessImage(img, tower.imageProcessor);
+    const tv = await e.encodeImages(px, 1);
+    if (tv.dims[1] !== this.visualTokens) {
+      throw new Error(
+        `the tower gives ${tv.dims[1]} visual tokens but the model expects ${this.visualTokens}`,
+      );
+    }
+    return tv.data;
   }
 
   /** Stacked T_v for a batch ([examples, N, D_v]); rows without visual input get zeros. */

@@ -35,8 +35,7 @@ export class GraphSession {
 /**
  * A graph whose weights stay in safetensors files: the model's external data names each shard
  * by its file name and ORT, told which folder holds them, reads every tensor straight from its
- * shard (nothing is copied into JS, nothing is written to disk). CPU EP: the path for big
- * checkpoints on machines without a GPU.
+ * shard (nothing is copied into JS, nothing is written to disk). CPU EP unless one EP is named.
  */
 async function fileBackedSession(
   g: GraphBuilder,
@@ -48,8 +47,10 @@ async function fileBackedSession(
     throw new Error(`weights in files: shards must share one folder, got ${[...folders].join(', ')}`);
   const { model, externalData } = toModelProto(g, { externalDataThreshold: Number.POSITIVE_INFINITY });
   if (externalData.length) throw new Error('weights in files: in-memory initializers must stay inline');
+  // one named EP is honoured (ORT reads the file weights, then places them on that device)
+  const ep = typeof opts.ep === 'string' ? opts.ep : 'cpu';
   const so: ort.InferenceSession.SessionOptions = {
-    executionProviders: ['cpu'],
+    executionProviders: [ep],
     logSeverityLevel: 3,
     extra: { session: { model_external_initializers_file_folder_path: [...folders][0] } },
   };
