@@ -1,4 +1,5 @@
 // npm run bench:train-step [-- --ep cpu|webgpu|cuda] [--preset small|100m] [--steps N] [--threads N]
+//                             [--state flat|per-param]
 //
 // Times one training step (forward + cross-entropy + backward + clip + AdamW) of a pre-LN GPT
 // decoder on ONNX Runtime through @emoverse/autograd, and the same model's step in PyTorch
@@ -28,6 +29,8 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '2' },
     threads: { type: 'string' },
     spin: { type: 'boolean', default: false },
+    // 'flat' (default): AdamW state as one vector per slot, one update chain instead of one per tensor.
+    state: { type: 'string' },
     'torch-dtype': { type: 'string', default: 'tf32' },
     'skip-torch': { type: 'boolean', default: false },
   },
@@ -56,9 +59,10 @@ async function makeTrainer(): Promise<{ trainer: TrainerT; batch: Record<string,
     forward: gptForward(cfg),
     optimizer: adamw({ lr: 3e-4, weightDecay: 0.01 }),
     clipGradNorm: 1,
+    flatOptimizerState: (args.state ?? 'flat') === 'flat',
   });
   console.log(
-    `model: ${preset} ${JSON.stringify(cfg)}, ${(nParams / 1e6).toFixed(2)}M parameters, ${step.graph.nodes.length} nodes`,
+    `model: ${preset} ${JSON.stringify(cfg)}, ${(nParams / 1e6).toFixed(2)}M parameters, ${step.graph.nodes.length} nodes, ${step.stateNames.length} optimizer-state tensors`,
   );
   const trainer = await Trainer.create(step, {
     ep: [ep],

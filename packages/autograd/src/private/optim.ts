@@ -56,13 +56,14 @@ export interface UpdateContext {
 }
 
 /**
- * One parameter's update. Returns the new parameter and new slot values, in the order of
- * optimizerSlots(cfg).
+ * One parameter's update (or the update of all parameters flattened into one vector, when
+ * `who` gives a 0/1 weight-decay mask, or true/false for all, instead of a name). Returns the new parameter and new
+ * slot values, in the order of optimizerSlots(cfg).
  */
 export function applyOptimizer(
   cfg: OptimizerConfig,
   ctx: UpdateContext,
-  name: string,
+  who: string | boolean | { decayMask: Tensor },
   param: Tensor,
   grad: Tensor,
   slots: readonly Tensor[],
@@ -82,8 +83,11 @@ export function applyOptimizer(
   // AdamW as torch.optim.AdamW: decoupled decay p ← p·(1 − lr·wd), then
   // m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g², p ← p − lr/(1−β1^t) · m / (√v/√(1−β2^t) + eps).
   const [m, v] = slots;
-  const decayed =
-    cfg.weightDecay && cfg.decay(name) ? g.mul(param, g.sub(1, g.mul(lr, cfg.weightDecay))) : param;
+  let decayed = param;
+  const uniform = typeof who === 'string' ? cfg.decay(who) : typeof who === 'boolean' ? who : undefined;
+  if (cfg.weightDecay && uniform) decayed = g.mul(param, g.sub(1, g.mul(lr, cfg.weightDecay)));
+  else if (cfg.weightDecay && typeof who === 'object')
+    decayed = g.sub(param, g.mul(param, g.mul(who.decayMask, g.mul(lr, cfg.weightDecay))));
   const m1 = g.add(g.mul(m, cfg.beta1), g.mul(grad, 1 - cfg.beta1));
   const v1 = g.add(g.mul(v, cfg.beta2), g.mul(g.mul(grad, grad), 1 - cfg.beta2));
   const bc1 = g.sub(1, g.pow(g.constant(cfg.beta1), ctx.step));
