@@ -1,24 +1,58 @@
-import { type Delivery, events } from '@emoverse/bus';
-import type { FrameBatch } from '@emoverse/proto';
+// au-scorer's frames.extracted handler. A span may come in several FrameBatch messages (handled by any
+// replica): each batch is kept in the object store, and the batch that completes the span scores it.
+// The AuScored event's Nats-Msg-Id is fixed per (job, span), so a span completed twice (two replicas,
+// or a redelivery) is still published once.
+import { fromBinary, toBinary } from '@bufbuild/protobuf';
+import { type BlobStore, type Bus, blobBuckets, type Delivery, events } from '@emoverse/bus';
+import { type BlobRef, type FrameBatch, FrameBatchSchema } from '@emoverse/proto';
+import { errorInfo, framesToGeometry, scoreSpan } from './scoring.js';
 
-/**
- * Shell of the frames.extracted handler: when the last batch of a span arrives, publish that span's
- * AuScored (one per job and span). No faces are scored yet; the real AU estimation, S_f (eq. 1)
- * and peak selection (eq. 2) replace the body (issue 5).
- */
-export async function onFrameBatch(batch: FrameBatch, delivery: Delivery): Promise<void> {
-  const last = batch.batchCount === 0 || batch.batchIndex === batch.batchCount - 1;
-  if (!last) return;
-  await delivery.publish(
-    events.auScored,
-    {
+const batchName = (b: Pick<FrameBatch, 'jobId' | 'spanIndex' | 'batchIndex'>) =>
+  `${b.jobId}/s${b.spanIndex}/batch-${b.batchIndex}.pb`;
+
+/** All batches of the span if every one has arrived, else undefined. */
+async function completeSpan(blobs: BlobStore, batch: FrameBatch): Promise<FrameBatch[] | undefined> {
+  if (batch.batchCount <= 1) return [batch];
+  await blobs.put(
+    blobBuckets.frames,
+    batchName(batch),
+    toBinary(FrameBatchSchema, batch),
+    'application/x-protobuf',
+  );
+  const all: FrameBatch[] = [];
+  for (let batchIndex = 0; batchIndex < batch.batchCount; batchIndex++) {
+    const ref = { bucket: blobBuckets.frames, name: batchName({ ...batch, batchIndex }) };
+    if (!(await blobs.info(ref))) return undefined;
+    all.push(batchIndex === batch.batchIndex ? batch : fromBinary(FrameBatchSchema, await blobs.get(ref)));
+  }
+  return all;
+}
+
+export function frameBatchHandler(bus: Bus) {
+  return async (batch: FrameBatch, _delivery: Delivery): Promise<void> => {
+    const ctx = {
       jobId: batch.jobId,
       spanIndex: batch.spanIndex,
-      span: batch.span,
       spanCount: batch.spanCount,
-      hasFace: false,
+      span: batch.span,
       attributes: batch.attributes,
-    },
-    { key: `span-${batch.spanIndex}` },
-  );
+    };
+    const msgId = `au:${batch.jobId}:s${batch.spanIndex}`;
+    if (batch.error) {
+      // The extractor could not read the video or span: pass the error on, the job is not lost.
+      await bus.publish(events.auScored, { ...ctx, hasFace: false, error: batch.error }, { msgId });
+      return;
+    }
+    const batches = await completeSpan(bus.blobs, batch);
+    if (!batches) return;
+    const frames = batches.sort((a, b) => a.batchIndex - b.batchIndex).flatMap((b) => b.frames);
+    const images = new Map<number, BlobRef>();
+    for (const f of frames) if (f.image) images.set(f.index, f.image);
+    const { geometry, skipped } = framesToGeometry(frames);
+    const scored = scoreSpan({ ...ctx, images }, geometry);
+    if (skipped > 0 && !scored.hasFace) {
+      scored.error = errorInfo('NO_GEOMETRY', `${skipped} faces came without landmarks and mesh`);
+    }
+    await bus.publish(events.auScored, scored, { msgId });
+  };
 }

@@ -1,2 +1,2 @@
 // The au-scorer service
-export {};
+export { framesToGeometry, scoreSpan } from './scoring.js';

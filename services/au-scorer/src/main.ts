@@ -1,18 +1,60 @@
-// au-scorer: faces -> 17 AU intensities per frame -> S_f -> peaks (shell: wiring only).
+// au-scorer: faces -> 17 AU intensities per frame -> S_f (eq. 1) -> peaks (eq. 2). Wiring only: the
+// work-queue handler is in handlers.ts, the message mapping in scoring.ts, raw media in media.ts.
+import { randomUUID } from 'node:crypto';
 import { events } from '@emoverse/bus';
 import { AuScorerService } from '@emoverse/proto';
-import { defineService, GrpcError, status } from '@emoverse/service-kit';
-import { onFrameBatch } from './handlers.js';
+import { defineService, GrpcError, status, z } from '@emoverse/service-kit';
+import { loadFaceModels } from '@emoverse/video';
+import { frameBatchHandler } from './handlers.js';
+import { scoreMedia } from './media.js';
+import { framesToGeometry, scoreSpan } from './scoring.js';
 
 await defineService({
   name: 'au-scorer',
   defaultPort: 50062,
+  config: {
+    AU_SCORER_FPS: z.coerce.number().positive().max(120).default(5),
+    AU_SCORER_CONCURRENCY: z.coerce.number().int().positive().default(1),
+  },
   async start(ctx) {
+    const { bus, config } = ctx;
     ctx.addService(AuScorerService, {
-      score: () => {
-        throw new GrpcError(status.UNIMPLEMENTED, 'au-scorer: not implemented yet');
+      async score(req) {
+        const jobId = req.jobId || randomUUID();
+        if (req.input.case === 'frames') {
+          const batch = req.input.value;
+          if (batch.error)
+            throw new GrpcError(status.FAILED_PRECONDITION, `frames carry an error: ${batch.error.message}`);
+          const images = new Map(batch.frames.flatMap((f) => (f.image ? [[f.index, f.image] as const] : [])));
+          const { geometry } = framesToGeometry(batch.frames);
+          const ctx = {
+            jobId,
+            spanIndex: batch.spanIndex,
+            spanCount: batch.spanCount || 1,
+            span: batch.span,
+            attributes: batch.attributes,
+            images,
+          };
+          return { jobId, results: [scoreSpan(ctx, geometry, req.includeFrames)] };
+        }
+        if (req.input.case === 'media') {
+          await loadFaceModels();
+          const results = await scoreMedia(
+            jobId,
+            req.input.value,
+            req.options,
+            config.AU_SCORER_FPS,
+            req.includeFrames,
+            bus.blobs,
+          );
+          return { jobId, results };
+        }
+        throw new GrpcError(status.INVALID_ARGUMENT, 'score: give frames or media');
       },
     });
-    await ctx.bus.consume(events.framesExtracted, onFrameBatch, { durable: 'au-scorer' });
+    await bus.consume(events.framesExtracted, frameBatchHandler(bus), {
+      durable: 'au-scorer',
+      concurrency: config.AU_SCORER_CONCURRENCY,
+    });
   },
 }).main();

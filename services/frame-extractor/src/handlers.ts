@@ -1,27 +1,95 @@
-import { type Delivery, events } from '@emoverse/bus';
-import type { TimeSpan, VideoSubmitted } from '@emoverse/proto';
+// frame-extractor's handlers: where a video comes from, how a rejected video is answered, and the
+// video.submitted work-queue handler. The extraction itself is in extraction.ts / @emoverse/video.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type BlobStore, type Delivery, events } from '@emoverse/bus';
+import type { BlobRef, VideoSubmitted } from '@emoverse/proto';
+import { GrpcError, status } from '@emoverse/service-kit';
+import type { Logger } from '@emoverse/telemetry';
+import { VideoError } from '@emoverse/video';
+import { type ExtractionDefaults, errorInfo, runExtraction } from './extraction.js';
+
+/** gRPC status for a video that cannot be used. */
+export function grpcError(err: unknown): unknown {
+  if (!(err instanceof VideoError)) return err;
+  const code = err.code === 'NOT_FOUND' ? status.NOT_FOUND : status.INVALID_ARGUMENT;
+  return new GrpcError(code, err.message);
+}
+
+/** A local path for a path or blob source; `done` removes any temporary copy. */
+export async function localVideo(
+  blobs: BlobStore,
+  source:
+    | { case: 'path'; value: string }
+    | { case: 'blob'; value: BlobRef }
+    | { case: undefined; value?: undefined },
+): Promise<{ path: string; done: () => Promise<void> }> {
+  if (source.case === 'path') return { path: source.value, done: async () => {} };
+  if (source.case === 'blob') {
+    const dir = await mkdtemp(join(tmpdir(), 'frame-extractor-'));
+    const path = join(dir, source.value.name.replaceAll('/', '_'));
+    try {
+      await blobs.getToFile(source.value, path);
+    } catch (err) {
+      await rm(dir, { recursive: true, force: true });
+      throw new VideoError(
+        'NOT_FOUND',
+        `blob ${source.value.bucket}/${source.value.name}: ${(err as Error).message}`,
+      );
+    }
+    return { path, done: () => rm(dir, { recursive: true, force: true }) };
+  }
+  throw new GrpcError(status.INVALID_ARGUMENT, 'no video source: give a path or a blob');
+}
 
 /**
- * Shell of the video.submitted handler: one (empty) FrameBatch per span, so the pipeline and its
- * contract (one batch sequence per span, span_count set) can be exercised end to end. The real
- * decoding, letterboxing and face tracking replace the body (issue 5).
+ * video.submitted → FrameBatch events, one sequence per span. A video that cannot be used (missing,
+ * corrupt, audio only) is answered with one error batch per span, so the job is never lost and the
+ * message is acked; a transient failure (NATS, disk) throws and the message is redelivered.
  */
-export async function onVideoSubmitted(video: VideoSubmitted, delivery: Delivery): Promise<void> {
-  const spans: Array<TimeSpan | undefined> = video.spans.length > 0 ? video.spans : [undefined];
-  for (const [spanIndex, span] of spans.entries()) {
-    await delivery.publish(
-      events.framesExtracted,
-      {
-        jobId: video.jobId,
-        spanIndex,
-        span,
-        spanCount: spans.length,
-        batchIndex: 0,
-        batchCount: 1,
-        fps: video.fps,
-        attributes: video.attributes,
-      },
-      { key: `span-${spanIndex}` },
-    );
-  }
+export function videoSubmittedHandler(blobs: BlobStore, defaults: ExtractionDefaults, logger: Logger) {
+  return async (event: VideoSubmitted, delivery: Delivery): Promise<void> => {
+    const spans = event.spans.length > 0 ? event.spans : [{ startS: 0, endS: 0, id: '' }];
+    let local: { path: string; done: () => Promise<void> } | undefined;
+    try {
+      local = await localVideo(blobs, event.source);
+      await runExtraction(
+        event.jobId,
+        local.path,
+        { fps: event.fps, maxFrames: 0, spans: event.spans },
+        defaults,
+        blobs,
+        async (batch) => {
+          await delivery.publish(events.framesExtracted, batch, {
+            key: `s${batch.spanIndex}b${batch.batchIndex}`,
+          });
+          delivery.working();
+        },
+        event.attributes,
+      );
+    } catch (err) {
+      if (!(err instanceof VideoError) && !(err instanceof GrpcError)) throw err;
+      logger.warn({ jobId: event.jobId, err: (err as Error).message }, 'video rejected');
+      const error = errorInfo(err);
+      for (const [spanIndex, span] of spans.entries()) {
+        await delivery.publish(
+          events.framesExtracted,
+          {
+            jobId: event.jobId,
+            spanIndex,
+            span,
+            batchIndex: 0,
+            batchCount: 1,
+            error,
+            attributes: event.attributes,
+            spanCount: spans.length,
+          },
+          { key: `s${spanIndex}b0` },
+        );
+      }
+    } finally {
+      await local?.done();
+    }
+  };
 }

@@ -1,2 +1,3 @@
 // The frame-extractor service
-export {};
+export { type ExtractionDefaults, runExtraction } from './extraction.js';
+export { frameExtractor } from './service.js';

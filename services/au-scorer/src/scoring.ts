@@ -1,0 +1,122 @@
+// au-scorer's mapping between messages and @emoverse/facs: FrameBatch faces → FrameGeometry,
+// AuAnalysis → AuScored. The AU geometry, baseline, S_f (eq. 1) and peaks (eq. 2) are in @emoverse/facs.
+import { create } from '@bufbuild/protobuf';
+import {
+  type AuAnalysis,
+  type AuVector,
+  type FrameGeometry,
+  type PersonPeak,
+  scoreAus,
+} from '@emoverse/facs';
+import {
+  AU_NAMES,
+  type AuScored,
+  AuScoredSchema,
+  type AuVector as AuVectorMsg,
+  AuVectorSchema,
+  type BlobRef,
+  type ErrorInfo,
+  ErrorInfoSchema,
+  type Frame,
+  PersonPeakSchema,
+  type TimeSpan,
+} from '@emoverse/proto';
+import { unpackFaceGeometry } from '@emoverse/video';
+
+export const SERVICE = 'au-scorer';
+
+export function auVector(v: Record<string, number>): AuVectorMsg {
+  return create(AuVectorSchema, { intensity: AU_NAMES.map((a) => v[a] ?? 0) });
+}
+
+/** Faces of FrameBatch frames as AU-stage input; faces without full geometry (68 + mesh) are skipped. */
+export function framesToGeometry(frames: readonly Frame[]): { geometry: FrameGeometry[]; skipped: number } {
+  let skipped = 0;
+  const geometry = frames.map((f) => ({
+    index: f.index,
+    timeS: f.timeS,
+    faces: f.faces.flatMap((face) => {
+      try {
+        const { landmarks, mesh } = unpackFaceGeometry(face.landmarks);
+        return [
+          {
+            personId: face.trackId,
+            score: face.confidence,
+            landmarks,
+            mesh,
+            pose: { pitch: face.pose?.pitch ?? 0, yaw: face.pose?.yaw ?? 0, roll: face.pose?.roll ?? 0 },
+          },
+        ];
+      } catch {
+        skipped++;
+        return [];
+      }
+    }),
+  }));
+  return { geometry, skipped };
+}
+
+export interface SpanContext {
+  jobId: string;
+  spanIndex: number;
+  spanCount: number;
+  span?: TimeSpan;
+  attributes?: Record<string, string>;
+  /** Frame images by frame index, for the peaks' `frame` ref. */
+  images?: Map<number, BlobRef>;
+}
+
+export function errorInfo(code: string, message: string, retryable = false): ErrorInfo {
+  return create(ErrorInfoSchema, { code, message, service: SERVICE, retryable });
+}
+
+/** Eq. 1–2 over one span's frames, as the AuScored event. A span without a usable face carries NO_FACE. */
+export function scoreSpan(
+  ctx: SpanContext,
+  geometry: readonly FrameGeometry[],
+  includeFrames = true,
+): AuScored {
+  const analysis: AuAnalysis = scoreAus(geometry);
+  const peakMsg = (p: PersonPeak) =>
+    create(PersonPeakSchema, {
+      trackId: p.personId,
+      frameIndex: p.index,
+      timeS: p.timeS,
+      sF: p.S_f,
+      aus: auVector(p.aus as AuVector),
+      frame: ctx.images?.get(p.index),
+    });
+  const msg = create(AuScoredSchema, {
+    jobId: ctx.jobId,
+    spanIndex: ctx.spanIndex,
+    spanCount: ctx.spanCount,
+    span: ctx.span,
+    attributes: ctx.attributes ?? {},
+    hasFace: analysis.peak !== null,
+    personPeaks: analysis.peaks.map(peakMsg),
+    peak: analysis.peak ? peakMsg(analysis.peak) : undefined,
+    baselines: Object.fromEntries([...analysis.baselines].map(([id, b]) => [id, auVector(b)])),
+    faces: includeFrames
+      ? analysis.frames.map((f) => ({
+          frameIndex: f.index,
+          timeS: f.timeS,
+          trackId: f.personId,
+          aus: auVector(f.aus),
+          sF: f.S_f,
+          confidence: f.confidence,
+          pose: f.pose,
+          usable: !f.excluded,
+          excludedReason: f.excluded ?? '',
+        }))
+      : [],
+  });
+  if (!analysis.peak) {
+    msg.error = errorInfo(
+      'NO_FACE',
+      analysis.frames.length === 0
+        ? `no face found in ${geometry.length} frames`
+        : 'no face usable for peak selection (extreme head pose or low confidence)',
+    );
+  }
+  return msg;
+}
