@@ -2,6 +2,7 @@
 export {
   type AnalyzedFrame,
   type AnalyzeOptions,
+  analyzeFrames,
   analyzeVideo,
   type FrameFaces,
   type TrackedFace,

@@ -26,11 +26,14 @@ export interface AnalyzeOptions extends DecodeOptions, FaceOptions, TrackerOptio
 
 export type AnalyzedFrame = FrameFaces & { frame?: Frame };
 
-/** Decodes `path` and yields every sampled frame with its tracked faces (frames without faces too). */
-export async function* analyzeVideo(path: string, opts: AnalyzeOptions = {}): AsyncGenerator<AnalyzedFrame> {
+/** Faces and people of frames from any source (decoded video, still images), in order. */
+export async function* analyzeFrames(
+  frames: AsyncIterable<Frame> | Iterable<Frame>,
+  opts: Omit<AnalyzeOptions, keyof DecodeOptions> = {},
+): AsyncGenerator<AnalyzedFrame> {
   const models = await loadFaceModels();
   const tracker = opts.tracker ?? new PersonTracker(opts);
-  for await (const frame of decodeFrames(path, opts)) {
+  for await (const frame of frames) {
     const faces = await detectFaces(models, frame, opts);
     const ids = await tracker.assign(
       frame.timeS,
@@ -47,4 +50,11 @@ export async function* analyzeVideo(path: string, opts: AnalyzeOptions = {}): As
     if (opts.keepFrames) out.frame = frame;
     yield out;
   }
+}
+
+/** Decodes `path` and yields every sampled frame with its tracked faces (frames without faces too). */
+export async function* analyzeVideo(path: string, opts: AnalyzeOptions = {}): AsyncGenerator<AnalyzedFrame> {
+  // Models first: a bad file still fails fast in decodeFrames' probe, and timing excludes loading.
+  await loadFaceModels();
+  yield* analyzeFrames(decodeFrames(path, opts), opts);
 }
