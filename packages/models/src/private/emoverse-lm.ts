@@ -258,7 +258,7 @@ export class EmoVerseLM {
    */
   async visualFromImage(img: RgbImage): Promise<Float32Array> {
     const e = this.emoverse;
-    if (!e || e.encoder.kind !== 'vit') throw new Error('visualFromImage needs a model with a ViT encoder');
+    if (e?.encoder.kind !== 'vit') throw new Error('visualFromImage needs a model with a ViT encoder');
     const tower = e.encoder.tower;
     const px = preprocessImage(img, tower.imageProcessor);
     const tv = await e.encodeImages(px, 1);
