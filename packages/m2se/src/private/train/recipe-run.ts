@@ -51,6 +51,9 @@ export interface RecipeModel<Self> {
 
 export type RecipePhase = 'pretraining' | 'stages';
 
+/** The trainer type a model makes (LmTrainer for EmoVerseLM), so results keep its full API. */
+export type TrainerOf<M> = M extends { trainer(o: LmTrainerOptions): Promise<infer T> } ? T : RecipeTrainer;
+
 /** models' trainer options for a phase of the recipe. */
 export function lmTrainerOptions(recipe: Recipe, phase: RecipePhase): LmTrainerOptions {
   const o = recipe.optimizer;
@@ -107,7 +110,7 @@ export interface TrainRecipeResult<M> {
    * The stages' trainer, holding the LoRA adapter and projector (savePeft, adapter(), parameters());
    * the caller releases it. Absent when the run stopped before the stages.
    */
-  trainer?: RecipeTrainer;
+  trainer?: TrainerOf<M>;
 }
 
 export async function trainRecipe<M extends RecipeModel<M>>(
@@ -169,7 +172,7 @@ export async function trainRecipe<M extends RecipeModel<M>>(
       stopAfterStep: o.stopAfterStep === undefined ? undefined : Math.max(0, o.stopAfterStep - used),
       signal: o.signal,
     });
-    return { completed: stages.completed, pretraining, stages, base, trainer };
+    return { completed: stages.completed, pretraining, stages, base, trainer: trainer as TrainerOf<M> };
   } catch (err) {
     await trainer.release();
     throw err;
