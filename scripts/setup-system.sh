@@ -5,6 +5,8 @@ set -euo pipefail
 need=()
 command -v nats-server >/dev/null 2>&1 || need+=(nats-server)
 command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
+# openssl: the gateway's TLS/mTLS tests make a throwaway CA and certificates
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 # fonts for headless chart/overlay text (vega SVG rendered by sharp's librsvg, which reads /etc/fonts)
 dpkg -s fonts-dejavu-core >/dev/null 2>&1 || need+=(fonts-dejavu-core)
 dpkg -s fontconfig-config >/dev/null 2>&1 || need+=(fontconfig-config)
