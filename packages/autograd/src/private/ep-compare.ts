@@ -9,7 +9,8 @@ import { gptForward, gptInitParams } from './reference-gpt.js';
 import { buildTrainStep } from './train-step.js';
 import { Trainer } from './trainer.js';
 
-const eps = (process.argv[2] ?? 'cpu,webgpu').split(',') as ('cpu' | 'webgpu' | 'cuda')[];
+// Each run is an EP name, optionally with '+flat' (flat optimizer state), e.g. 'webgpu+flat'.
+const runs = (process.argv[2] ?? 'cpu,webgpu').split(',');
 const steps = Number(process.argv[3] ?? 3);
 const cfg = { vocab: 32, dModel: 32, nLayers: 2, nHeads: 2, seq: 16, batch: 4 };
 
@@ -28,13 +29,15 @@ const results: Record<
   string,
   { ep: string; loss: number[]; gradNorm: number[]; params: Record<string, number[]>; locations: string[] }
 > = {};
-for (const ep of eps) {
+for (const run of runs) {
+  const [ep, variant] = run.split('+') as ['cpu' | 'webgpu' | 'cuda', string | undefined];
   const step = buildTrainStep({
     name: 'ep_compare',
     params: gptInitParams(cfg, 1),
     forward: gptForward(cfg),
     optimizer: adamw({ lr: 1e-3, weightDecay: 0.01 }),
     clipGradNorm: 1,
+    flatOptimizerState: variant === 'flat',
   });
   const trainer = await Trainer.create(step, { ep: [ep] });
   const loss: number[] = [];
@@ -49,7 +52,7 @@ for (const ep of eps) {
   const params = Object.fromEntries(
     Object.entries(state).map(([k, v]) => [k, Array.from(v.data as Float32Array)]),
   );
-  results[ep] = { ep: trainer.ep, loss, gradNorm, params, locations };
+  results[run] = { ep: trainer.ep, loss, gradNorm, params, locations };
   await trainer.release();
 }
 process.stdout.write(`${JSON.stringify(results)}\n`);

@@ -58,3 +58,42 @@ export function countOver(x: Tensor, axes: readonly number[], what: string): num
 export function normAxes(axes: readonly number[], rank: number): number[] {
   return axes.map((a) => (a < 0 ? a + rank : a));
 }
+
+/**
+ * Concat and Split with many pieces, as a tree of nodes with at most `fanout` pieces each:
+ * WebGPU kernels bind every input and output as a storage buffer, and a shader stage may
+ * have as few as 16 (lavapipe, many GPUs), so a 50-way Split fails there.
+ */
+export const MAX_FANOUT = 8;
+
+export function concatMany(
+  g: GraphBuilder,
+  xs: readonly Tensor[],
+  axis: number,
+  fanout = MAX_FANOUT,
+): Tensor {
+  if (xs.length <= fanout) return xs.length === 1 ? xs[0] : g.concat(xs, axis);
+  const groups: Tensor[] = [];
+  for (let i = 0; i < xs.length; i += fanout)
+    groups.push(concatMany(g, xs.slice(i, i + fanout), axis, fanout));
+  return concatMany(g, groups, axis, fanout);
+}
+
+export function splitMany(
+  g: GraphBuilder,
+  x: Tensor,
+  sizes: readonly number[],
+  axis: number,
+  fanout = MAX_FANOUT,
+): Tensor[] {
+  if (sizes.length <= fanout) return sizes.length === 1 ? [x] : g.split(x, sizes, axis);
+  const chunk = Math.ceil(sizes.length / fanout);
+  const groups: number[][] = [];
+  for (let i = 0; i < sizes.length; i += chunk) groups.push(sizes.slice(i, i + chunk));
+  const parts = g.split(
+    x,
+    groups.map((s) => s.reduce((a, b) => a + b, 0)),
+    axis,
+  );
+  return parts.flatMap((p, i) => splitMany(g, p, groups[i], axis, fanout));
+}

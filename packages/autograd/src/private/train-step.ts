@@ -5,6 +5,7 @@
 import type { SerializedModel, SerializeOptions, Tensor } from '@emoverse/onnx';
 import { GraphBuilder, toModelProto } from '@emoverse/onnx';
 import { gradients } from './grad.js';
+import { concatMany, splitMany } from './grad-helpers.js';
 import type { OptimizerConfig } from './optim.js';
 import { adamw, applyOptimizer, clipByGlobalNorm, globalNorm, optimizerSlots } from './optim.js';
 
@@ -118,7 +119,8 @@ export function buildTrainStep(spec: TrainStepSpec): TrainStep {
   g.scope('update', () => {
     // Group parameters and gradients (flattened and concatenated in flat mode).
     const flatten = (ts: Tensor[]) =>
-      g.concat(
+      concatMany(
+        g,
         ts.map((t) => g.reshape(t, [-1])),
         0,
       );
@@ -147,7 +149,7 @@ export function buildTrainStep(spec: TrainStepSpec): TrainStep {
         outputs.push({ tensor: g.where(gate, t, slots[i][j]), input: slots[i][j] });
     });
     const perParam = flat
-      ? g.split(newParams[0], sizes, 0).map((t, i) => g.reshape(t, params[i].shape as number[]))
+      ? splitMany(g, newParams[0], sizes, 0).map((t, i) => g.reshape(t, params[i].shape as number[]))
       : newParams;
     for (const [i, t] of perParam.entries()) outputs.push({ tensor: t, input: params[i] });
     if (apply) {

@@ -3,7 +3,15 @@
 // finite differences in float64 (vjps.spec.ts).
 import type { GraphBuilder, GraphNode, Tensor } from '@emoverse/onnx';
 import { attr, isStatic } from '@emoverse/onnx';
-import { countOver, normAxes, reshapeLike, unbroadcast, zerosLike } from './grad-helpers.js';
+import {
+  concatMany,
+  countOver,
+  normAxes,
+  reshapeLike,
+  splitMany,
+  unbroadcast,
+  zerosLike,
+} from './grad-helpers.js';
 
 export interface VjpContext {
   g: GraphBuilder;
@@ -353,10 +361,10 @@ export const VJPS: Record<string, Vjp> = {
     const sizes = x.map((t) => (t as Tensor).shape[axis]);
     if (!sizes.every((s) => typeof s === 'number'))
       throw new Error(`Concat gradient: sizes along axis ${axis} must be static (${node.name})`);
-    const parts = g.split(gy[0], sizes as number[], axis);
+    const parts = splitMany(g, gy[0], sizes as number[], axis);
     return parts.map((p, i) => (needs[i] ? p : undefined));
   },
-  Split: ({ g, node, gy, needs }) => [needs[0] ? g.concat(gy, intAttr(node, 'axis', 0)) : undefined],
+  Split: ({ g, node, gy, needs }) => [needs[0] ? concatMany(g, gy, intAttr(node, 'axis', 0)) : undefined],
   Slice: sliceVjp,
   Gather: gatherVjp,
   Where: ({ g, x, gy, needs }) => {

@@ -16,9 +16,9 @@ export interface SessionOptions {
   interOpThreads?: number;
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
   /**
-   * Keep these outputs (or all, with true) on the device between runs where the EP has
-   * device memory: WebGPU gives 'gpu-buffer' tensors, CUDA keeps them in 'gpu-buffer' too.
-   * Ignored on CPU.
+   * Keep these outputs (or all, with true) on the device between runs: on WebGPU they come
+   * back as 'gpu-buffer' tensors and carried state never crosses the bus. Ignored on CPU
+   * and CUDA.
    */
   keepOnDevice?: boolean | readonly string[];
   logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
@@ -73,7 +73,9 @@ export class Session {
     if (externalData.length) options.externalData = externalData;
     if (opts.allowSpinning !== undefined)
       options.extra = { session: { intra_op: { allow_spinning: opts.allowSpinning ? '1' : '0' } } };
-    if (opts.keepOnDevice && ep !== 'cpu') {
+    // onnxruntime-node places outputs in device buffers for WebGPU only; CUDA outputs come
+    // back to the CPU (its IO binding is not exposed to JS).
+    if (opts.keepOnDevice && ep === 'webgpu') {
       options.preferredOutputLocation =
         opts.keepOnDevice === true
           ? 'gpu-buffer'
