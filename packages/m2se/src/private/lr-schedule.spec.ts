@@ -12,19 +12,28 @@ describe('lr schedule', () => {
       assert.ok(Math.abs(lrs[i] - e) < 1e-18, `step ${i}: ${lrs[i]} vs ${e}`);
   });
 
-  it('decays by a cosine from the peak to the floor at the last step', () => {
+  it('decays by a cosine from the peak towards the floor, reached just after the last step', () => {
     assert.equal(lrs[4], 1e-5);
-    assert.ok(Math.abs(lrs[13] - 1e-6) < 1e-18);
     for (let i = 5; i < 14; i++) assert.ok(lrs[i] < lrs[i - 1], `decreasing at ${i}`);
-    // halfway through the decay (p = 0.5) the cosine is at the midpoint
-    const mid = learningRate(4 + 4.5, s);
-    assert.ok(Math.abs(mid - 5.5e-6) < 1e-15);
-    assert.equal(learningRate(100, s), 1e-6, 'past the end: the floor');
+    // 10 decay steps: step 13 is at p = 0.9, above the floor
+    const at = (p: number) => 1e-6 + (9e-6 * (1 + Math.cos(Math.PI * p))) / 2;
+    assert.ok(Math.abs(lrs[13] - at(0.9)) < 1e-18 && lrs[13] > 1e-6);
+    assert.ok(
+      Math.abs(lrs[9] - 5.5e-6) < 1e-15,
+      'halfway through the decay (p = 0.5) the cosine is at the midpoint',
+    );
+    assert.equal(learningRate(14, s), 1e-6, 'past the end: the floor');
+    assert.equal(learningRate(100, s), 1e-6);
   });
 
   it('handles no warm-up and tiny stages, and rejects negative steps', () => {
     assert.equal(learningRate(0, { ...s, warmupSteps: 0 }), 1e-5);
-    assert.equal(learningRate(0, { peakLr: 1, warmupSteps: 0, totalSteps: 1, minLr: 0 }), 1);
+    assert.equal(
+      learningRate(0, { peakLr: 1, warmupSteps: 0, totalSteps: 1, minLr: 0 }),
+      1,
+      'a one-step stage trains',
+    );
+    assert.equal(learningRate(0, { peakLr: 1, warmupSteps: 1, totalSteps: 1, minLr: 0 }), 1);
     assert.equal(learningRate(1, { peakLr: 1, warmupSteps: 1, totalSteps: 1, minLr: 0 }), 0);
     assert.throws(() => learningRate(-1, s), RangeError);
   });

@@ -13,16 +13,17 @@ export interface LrSchedule {
 
 /**
  * lr at optimizer step `step` (0-based). Warm-up: peak * (step + 1) / warmupSteps, so step 0 already
- * moves the weights. Decay: minLr + (peak - minLr) * (1 + cos(pi * p)) / 2 with p going 0 -> 1 over
- * the steps after warm-up (the last step reaches the floor exactly). Steps past the end stay at the floor.
+ * moves the weights. Decay: minLr + (peak - minLr) * (1 + cos(pi * p)) / 2 with
+ * p = (step - warmupSteps) / (totalSteps - warmupSteps), as transformers' cosine schedule: the first
+ * decay step is at the peak and the floor is reached just after the last step, so no step is wasted
+ * at lr 0. Steps past the end stay at the floor.
  */
 export function learningRate(step: number, s: LrSchedule): number {
   if (step < 0) throw new RangeError(`step ${step} < 0`);
   if (step < s.warmupSteps) return (s.peakLr * (step + 1)) / s.warmupSteps;
   const decaySteps = s.totalSteps - s.warmupSteps;
-  if (decaySteps <= 0) return s.minLr;
-  if (decaySteps === 1) return step === s.warmupSteps ? s.peakLr : s.minLr;
-  const p = Math.min(1, (step - s.warmupSteps) / (decaySteps - 1));
+  if (decaySteps <= 0 || step >= s.totalSteps) return s.minLr;
+  const p = (step - s.warmupSteps) / decaySteps;
   return s.minLr + ((s.peakLr - s.minLr) * (1 + Math.cos(Math.PI * p))) / 2;
 }
 
