@@ -236,3 +236,35 @@ test('flat optimizer state gives the same updates as per-parameter state', async
     await flat.release();
   }
 });
+
+test('fp16 compute with float32 master weights and a loss scale trains', async () => {
+  const H = 8;
+  const step = buildTrainStep({
+    params: {
+      w1: { data: Float32Array.from({ length: 2 * H }, (_, i) => Math.sin(i)), shape: [2, H] },
+      w2: { data: Float32Array.from({ length: 2 * H }, (_, i) => Math.cos(i) * 0.5), shape: [H, 2] },
+    },
+    forward: (g, p) => {
+      // The forward runs in float16 on casts of the float32 parameters; the gradients come back
+      // through the Casts as float32, and the update happens on the float32 masters.
+      const x = g.cast(g.input('x', 'float32', [4, 2]), 'float16');
+      const y = g.input('y', 'int64', [4]);
+      const h = g.tanh(g.matmul(x, g.cast(p.w1, 'float16')));
+      return g.softmaxCrossEntropyLoss(g.matmul(h, g.cast(p.w2, 'float16')), y);
+    },
+    optimizer: adamw({ lr: 0.05 }),
+    lossScaling: true,
+  });
+  const trainer = await Trainer.create(step, { ep: 'cpu', intraOpThreads: 1 });
+  const batch = {
+    x: f32([1, 0, 0, 1, 1, 1, 0, 0], [4, 2]),
+    y: { dtype: 'int64' as const, dims: [4], data: BigInt64Array.from([0n, 1n, 1n, 0n]) },
+  };
+  const first = await trainer.step(batch, { lossScale: 1024 });
+  let last = first;
+  for (let i = 0; i < 20; i++) last = await trainer.step(batch, { lossScale: 1024 });
+  assert.ok(last.loss < first.loss * 0.8, `${first.loss} -> ${last.loss}`);
+  const w1 = (await trainer.state()).w1;
+  assert.equal(w1.dtype, 'float32');
+  await trainer.release();
+});
