@@ -2,7 +2,7 @@
 // autodiff (which needs shapes to undo broadcasting) and the models' code both see typed
 // handles. Errors name the op and the tensors involved.
 import type { DType, TensorData } from './dtype.js';
-import { BYTES_PER_ELEMENT, dtypeOfData, isFloat, toTypedArray } from './dtype.js';
+import { BYTES_PER_ELEMENT, dtypeOfData, isFloat, ONNX_DTYPE, toTypedArray } from './dtype.js';
 import type { Dim, Shape } from './shape.js';
 import { broadcastShapes, normAxis, numel, shapeToString } from './shape.js';
 import { Tensor } from './tensor.js';
@@ -321,7 +321,7 @@ export class GraphBuilder {
   }
 
   cast(x: Tensor, to: DType): Tensor {
-    return this.addNode('Cast', [x], { to: attr.int(onnxCode(to)) }, [{ dtype: to, shape: x.shape }])[0];
+    return this.addNode('Cast', [x], { to: attr.int(ONNX_DTYPE[to]) }, [{ dtype: to, shape: x.shape }])[0];
   }
 
   // ---------------------------------------------------------------- linear algebra
@@ -658,22 +658,6 @@ export class GraphBuilder {
     for (const o of outs) this.producers.set(o.name, node);
     return outs;
   }
-}
-
-function onnxCode(dtype: DType): number {
-  return (
-    {
-      float32: 1,
-      uint8: 2,
-      int8: 3,
-      int32: 6,
-      int64: 7,
-      bool: 9,
-      float16: 10,
-      float64: 11,
-      bfloat16: 16,
-    } as const
-  )[dtype];
 }
 
 function sliceLength(d: number, start: number, end: number, step: number): number {
