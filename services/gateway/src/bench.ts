@@ -9,11 +9,11 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_LIMITS, parseEmotionQuery, parseSwiftRecords } from '@emoverse/serving';
+import { parseEmotionQuery, parseSwiftRecords } from '@emoverse/serving';
+import { startNatsServer, waitForHealth } from '@emoverse/testing';
 import * as grpc from '@grpc/grpc-js';
 import { GatewayClient } from './client.js';
-import { Gateway } from './gateway.js';
-import type { EmoVerseModelOptions } from './model/emoverse-model.js';
+import { createGatewayService } from './service.js';
 
 const { values } = parseArgs({
   options: {
@@ -32,34 +32,28 @@ const seconds = Number(values.seconds);
 const shared = resolve(process.env.EMOVERSE_SHARED ?? join(process.cwd(), '../shared'));
 const erFile = join(shared, 'data/m2se_format/meld_dev_er_sample.json');
 const texts = parseSwiftRecords(readFileSync(erFile, 'utf8')).map((r) => parseEmotionQuery(r.query)!.text);
-const model: EmoVerseModelOptions = {
-  nano: { seed: 1, corpusFiles: [erFile] },
-  intraOpThreads: Number(values.threads),
-};
 
+const nats = await startNatsServer();
+
+/** A gateway service in this process (real gRPC, real NATS), serving emoverse-nano. */
 async function serve(maxBatchSize: number, maxQueue: number) {
-  const gateway = new Gateway({
-    modelId: 'emoverse-nano',
-    maxBatchSize,
-    maxWaitMs: Number(values['max-wait-ms']),
-    maxQueue,
-    workers: 1,
-    adapterCapacity: 1,
-    limits: DEFAULT_LIMITS,
-  });
-  await gateway.loadVersion('bench', model);
-  const server = new grpc.Server();
-  server.addService(gateway.definition, gateway.handlers);
-  const port = await new Promise<number>((ok, fail) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? fail(e) : ok(p))),
-  );
-  return {
-    address: `127.0.0.1:${port}`,
-    close: async () => {
-      server.forceShutdown();
-      await gateway.close();
+  const running = await createGatewayService().run({
+    env: {
+      NATS_URL: nats.url,
+      EMOVERSE_GRPC_HOST: '127.0.0.1',
+      EMOVERSE_GRPC_PORT: '0',
+      EMOVERSE_LOG_LEVEL: 'warn',
+      EMOVERSE_MODEL_SEED: '1',
+      EMOVERSE_NANO_CORPUS: erFile,
+      EMOVERSE_ORT_THREADS: String(values.threads),
+      EMOVERSE_MAX_BATCH: String(maxBatchSize),
+      EMOVERSE_MAX_WAIT_MS: String(values['max-wait-ms']),
+      EMOVERSE_MAX_QUEUE: String(maxQueue),
     },
-  };
+  });
+  const address = `127.0.0.1:${running.port}`;
+  await waitForHealth(address, { timeoutMs: 120_000 });
+  return { address, close: () => running.stop() };
 }
 
 interface Phase {
@@ -162,5 +156,6 @@ const overloadOther = [...over.errors]
 console.log(
   `overload: ${over.errors.get('RESOURCE_EXHAUSTED') ?? 0} RESOURCE_EXHAUSTED, ${overloadOther} other errors`,
 );
+await nats.stop();
 console.log(`batching_speedup=${speedup.toFixed(2)} errors=${belowCapacityErrors + overloadOther}`);
 process.exit(0);

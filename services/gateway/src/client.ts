@@ -1,23 +1,10 @@
-// A typed client for the gateway, used by eval:swift, bench:gateway and the tests.
+// A typed client for the gateway (service-kit's promise client, with trace propagation), used by
+// eval:swift, bench:gateway and the tests. Adds the bearer token, and collects Generate's stream.
 
-import { create, type MessageInitShape } from '@bufbuild/protobuf';
-import {
-  EmotionCausePairsRequestSchema,
-  type EmotionCausePairsResponse,
-  EmotionReasonRequestSchema,
-  type EmotionReasonResponse,
-  EmotionRequestSchema,
-  type EmotionResponse,
-  FacialExpressionRequestSchema,
-  type FacialExpressionResponse,
-  GatewayService,
-  GenerateRequestSchema,
-  type GenerateResponse,
-  SentimentRequestSchema,
-  type SentimentResponse,
-} from '@emoverse/proto';
-import * as grpc from '@grpc/grpc-js';
-import { clientConstructor } from './grpc-service.js';
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import { GatewayService, type GenerateRequestSchema, type GenerateResponse } from '@emoverse/proto';
+import { type ClientCallOptions, createClient, type PromiseClient } from '@emoverse/service-kit';
+import type * as grpc from '@grpc/grpc-js';
 
 export interface CallOptions {
   /** Milliseconds from now. */
@@ -29,103 +16,63 @@ export interface GatewayClientOptions {
   credentials?: grpc.ChannelCredentials;
   /** Bearer token sent in the authorization metadata. */
   token?: string;
-  channelOptions?: grpc.ChannelOptions;
 }
 
-type Init<S> = S extends import('@bufbuild/protobuf').DescMessage ? MessageInitShape<S> : never;
+type Api = PromiseClient<typeof GatewayService>;
 
 export class GatewayClient {
-  private readonly client: grpc.Client & Record<string, (...args: unknown[]) => unknown>;
-  private readonly token?: string;
+  private readonly client: Api;
 
-  constructor(address: string, options: GatewayClientOptions = {}) {
-    const Ctor = clientConstructor(GatewayService);
-    this.client = new Ctor(
-      address,
-      options.credentials ?? grpc.credentials.createInsecure(),
-      options.channelOptions,
-    ) as unknown as GatewayClient['client'];
-    this.token = options.token;
+  constructor(
+    address: string,
+    private readonly options: GatewayClientOptions = {},
+  ) {
+    this.client = createClient(GatewayService, address, { credentials: options.credentials });
   }
 
-  sentiment(req: Init<typeof SentimentRequestSchema>, o?: CallOptions): Promise<SentimentResponse> {
-    return this.unary('sentiment', create(SentimentRequestSchema, req), o);
+  private call(o?: CallOptions): ClientCallOptions {
+    const metadata = this.options.token ? { authorization: `Bearer ${this.options.token}` } : undefined;
+    return { ...o, metadata };
   }
-  emotion(req: Init<typeof EmotionRequestSchema>, o?: CallOptions): Promise<EmotionResponse> {
-    return this.unary('emotion', create(EmotionRequestSchema, req), o);
+
+  sentiment(req: Parameters<Api['sentiment']>[0], o?: CallOptions) {
+    return this.client.sentiment(req, this.call(o));
   }
-  facialExpression(
-    req: Init<typeof FacialExpressionRequestSchema>,
-    o?: CallOptions,
-  ): Promise<FacialExpressionResponse> {
-    return this.unary('facialExpression', create(FacialExpressionRequestSchema, req), o);
+  emotion(req: Parameters<Api['emotion']>[0], o?: CallOptions) {
+    return this.client.emotion(req, this.call(o));
   }
-  emotionReason(
-    req: Init<typeof EmotionReasonRequestSchema>,
-    o?: CallOptions,
-  ): Promise<EmotionReasonResponse> {
-    return this.unary('emotionReason', create(EmotionReasonRequestSchema, req), o);
+  facialExpression(req: Parameters<Api['facialExpression']>[0], o?: CallOptions) {
+    return this.client.facialExpression(req, this.call(o));
   }
-  emotionCausePairs(
-    req: Init<typeof EmotionCausePairsRequestSchema>,
-    o?: CallOptions,
-  ): Promise<EmotionCausePairsResponse> {
-    return this.unary('emotionCausePairs', create(EmotionCausePairsRequestSchema, req), o);
+  emotionReason(req: Parameters<Api['emotionReason']>[0], o?: CallOptions) {
+    return this.client.emotionReason(req, this.call(o));
+  }
+  emotionCausePairs(req: Parameters<Api['emotionCausePairs']>[0], o?: CallOptions) {
+    return this.client.emotionCausePairs(req, this.call(o));
   }
 
   /** Streams a generation; resolves with every message once the server ends the stream. */
-  generate(
-    req: Init<typeof GenerateRequestSchema>,
+  async generate(
+    req: MessageInitShape<typeof GenerateRequestSchema>,
     onMessage?: (m: GenerateResponse) => void,
     o?: CallOptions,
   ): Promise<GenerateResponse[]> {
-    return new Promise((resolve, reject) => {
-      const call = this.client.generate(
-        create(GenerateRequestSchema, req),
-        this.metadata(),
-        this.callOptions(o),
-      ) as grpc.ClientReadableStream<GenerateResponse>;
-      o?.signal?.addEventListener('abort', () => call.cancel(), { once: true });
-      const all: GenerateResponse[] = [];
-      call.on('data', (m: GenerateResponse) => {
-        all.push(m);
-        onMessage?.(m);
-      });
-      call.on('error', reject);
-      call.on('end', () => resolve(all));
-    });
+    const all: GenerateResponse[] = [];
+    for await (const m of this.client.generate(req, this.call(o))) {
+      all.push(m);
+      onMessage?.(m);
+    }
+    return all;
   }
 
   /** Waits until the channel is connected (or fails after `timeoutMs`). */
   waitForReady(timeoutMs = 10_000): Promise<void> {
     return new Promise((resolve, reject) =>
-      this.client.waitForReady(Date.now() + timeoutMs, (e) => (e ? reject(e) : resolve())),
+      this.client.raw.waitForReady(Date.now() + timeoutMs, (e) => (e ? reject(e) : resolve())),
     );
   }
 
   close(): void {
     this.client.close();
-  }
-
-  private metadata(): grpc.Metadata {
-    const md = new grpc.Metadata();
-    if (this.token) md.set('authorization', `Bearer ${this.token}`);
-    return md;
-  }
-
-  private callOptions(o?: CallOptions): grpc.CallOptions {
-    return o?.timeoutMs ? { deadline: Date.now() + o.timeoutMs } : {};
-  }
-
-  private unary<O>(method: string, req: unknown, o?: CallOptions): Promise<O> {
-    return new Promise((resolve, reject) => {
-      const call = this.client[method](
-        req,
-        this.metadata(),
-        this.callOptions(o),
-        (e: grpc.ServiceError | null, res: O) => (e ? reject(e) : resolve(res)),
-      ) as grpc.ClientUnaryCall;
-      o?.signal?.addEventListener('abort', () => call.cancel(), { once: true });
-    });
   }
 }

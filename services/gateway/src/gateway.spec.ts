@@ -1,55 +1,70 @@
 // The gateway's RPCs over real gRPC on loopback, with a deterministic keyword model in place of
 // the language model (the integration tests in tests/ run the real emoverse-nano).
 import assert from 'node:assert/strict';
+import { execSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import { Task } from '@emoverse/proto';
-import { DEFAULT_LIMITS, KeywordModel } from '@emoverse/serving';
-import { createRegistry } from '@emoverse/telemetry';
+import type { RunningService } from '@emoverse/service-kit';
+import { KeywordModel } from '@emoverse/serving';
+import { checkHealth, type NatsServer, startNatsServer, waitForHealth } from '@emoverse/testing';
 import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
 import { GatewayClient } from './client.js';
-import { Gateway, type GatewayConfig } from './gateway.js';
+import { createGatewayService } from './service.js';
 import { retryAfterMs } from './status.js';
 
 const PNG = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]);
 const GIF = new TextEncoder().encode('GIF89a\x01\x00\x01\x00');
 
-async function serve(config: Partial<GatewayConfig> = {}, delayMs = 5) {
-  const registry = createRegistry('gateway-test', false);
-  const gateway = new Gateway(
-    {
-      modelId: 'emoverse-nano',
-      maxBatchSize: 8,
-      maxWaitMs: 2,
-      maxQueue: 64,
-      workers: 1,
-      adapterCapacity: 2,
-      limits: { ...DEFAULT_LIMITS, maxImageBytes: 1024 },
-      ...config,
+let nats: NatsServer;
+before(async () => {
+  nats = await startNatsServer();
+});
+after(() => nats.stop());
+
+/** The gateway service in this process (real gRPC, real NATS), with the keyword model. */
+async function serve(env: Record<string, string> = {}, delayMs = 5, gate?: Promise<void>) {
+  const service = createGatewayService({
+    startModel: async () => {
+      await gate;
+      return new KeywordModel('v1', delayMs);
     },
-    { registry, startModel: async () => new KeywordModel('v1', delayMs) },
-  );
-  await gateway.loadVersion('v1', {});
-  const server = new grpc.Server();
-  server.addService(gateway.definition, gateway.handlers);
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) =>
-      e ? reject(e) : resolve(p),
-    ),
-  );
-  const client = new GatewayClient(`127.0.0.1:${port}`, { token: config.token });
+  });
+  const running = await service.run({
+    env: {
+      NATS_URL: nats.url,
+      EMOVERSE_GRPC_HOST: '127.0.0.1',
+      EMOVERSE_GRPC_PORT: '0',
+      EMOVERSE_LOG_LEVEL: 'warn',
+      EMOVERSE_MAX_BATCH: '8',
+      EMOVERSE_MAX_WAIT_MS: '2',
+      EMOVERSE_MAX_IMAGE_BYTES: '1024',
+      ...env,
+    },
+  });
+  const address = `127.0.0.1:${running.port}`;
+  if (!gate) await waitForHealth(address);
+  const client = new GatewayClient(address, { token: env.EMOVERSE_AUTH_TOKEN });
   return {
-    gateway,
-    registry,
+    running,
     client,
-    port,
+    port: running.port,
+    address,
+    queueDepth: async () =>
+      Number(/emoverse_gateway_queue_depth\{[^}]*\} (\d+)/.exec(await metricsText(running))?.[1]),
     close: async () => {
       client.close();
-      await new Promise<void>((r) => server.tryShutdown(() => r()));
-      await gateway.close();
+      await running.stop();
     },
   };
 }
+
+const metricsText = (r: RunningService) => r.ctx.telemetry.metrics.metrics();
 
 function status(code: grpc.status, pattern?: RegExp) {
   return (e: unknown) => {
@@ -73,7 +88,7 @@ describe('gateway RPCs', () => {
     assert.equal(r.rawText, 'Surprise.');
     assert.equal(r.probabilities.length, 7);
     assert.ok(Math.abs(r.probabilities.reduce((a, p) => a + p.probability, 0) - 1) < 1e-5);
-    assert.deepEqual([r.model?.modelId, r.model?.version], ['emoverse-nano', 'v1']);
+    assert.deepEqual([r.model?.modelId, r.model?.version], ['emoverse-nano', 'nano-seed-0']);
     const m = await s.client.sentiment({ input: { text: 'so positive' } });
     assert.equal(m.label, 'positive');
   });
@@ -120,7 +135,7 @@ describe('gateway RPCs', () => {
     const last = msgs.at(-1)!;
     assert.equal(last.finishReason, 'stop');
     assert.equal(last.generatedTokens, 3);
-    assert.equal(last.model?.version, 'v1');
+    assert.equal(last.model?.version, 'nano-seed-0');
   });
 
   it('bad inputs get INVALID_ARGUMENT or NOT_FOUND with a clear message', async () => {
@@ -188,24 +203,22 @@ describe('gateway RPCs', () => {
   });
 
   it('exports latency, batch size and queue depth metrics', async () => {
-    const text = await s.registry.metrics();
-    assert.match(
-      text,
-      /emoverse_gateway_request_duration_seconds_count\{[^}]*method="Emotion",code="OK"\} [1-9]/,
-    );
-    assert.match(
-      text,
-      /emoverse_gateway_request_duration_seconds_count\{[^}]*method="Emotion",code="INVALID_ARGUMENT"\} [1-9]/,
-    );
-    assert.match(text, /emoverse_gateway_batch_size_count\{[^}]*kind="score"\} [1-9]/);
+    const text = await metricsText(s.running);
+    const latency = (code: string) =>
+      new RegExp(
+        `emoverse_grpc_server_duration_seconds_count\\{[^}]*method="/emoverse.v1.GatewayService/Emotion",code="${code}"[^}]*\\} [1-9]`,
+      );
+    assert.match(text, latency('OK'));
+    assert.match(text, latency('INVALID_ARGUMENT'));
+    assert.match(text, /emoverse_gateway_batch_size_count\{[^}]*kind="score"[^}]*\} [1-9]/);
     assert.match(text, /emoverse_gateway_queue_depth\{[^}]*\} 0/);
-    assert.match(text, /emoverse_gateway_model_info\{version="v1"[^}]*\} 1/);
+    assert.match(text, /emoverse_gateway_model_info\{[^}]*version="nano-seed-0"[^}]*\} 1/);
   });
 });
 
 describe('gateway admission, deadlines, cancellation and auth', () => {
   it('answers RESOURCE_EXHAUSTED with retry info when the queue is full, and serves the rest', async () => {
-    const s = await serve({ maxQueue: 2, maxBatchSize: 1 }, 100);
+    const s = await serve({ EMOVERSE_MAX_QUEUE: '2', EMOVERSE_MAX_BATCH: '1' }, 100);
     try {
       const all = await Promise.allSettled(
         Array.from({ length: 8 }, () => s.client.emotion({ input: { text: 'fear' } })),
@@ -226,7 +239,7 @@ describe('gateway admission, deadlines, cancellation and auth', () => {
   });
 
   it('honours deadlines and frees the slot of a cancelled request', async () => {
-    const s = await serve({ maxQueue: 1, maxBatchSize: 1 }, 150);
+    const s = await serve({ EMOVERSE_MAX_QUEUE: '1', EMOVERSE_MAX_BATCH: '1' }, 150);
     try {
       await assert.rejects(
         s.client.emotion({ input: { text: 'joy' } }, { timeoutMs: 50 }),
@@ -238,11 +251,11 @@ describe('gateway admission, deadlines, cancellation and auth', () => {
       const ac = new AbortController();
       const queued = s.client.emotion({ input: { text: 'anger' } }, { signal: ac.signal });
       await new Promise((r) => setTimeout(r, 20));
-      assert.equal(s.gateway.engine.queueDepth, 1);
+      assert.equal(await s.queueDepth(), 1);
       ac.abort();
       await assert.rejects(queued, status(grpc.status.CANCELLED));
       await new Promise((r) => setTimeout(r, 20));
-      assert.equal(s.gateway.engine.queueDepth, 0, 'the cancelled request left the queue');
+      assert.equal(await s.queueDepth(), 0, 'the cancelled request left the queue');
       const next = await s.client.emotion({ input: { text: 'sadness' } });
       assert.equal(next.label, 'sadness');
       assert.equal((await running).label, 'joy');
@@ -252,9 +265,9 @@ describe('gateway admission, deadlines, cancellation and auth', () => {
   });
 
   it('requires the bearer token when one is configured', async () => {
-    const s = await serve({ token: 's3cret' });
+    const s = await serve({ EMOVERSE_AUTH_TOKEN: 's3cret-token' });
     const anonymous = new GatewayClient(`127.0.0.1:${s.port}`);
-    const wrong = new GatewayClient(`127.0.0.1:${s.port}`, { token: 'guess' });
+    const wrong = new GatewayClient(`127.0.0.1:${s.port}`, { token: 'guess-guess' });
     try {
       assert.equal((await s.client.emotion({ input: { text: 'joy' } })).label, 'joy');
       await assert.rejects(
@@ -273,3 +286,102 @@ describe('gateway admission, deadlines, cancellation and auth', () => {
     }
   });
 });
+
+describe('gateway readiness, reflection and TLS', () => {
+  it('reports NOT_SERVING until a model is loaded, then SERVING', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const s = await serve({}, 5, gate);
+    try {
+      assert.equal(await checkHealth(s.address), 'NOT_SERVING');
+      release();
+      await waitForHealth(s.address, { timeoutMs: 10_000 });
+      assert.equal(await checkHealth(s.address, 'emoverse.v1.GatewayService'), 'SERVING');
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('lists GatewayService through server reflection', async () => {
+    const s = await serve();
+    const require = createRequire(import.meta.url);
+    const protoPath = join(
+      require.resolve('@grpc/reflection'),
+      '../../proto/grpc/reflection/v1/reflection.proto',
+    );
+    const pkg = grpc.loadPackageDefinition(
+      protoLoader.loadSync(protoPath, { keepCase: true }),
+    ) as unknown as {
+      grpc: { reflection: { v1: { ServerReflection: grpc.ServiceClientConstructor } } };
+    };
+    const client = new pkg.grpc.reflection.v1.ServerReflection(s.address, grpc.credentials.createInsecure());
+    try {
+      const names = await new Promise<string[]>((resolve, reject) => {
+        const call = (
+          client as unknown as { ServerReflectionInfo(): grpc.ClientDuplexStream<object, Reflected> }
+        ).ServerReflectionInfo();
+        call.on('data', (d: Reflected) => {
+          resolve(d.list_services_response.service.map((x) => x.name));
+          call.end();
+        });
+        call.on('error', reject);
+        call.write({ list_services: '' });
+      });
+      assert.ok(names.includes('emoverse.v1.GatewayService'), names.join(','));
+    } finally {
+      client.close();
+      await s.close();
+    }
+  });
+
+  it('speaks TLS, and with a client CA refuses clients without a certificate (mTLS)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gateway-tls-'));
+    const ssl = (args: string) => execSync(`openssl ${args}`, { cwd: dir, stdio: 'pipe' });
+    ssl('req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 1 -subj /CN=test-ca');
+    const sign = (name: string, ext: string) => {
+      ssl(`req -newkey rsa:2048 -nodes -keyout ${name}.key -out ${name}.csr -subj /CN=${name}`);
+      writeFileSync(join(dir, `${name}.ext`), ext);
+      ssl(
+        `x509 -req -in ${name}.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out ${name}.pem -days 1 -extfile ${name}.ext`,
+      );
+    };
+    sign('localhost', 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
+    sign('client', 'extendedKeyUsage=clientAuth\n');
+    const file = (n: string) => readFileSync(join(dir, n));
+    const s = await serve(
+      {
+        EMOVERSE_TLS_CERT: join(dir, 'localhost.pem'),
+        EMOVERSE_TLS_KEY: join(dir, 'localhost.key'),
+        EMOVERSE_TLS_CLIENT_CA: join(dir, 'ca.pem'),
+      },
+      5,
+      Promise.resolve(),
+    );
+    const address = `localhost:${s.port}`;
+    const withCert = new GatewayClient(address, {
+      credentials: grpc.credentials.createSsl(file('ca.pem'), file('client.key'), file('client.pem')),
+    });
+    const withoutCert = new GatewayClient(address, {
+      credentials: grpc.credentials.createSsl(file('ca.pem')),
+    });
+    const plain = new GatewayClient(address);
+    try {
+      await new Promise((r) => setTimeout(r, 300)); // the model loads
+      assert.equal((await withCert.emotion({ input: { text: 'joy' } }, { timeoutMs: 10_000 })).label, 'joy');
+      await assert.rejects(withoutCert.emotion({ input: { text: 'joy' } }, { timeoutMs: 5_000 }));
+      await assert.rejects(plain.emotion({ input: { text: 'joy' } }, { timeoutMs: 5_000 }));
+    } finally {
+      withCert.close();
+      withoutCert.close();
+      plain.close();
+      await s.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+interface Reflected {
+  list_services_response: { service: { name: string }[] };
+}

@@ -2,7 +2,8 @@
 // with its batcher and adapter LRU, the RPC handlers, metrics, and the model registry that decides
 // which version runs. main.ts only reads config and starts the servers around it.
 
-import { GatewayService, type ModelPublished } from '@emoverse/proto';
+import type { GatewayService, ModelPublished } from '@emoverse/proto';
+import type { ServiceImpl } from '@emoverse/service-kit';
 import {
   type InputLimits,
   type LoadedModel,
@@ -13,9 +14,7 @@ import {
   WorkerTaskModel,
 } from '@emoverse/serving';
 import type { Logger, Registry } from '@emoverse/telemetry';
-import type * as grpc from '@grpc/grpc-js';
-import { serviceDefinition } from './grpc-service.js';
-import { gatewayHandlers } from './handlers.js';
+import { gatewayImpl } from './handlers.js';
 import type { MediaPipeline } from './media.js';
 import { GatewayMetrics } from './metrics.js';
 import type { EmoVerseModelOptions } from './model/emoverse-model.js';
@@ -87,8 +86,8 @@ export class Gateway {
   readonly holder: ModelHolder<LoadedModel>;
   readonly engine: TaskEngine;
   readonly metrics?: GatewayMetrics;
-  readonly definition: grpc.ServiceDefinition = serviceDefinition(GatewayService);
-  readonly handlers: grpc.UntypedServiceImplementation;
+  /** The RPCs, for ctx.addService(GatewayService, gateway.handlers). */
+  readonly handlers: ServiceImpl<typeof GatewayService>;
   private readonly versions = new Map<string, EmoVerseModelOptions>();
   private watching?: { stop(): Promise<void> };
 
@@ -118,14 +117,13 @@ export class Gateway {
       onBatch: (kind, info) => this.metrics?.onBatch(kind, info),
     });
     if (deps.registry) this.metrics = new GatewayMetrics(deps.registry, () => this.engine.queueDepth);
-    this.handlers = gatewayHandlers({
+    this.handlers = gatewayImpl({
       engine: this.engine,
       media: deps.media,
       limits: config.limits,
       modelId: config.modelId,
       token: config.token,
       allowMediaPaths: config.allowMediaPaths,
-      metrics: this.metrics,
     });
   }
 

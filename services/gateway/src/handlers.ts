@@ -6,23 +6,20 @@ import { timingSafeEqual } from 'node:crypto';
 import { create } from '@bufbuild/protobuf';
 import {
   type ConversationTurn,
-  type EmotionCausePairsRequest,
   EmotionCausePairsResponseSchema,
-  type EmotionReasonRequest,
   EmotionReasonResponseSchema,
-  type EmotionRequest,
   EmotionResponseSchema,
-  type FacialExpressionRequest,
   FacialExpressionResponseSchema,
-  type GenerateRequest,
+  type GatewayService,
+  type GenerateResponse,
   GenerateResponseSchema,
   type Media,
   ModelInfoSchema,
   type TaskInput as ProtoTaskInput,
-  type SentimentRequest,
   SentimentResponseSchema,
   Task,
 } from '@emoverse/proto';
+import type { CallContext, ServiceImpl } from '@emoverse/service-kit';
 import {
   checkText,
   type EngineRequest,
@@ -40,12 +37,10 @@ import {
   type Turn,
   validateTaskInput,
 } from '@emoverse/serving';
-import { extractGrpcMetadata, SpanKind, withSpan } from '@emoverse/telemetry';
+import { withSpan } from '@emoverse/telemetry';
 import * as grpc from '@grpc/grpc-js';
-import { decodeFailure } from './grpc-service.js';
 import type { MediaPipeline, VisualFeatures } from './media.js';
-import type { GatewayMetrics } from './metrics.js';
-import { toStatus } from './status.js';
+import { toGrpcError } from './status.js';
 
 export interface GatewayHandlerOptions {
   engine: TaskEngine;
@@ -57,7 +52,6 @@ export interface GatewayHandlerOptions {
   token?: string;
   /** Accept Media.path (a file on the vision services' hosts). Off by default: clients send bytes or blobs. */
   allowMediaPaths?: boolean;
-  metrics?: GatewayMetrics;
 }
 
 interface RequestContext {
@@ -66,16 +60,6 @@ interface RequestContext {
 }
 
 class Unauthenticated extends Error {}
-
-function context(
-  call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>,
-): RequestContext {
-  const ac = new AbortController();
-  call.on('cancelled', () => ac.abort());
-  const d = call.getDeadline();
-  const ms = d instanceof Date ? d.getTime() : d;
-  return { signal: ac.signal, deadline: Number.isFinite(ms) ? ms : undefined };
-}
 
 /** The serving view of a proto Media, for validation. */
 function mediaInput(media: Media | undefined, allowPaths: boolean): MediaInput | undefined {
@@ -112,7 +96,39 @@ function turns(history: ConversationTurn[]): Turn[] {
   }));
 }
 
-export function gatewayHandlers(o: GatewayHandlerOptions): grpc.UntypedServiceImplementation {
+/**
+ * Pieces pushed by a callback, as an async iterable: Generate's tokens arrive through the engine's
+ * onToken callback and leave through service-kit's streaming writer (which handles back-pressure).
+ */
+function callbackStream<T, R>(
+  run: (push: (item: T) => void) => Promise<R>,
+): { items: AsyncGenerator<T>; result: Promise<R> } {
+  const queue: T[] = [];
+  let wake: (() => void) | undefined;
+  let done = false;
+  const result = run((item) => {
+    queue.push(item);
+    wake?.();
+  }).finally(() => {
+    done = true;
+    wake?.();
+  });
+  result.catch(() => {});
+  async function* items(): AsyncGenerator<T> {
+    for (;;) {
+      while (queue.length) yield queue.shift()!;
+      if (done) return;
+      await new Promise<void>((r) => {
+        wake = r;
+      });
+      wake = undefined;
+    }
+  }
+  return { items: items(), result };
+}
+
+/** The GatewayService RPCs, for service-kit's ctx.addService (which adds tracing, latency metrics and status mapping). */
+export function gatewayImpl(o: GatewayHandlerOptions): ServiceImpl<typeof GatewayService> {
   const expected = o.token ? Buffer.from(`Bearer ${o.token}`) : undefined;
 
   function authorize(md: grpc.Metadata): void {
@@ -123,9 +139,21 @@ export function gatewayHandlers(o: GatewayHandlerOptions): grpc.UntypedServiceIm
     }
   }
 
-  function statusOf(e: unknown): Partial<grpc.StatusObject> {
-    if (e instanceof Unauthenticated) return { code: grpc.status.UNAUTHENTICATED, details: e.message };
-    return toStatus(e);
+  function requestContext(call: CallContext): RequestContext {
+    return { signal: call.signal, deadline: call.deadline?.getTime() };
+  }
+
+  /** Auth, then the handler; every failure leaves as a gRPC status with a clear message. */
+  function guarded<Req, Res>(fn: (req: Req, ctx: RequestContext) => Promise<Res>) {
+    return async (req: Req, call: CallContext): Promise<Res> => {
+      try {
+        authorize(call.metadata);
+        return await fn(req, requestContext(call));
+      } catch (e) {
+        if (e instanceof Unauthenticated) throw toGrpcError(e, grpc.status.UNAUTHENTICATED);
+        throw toGrpcError(e);
+      }
+    };
   }
 
   /** Validates a TaskInput and fetches its visual features. */
@@ -161,45 +189,10 @@ export function gatewayHandlers(o: GatewayHandlerOptions): grpc.UntypedServiceIm
     return (r.probabilities ?? []).map((p) => ({ label: p.label, probability: p.probability }));
   }
 
-  /** Wraps a unary handler with auth, decoding checks, tracing, metrics and error mapping. */
-  function unary<Req, Res>(
-    method: string,
-    fn: (req: Req, ctx: RequestContext) => Promise<Res>,
-  ): grpc.handleUnaryCall<Req, Res> {
-    return (call, callback) => {
-      const started = performance.now();
-      const finish = (code: grpc.status) =>
-        o.metrics?.requestSeconds.observe(
-          { method, code: grpc.status[code] },
-          (performance.now() - started) / 1000,
-        );
-      void withSpan(
-        `gateway.${method}`,
-        async () => {
-          authorize(call.metadata);
-          const undecodable = decodeFailure(call.request);
-          if (undecodable) throw invalidArgument(undecodable);
-          return fn(call.request, context(call));
-        },
-        { kind: SpanKind.SERVER, parent: extractGrpcMetadata(call.metadata) },
-      ).then(
-        (res) => {
-          finish(grpc.status.OK);
-          callback(null, res);
-        },
-        (e: unknown) => {
-          const status = statusOf(e);
-          finish(status.code ?? grpc.status.UNKNOWN);
-          callback(status as grpc.ServiceError);
-        },
-      );
-    };
-  }
-
   const model = <T>(task: string, fn: () => Promise<T>) => withSpan(`model.${task}`, fn);
 
   return {
-    sentiment: unary<SentimentRequest, unknown>('Sentiment', async (req, ctx) => {
+    sentiment: guarded(async (req, ctx) => {
       const r = await prepare(req.input, ctx);
       const res = await model('msa', () => o.engine.sentiment(r, ctx));
       return create(SentimentResponseSchema, {
@@ -210,7 +203,7 @@ export function gatewayHandlers(o: GatewayHandlerOptions): grpc.UntypedServiceIm
       });
     }),
 
-    emotion: unary<EmotionRequest, unknown>('Emotion', async (req, ctx) => {
+    emotion: guarded(async (req, ctx) => {
       const r = await prepare(req.input, ctx);
       const res = await model('er', () => o.engine.emotion(r, ctx));
       return create(EmotionResponseSchema, {
@@ -221,11 +214,15 @@ export function gatewayHandlers(o: GatewayHandlerOptions): grpc.UntypedServiceIm
       });
     }),
 
-    facialExpression: unary<FacialExpressionRequest, unknown>('FacialExpression', async (req, ctx) => {
-      const r = await prepare(req.input, ctx);
-      // The caption is generated; the emotion it is read as is scored alongside, in the same batch round.
+    facialExpression: guarded(async (req, ctx) => {
+      // The face is the input here: text is optional when media is given.
+      const r = await prepare(req.input, ctx, !req.input?.media?.source.case);
+      // The caption is generated; the emotion it is read as is scored alongside.
       const [caption, emotion] = await model('fer', () =>
-        Promise.all([o.engine.facialExpression(r, ctx), o.engine.emotion(r, ctx)]),
+        Promise.all([
+          o.engine.facialExpression(r, ctx),
+          o.engine.emotion({ ...r, text: r.text || '-' }, ctx),
+        ]),
       );
       return create(FacialExpressionResponseSchema, {
         caption: caption.text,
@@ -238,7 +235,7 @@ export function gatewayHandlers(o: GatewayHandlerOptions): grpc.UntypedServiceIm
       });
     }),
 
-    emotionReason: unary<EmotionReasonRequest, unknown>('EmotionReason', async (req, ctx) => {
+    emotionReason: guarded(async (req, ctx) => {
       const r = await prepare(req.input, ctx);
       let emotion = req.emotion.trim().toLowerCase();
       if (emotion && !/^[a-z]+$/.test(emotion))
@@ -253,7 +250,7 @@ export function gatewayHandlers(o: GatewayHandlerOptions): grpc.UntypedServiceIm
       });
     }),
 
-    emotionCausePairs: unary<EmotionCausePairsRequest, unknown>('EmotionCausePairs', async (req, ctx) => {
+    emotionCausePairs: guarded(async (req, ctx) => {
       const r = await prepare(req.input, ctx, false);
       const conversation: Turn[] = [...(r.history ?? [])];
       if (r.text.trim()) conversation.push({ speaker: req.input?.speaker || undefined, text: r.text });
@@ -267,8 +264,9 @@ export function gatewayHandlers(o: GatewayHandlerOptions): grpc.UntypedServiceIm
       }
       conversation.forEach((t, i) => {
         checkText(t.text, `turn ${i + 1} text`, o.limits.maxTurnChars);
-        if (t.emotion && !/^[A-Za-z]+$/.test(t.emotion))
+        if (t.emotion && !/^[A-Za-z]+$/.test(t.emotion)) {
           throw invalidArgument(`turn ${i + 1} emotion '${t.emotion}' is not a label`);
+        }
       });
       if (req.target > conversation.length) {
         throw invalidArgument(`target ${req.target} is beyond the ${conversation.length}-turn conversation`);
@@ -277,8 +275,9 @@ export function gatewayHandlers(o: GatewayHandlerOptions): grpc.UntypedServiceIm
       await Promise.all(
         conversation.map(async (t, i) => {
           if (t.emotion) return;
-          const at = conversation.slice(0, i);
-          const er = await model('er', () => o.engine.emotion({ ...r, text: t.text, history: at }, ctx));
+          const er = await model('er', () =>
+            o.engine.emotion({ ...r, text: t.text, history: conversation.slice(0, i) }, ctx),
+          );
           t.emotion = er.label;
         }),
       );
@@ -308,63 +307,46 @@ export function gatewayHandlers(o: GatewayHandlerOptions): grpc.UntypedServiceIm
       });
     }),
 
-    generate: (call: grpc.ServerWritableStream<GenerateRequest, unknown>) => {
-      const started = performance.now();
-      const finish = (code: grpc.status) =>
-        o.metrics?.requestSeconds.observe(
-          { method: 'Generate', code: grpc.status[code] },
-          (performance.now() - started) / 1000,
-        );
-      void withSpan(
-        'gateway.Generate',
-        async () => {
-          authorize(call.metadata);
-          const req = call.request;
-          const undecodable = decodeFailure(req);
-          if (undecodable) throw invalidArgument(undecodable);
-          const ctx = context(call);
-          const r = await prepare(req.input, ctx);
-          const opts = req.input?.options;
-          let index = 0;
-          const out = await model('generate', () =>
-            o.engine.generate(
-              {
-                prompt: taskPrompt(req.task, r),
-                adapter: r.adapter,
-                visual: r.visual,
-                maxNewTokens: opts?.maxNewTokens || undefined,
-                temperature: opts?.temperature,
-                topP: opts?.topP || undefined,
-                seed: opts?.seed,
-                stop: opts?.stop,
-              },
-              ctx,
-              (piece) => {
-                if (!call.cancelled)
-                  call.write(create(GenerateResponseSchema, { text: piece, index: index++ }));
-              },
-            ),
-          );
-          call.write(
-            create(GenerateResponseSchema, {
-              index,
-              finishReason: out.finish === 'length' ? 'length' : 'stop',
-              promptTokens: out.promptTokens,
-              generatedTokens: out.generatedTokens,
-              model: modelInfo(out.modelVersion, r.adapter),
-            }),
-          );
-          call.end();
-        },
-        { kind: SpanKind.SERVER, parent: extractGrpcMetadata(call.metadata) },
-      ).then(
-        () => finish(grpc.status.OK),
-        (e: unknown) => {
-          const status = statusOf(e);
-          finish(status.code ?? grpc.status.UNKNOWN);
-          if (!call.cancelled) call.emit('error', status);
-        },
+    generate: async function* (req, call): AsyncGenerator<GenerateResponse> {
+      const prepared = await guarded(async (_: unknown, ctx) => ({ r: await prepare(req.input, ctx), ctx }))(
+        req,
+        call,
       );
+      const { r, ctx } = prepared;
+      const opts = req.input?.options;
+      const { items, result } = callbackStream<string, Awaited<ReturnType<TaskEngine['generate']>>>((push) =>
+        model('generate', () =>
+          o.engine.generate(
+            {
+              prompt: taskPrompt(req.task, r),
+              adapter: r.adapter,
+              visual: r.visual,
+              maxNewTokens: opts?.maxNewTokens || undefined,
+              temperature: opts?.temperature,
+              topP: opts?.topP || undefined,
+              seed: opts?.seed,
+              stop: opts?.stop,
+            },
+            ctx,
+            push,
+          ),
+        ),
+      );
+      let index = 0;
+      for await (const text of items) yield create(GenerateResponseSchema, { text, index: index++ });
+      let out: Awaited<typeof result>;
+      try {
+        out = await result;
+      } catch (e) {
+        throw toGrpcError(e);
+      }
+      yield create(GenerateResponseSchema, {
+        index,
+        finishReason: out.finish === 'length' ? 'length' : 'stop',
+        promptTokens: out.promptTokens,
+        generatedTokens: out.generatedTokens,
+        model: modelInfo(out.modelVersion, r.adapter),
+      });
     },
   };
 }

@@ -3,7 +3,6 @@
 // most expressive person (argmax S_f, eq. 2) with its 17 AU intensities. Those intensities are the
 // visual features that W_v projects into the LLM as the visual tokens T_v of emoverse-nano.
 
-import { create } from '@bufbuild/protobuf';
 import { auFrame } from '@emoverse/facs';
 import { FACE_FEATURES, faceFrameFeatures } from '@emoverse/models';
 import {
@@ -11,13 +10,11 @@ import {
   auVectorToRecord,
   type Media,
   type PersonPeak,
-  ScoreRequestSchema,
   type ScoreResponse,
 } from '@emoverse/proto';
+import { createClient, type PromiseClient } from '@emoverse/service-kit';
 import { invalidArgument, ServingError } from '@emoverse/serving';
-import { injectGrpcMetadata, SpanKind, withSpan } from '@emoverse/telemetry';
 import * as grpc from '@grpc/grpc-js';
-import { clientConstructor } from './grpc-service.js';
 
 export interface VisualFeatures {
   /**
@@ -38,6 +35,7 @@ export interface MediaPipeline {
 
 /** Maps an au-scorer failure onto what the gateway's client should see. */
 function fromUpstream(e: grpc.ServiceError): ServingError {
+  if (typeof e?.code !== 'number') return new ServingError('UNAVAILABLE', `media: ${(e as Error).message}`);
   if (e.code === grpc.status.INVALID_ARGUMENT || e.code === grpc.status.NOT_FOUND) {
     return new ServingError(
       e.code === grpc.status.NOT_FOUND ? 'NOT_FOUND' : 'INVALID_ARGUMENT',
@@ -72,39 +70,31 @@ export function featuresFromScore(res: ScoreResponse): VisualFeatures {
   };
 }
 
-/** The pipeline over au-scorer's gRPC API. */
+/** The pipeline over au-scorer's gRPC API (the client span carries the trace to au-scorer). */
 export class AuScorerPipeline implements MediaPipeline {
-  private readonly client: grpc.Client & Record<string, (...args: unknown[]) => unknown>;
+  private readonly client: PromiseClient<typeof AuScorerService>;
 
-  constructor(address: string, credentials = grpc.credentials.createInsecure()) {
-    const Ctor = clientConstructor(AuScorerService);
-    this.client = new Ctor(address, credentials) as unknown as AuScorerPipeline['client'];
+  constructor(address: string, credentials?: grpc.ChannelCredentials) {
+    this.client = createClient(AuScorerService, address, { credentials });
   }
 
-  features(media: Media, options: { deadline?: number; signal?: AbortSignal }): Promise<VisualFeatures> {
-    return withSpan(
-      'au-scorer.Score',
-      () =>
-        new Promise<VisualFeatures>((resolve, reject) => {
-          const metadata = new grpc.Metadata();
-          injectGrpcMetadata(metadata);
-          const call = this.client.score(
-            create(ScoreRequestSchema, { input: { case: 'media', value: media }, includeFrames: true }),
-            metadata,
-            options.deadline ? { deadline: options.deadline } : {},
-            (e: grpc.ServiceError | null, res: ScoreResponse) => {
-              if (e) return reject(fromUpstream(e));
-              try {
-                resolve(featuresFromScore(res));
-              } catch (err) {
-                reject(err);
-              }
-            },
-          ) as grpc.ClientUnaryCall;
-          options.signal?.addEventListener('abort', () => call.cancel(), { once: true });
-        }),
-      { kind: SpanKind.CLIENT },
-    );
+  async features(
+    media: Media,
+    options: { deadline?: number; signal?: AbortSignal },
+  ): Promise<VisualFeatures> {
+    let res: ScoreResponse;
+    try {
+      res = await this.client.score(
+        { input: { case: 'media', value: media }, includeFrames: true },
+        {
+          timeoutMs: options.deadline ? Math.max(1, options.deadline - Date.now()) : undefined,
+          signal: options.signal,
+        },
+      );
+    } catch (e) {
+      throw fromUpstream(e as grpc.ServiceError);
+    }
+    return featuresFromScore(res);
   }
 
   close(): void {

@@ -1,11 +1,11 @@
-// The gateway's Prometheus metrics: request latency per RPC and status, batch sizes and waits,
-// queue depth (read at scrape time), and model reloads.
+// The gateway's own Prometheus metrics: batch sizes, queue waits and model-call times, queue depth
+// (read at scrape time), and model reloads. Request latency per RPC and status code comes from
+// service-kit (emoverse_grpc_server_duration_seconds).
 
 import type { BatchInfo } from '@emoverse/serving';
 import { Counter, Gauge, Histogram, type Registry } from '@emoverse/telemetry';
 
 export class GatewayMetrics {
-  readonly requestSeconds: Histogram<'method' | 'code'>;
   readonly batchSize: Histogram<'kind'>;
   readonly batchWaitSeconds: Histogram<'kind'>;
   readonly batchRunSeconds: Histogram<'kind'>;
@@ -13,13 +13,6 @@ export class GatewayMetrics {
   readonly modelInfo: Gauge<'version'>;
 
   constructor(registry: Registry, queueDepth: () => number) {
-    this.requestSeconds = new Histogram({
-      name: 'emoverse_gateway_request_duration_seconds',
-      help: 'Latency of gateway RPCs, by method and status code',
-      labelNames: ['method', 'code'],
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-      registers: [registry],
-    });
     this.batchSize = new Histogram({
       name: 'emoverse_gateway_batch_size',
       help: 'Requests per model call',

@@ -3,6 +3,7 @@
 // gRPC clients and proxies understand) and as a plain `retry-after-ms` trailer for simple clients.
 
 import { BinaryWriter } from '@bufbuild/protobuf/wire';
+import { GrpcError } from '@emoverse/service-kit';
 import type { ServingErrorCode } from '@emoverse/serving';
 import { isServingError } from '@emoverse/serving';
 import * as grpc from '@grpc/grpc-js';
@@ -38,17 +39,22 @@ export function retryAfterMs(metadata: grpc.Metadata | undefined): number | unde
   return v === undefined ? undefined : Number(v);
 }
 
-export function toStatus(e: unknown): Partial<grpc.StatusObject> {
+/** A GrpcError (which service-kit turns into the status) for anything a handler throws. */
+export function toGrpcError(e: unknown, code?: grpc.status): GrpcError {
+  if (e instanceof GrpcError) return e;
+  if (code !== undefined) return new GrpcError(code, (e as Error).message);
   if (isServingError(e)) {
-    const code = CODES[e.code];
-    const metadata = new grpc.Metadata();
+    const status = CODES[e.code];
     const retry = (e as { retryAfterMs?: number }).retryAfterMs;
-    if (retry !== undefined) {
-      metadata.set('retry-after-ms', String(retry));
-      metadata.set('grpc-status-details-bin', Buffer.from(retryInfoStatus(code, e.message, retry)));
-    }
-    return { code, details: e.message, metadata };
+    if (retry === undefined) return new GrpcError(status, e.message);
+    const metadata = new grpc.Metadata();
+    metadata.set('retry-after-ms', String(retry));
+    metadata.set('grpc-status-details-bin', Buffer.from(retryInfoStatus(status, e.message, retry)));
+    return new GrpcError(status, e.message, metadata);
   }
-  // Errors that are not ours are bugs: say so without leaking internals beyond the message.
-  return { code: grpc.status.INTERNAL, details: `internal error: ${(e as Error)?.message ?? String(e)}` };
+  // A downstream gRPC failure keeps its code; anything else is a bug, said as such.
+  const err = e as { code?: unknown; details?: unknown; message?: string };
+  if (typeof err?.code === 'number' && typeof err.details === 'string')
+    return new GrpcError(err.code, err.details);
+  return new GrpcError(grpc.status.INTERNAL, `internal error: ${err?.message ?? String(e)}`);
 }

@@ -9,7 +9,7 @@
 
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fromBinary, toBinary, create, type MessageInitShape } from '@bufbuild/protobuf';
+import { create, fromBinary, type MessageInitShape, toBinary } from '@bufbuild/protobuf';
 import { type Bus, events, kvBuckets, type Subscription } from '@emoverse/bus';
 import { type BlobRef, type ModelPublished, ModelPublishedSchema } from '@emoverse/proto';
 
@@ -40,7 +40,9 @@ export class ModelRegistry {
   async current(): Promise<ModelPublished | undefined> {
     const kv = await this.bus.kv(kvBuckets.models);
     const e = await kv.get(this.modelId);
-    return e && e.operation === 'PUT' && e.value.length ? fromBinary(ModelPublishedSchema, e.value) : undefined;
+    return e && e.operation === 'PUT' && e.value.length
+      ? fromBinary(ModelPublishedSchema, e.value)
+      : undefined;
   }
 
   /** The adapters the registry records for this model id. */
@@ -68,7 +70,10 @@ export class ModelRegistry {
   static async publish(bus: Bus, init: MessageInitShape<typeof ModelPublishedSchema>): Promise<void> {
     const p = create(ModelPublishedSchema, init);
     const kv = await bus.kv(kvBuckets.models);
-    await kv.put(p.adapterName ? adapterKey(p.modelId, p.adapterName) : p.modelId, toBinary(ModelPublishedSchema, p));
+    await kv.put(
+      p.adapterName ? adapterKey(p.modelId, p.adapterName) : p.modelId,
+      toBinary(ModelPublishedSchema, p),
+    );
     await bus.publish(events.modelPublished, p, { msgId: `${p.modelId}/${p.version}/${p.adapterName}` });
   }
 

@@ -1,0 +1,118 @@
+// The gateway as an EmoVerse service: config from the environment, the model registry on NATS,
+// au-scorer for media, readiness once a model is loaded. main.ts runs it; tests run it in-process.
+
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GatewayService } from '@emoverse/proto';
+import { defineService, z } from '@emoverse/service-kit';
+import { DEFAULT_LIMITS } from '@emoverse/serving';
+import { Gateway, type ModelStarter } from './gateway.js';
+import { AuScorerPipeline, type MediaPipeline } from './media.js';
+import type { EmoVerseModelOptions } from './model/emoverse-model.js';
+import { ModelRegistry } from './registry.js';
+
+const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+export const gatewayConfig = {
+  /** Model id in the registry (KV key, model.published filter). */
+  EMOVERSE_MODEL_ID: z.string().min(1).default('emoverse-nano'),
+  /** Served when the registry records no version: a folder written by EmoVerseLM.save... */
+  EMOVERSE_MODEL_DIR: z.string().min(1).optional(),
+  /** ...or else a fresh emoverse-nano with this seed, its tokenizer trained on these JSON(L) files. */
+  EMOVERSE_MODEL_SEED: z.coerce.number().int().min(0).default(0),
+  EMOVERSE_NANO_CORPUS: z.string().optional(),
+  /** Where fetched versions and adapters are kept (default: a fresh temporary folder). */
+  EMOVERSE_MODEL_CACHE: z.string().min(1).optional(),
+  EMOVERSE_MAX_BATCH: int(16),
+  EMOVERSE_MAX_WAIT_MS: z.coerce.number().min(0).default(5),
+  EMOVERSE_MAX_QUEUE: int(256),
+  /** Model worker threads per replica. */
+  EMOVERSE_MODEL_WORKERS: int(1),
+  EMOVERSE_ORT_THREADS: z.coerce.number().int().positive().optional(),
+  EMOVERSE_ADAPTER_CAPACITY: int(4),
+  EMOVERSE_MAX_TEXT_CHARS: int(DEFAULT_LIMITS.maxTextChars),
+  EMOVERSE_MAX_IMAGE_BYTES: int(DEFAULT_LIMITS.maxImageBytes),
+  EMOVERSE_MAX_VIDEO_BYTES: int(DEFAULT_LIMITS.maxVideoBytes),
+  /** Bearer token clients must send (unset: no auth). */
+  EMOVERSE_AUTH_TOKEN: z.string().min(8).optional(),
+  /** host:port of au-scorer (unset: requests with media get UNAVAILABLE). */
+  EMOVERSE_AU_SCORER_ADDR: z.string().min(1).optional(),
+  EMOVERSE_ALLOW_MEDIA_PATHS: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+};
+
+export interface GatewayServiceDeps {
+  /** Replaces the model workers (tests of the serving path). */
+  startModel?: ModelStarter;
+  media?: MediaPipeline;
+}
+
+export function createGatewayService(deps: GatewayServiceDeps = {}) {
+  return defineService({
+    name: 'gateway',
+    defaultPort: 50060,
+    config: gatewayConfig,
+    // NOT_SERVING until a model version is loaded.
+    manualReadiness: true,
+    async start(ctx) {
+      const c = ctx.config;
+      const cacheDir = c.EMOVERSE_MODEL_CACHE ?? mkdtempSync(join(tmpdir(), 'emoverse-gateway-'));
+      const media =
+        deps.media ??
+        (c.EMOVERSE_AU_SCORER_ADDR ? new AuScorerPipeline(c.EMOVERSE_AU_SCORER_ADDR) : undefined);
+      const gateway = new Gateway(
+        {
+          modelId: c.EMOVERSE_MODEL_ID,
+          maxBatchSize: c.EMOVERSE_MAX_BATCH,
+          maxWaitMs: c.EMOVERSE_MAX_WAIT_MS,
+          maxQueue: c.EMOVERSE_MAX_QUEUE,
+          workers: c.EMOVERSE_MODEL_WORKERS,
+          intraOpThreads: c.EMOVERSE_ORT_THREADS,
+          adapterCapacity: c.EMOVERSE_ADAPTER_CAPACITY,
+          limits: {
+            ...DEFAULT_LIMITS,
+            maxTextChars: c.EMOVERSE_MAX_TEXT_CHARS,
+            maxImageBytes: c.EMOVERSE_MAX_IMAGE_BYTES,
+            maxVideoBytes: c.EMOVERSE_MAX_VIDEO_BYTES,
+          },
+          token: c.EMOVERSE_AUTH_TOKEN,
+          allowMediaPaths: c.EMOVERSE_ALLOW_MEDIA_PATHS,
+        },
+        {
+          registry: ctx.telemetry.metrics,
+          media,
+          models: new ModelRegistry(ctx.bus, c.EMOVERSE_MODEL_ID, cacheDir),
+          logger: ctx.logger,
+          startModel: deps.startModel,
+        },
+      );
+      ctx.addService(GatewayService, gateway.handlers);
+      ctx.onShutdown(async () => {
+        await gateway.close();
+        media?.close();
+      });
+      const fallback: EmoVerseModelOptions = c.EMOVERSE_MODEL_DIR
+        ? { dir: c.EMOVERSE_MODEL_DIR }
+        : {
+            nano: {
+              seed: c.EMOVERSE_MODEL_SEED,
+              corpusFiles: c.EMOVERSE_NANO_CORPUS?.split(',').filter(Boolean) ?? [],
+            },
+          };
+      // The model loads in the background; health turns SERVING when it is ready.
+      gateway
+        .start({
+          version: c.EMOVERSE_MODEL_DIR ? 'local' : `nano-seed-${c.EMOVERSE_MODEL_SEED}`,
+          options: fallback,
+        })
+        .then(() => {
+          ctx.setServing(true);
+          ctx.logger.info({ version: gateway.holder.version }, 'model loaded; serving');
+        })
+        .catch((e: Error) => ctx.logger.error({ err: e.message }, 'no model could be loaded; not serving'));
+    },
+  });
+}
