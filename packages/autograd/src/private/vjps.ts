@@ -72,7 +72,14 @@ function matmulVjp({ g, x, gy, needs }: VjpContext): (Tensor | undefined)[] {
   let ga: Tensor | undefined;
   let gb: Tensor | undefined;
   if (needs[0]) {
-    ga = unbroadcast(g, g.matmul(grad, mT(g, b)), a);
+    const n = grad.shape[grad.rank - 1];
+    if (b.rank === 2 && typeof n === 'number' && isStatic(a.shape)) {
+      // x[..., k] @ W[k, n]: dx = dy·Wᵀ as one Gemm with transB on the folded batch, so no
+      // Transpose of W is materialised (EPs without MatMul+Transpose fusion, e.g. WebGPU).
+      ga = g.reshape(g.gemm(g.reshape(grad, [-1, n]), b, undefined, { transB: true }), a.shape as number[]);
+    } else {
+      ga = unbroadcast(g, g.matmul(grad, mT(g, b)), a);
+    }
     if (aVec) ga = g.squeeze(ga, [0]);
   }
   if (needs[1]) {
