@@ -7,7 +7,7 @@
 // and an adapter's under `<name>/adapter_config.json` and `<name>/adapter_model.safetensors`.
 // They are fetched to a local cache folder before the model worker loads them.
 
-import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { create, fromBinary, type MessageInitShape, toBinary } from '@bufbuild/protobuf';
 import { type Bus, events, kvBuckets, type Subscription } from '@emoverse/bus';
@@ -75,6 +75,21 @@ export class ModelRegistry {
       toBinary(ModelPublishedSchema, p),
     );
     await bus.publish(events.modelPublished, p, { msgId: `${p.modelId}/${p.version}/${p.adapterName}` });
+  }
+
+  /**
+   * Uploads a saved model folder (EmoVerseLM.save) or a PEFT adapter folder to the object store
+   * under `name/`, in the layout fetchCheckpoint / fetchAdapter read; returns the BlobRef to publish.
+   */
+  static async upload(bus: Bus, kind: 'model' | 'adapter', dir: string, bucket: string, name: string) {
+    let n = 0;
+    for (const file of kind === 'model' ? MODEL_FILES : ADAPTER_FILES) {
+      if (!existsSync(join(dir, file))) continue;
+      await bus.blobs.putFile(bucket, `${name}/${file}`, join(dir, file));
+      n++;
+    }
+    if (n === 0) throw new Error(`${dir} holds no ${kind} files`);
+    return { bucket, name };
   }
 
   /** Fetches a version's checkpoint folder; returns the local folder. */
