@@ -58,6 +58,11 @@ describe('EmoVerseTaskModel (emoverse-nano)', () => {
       assert.ok(gens.every((g) => g.generatedTokens <= 5 && g.promptTokens > 10));
       assert.equal(pieces.length, 2);
 
+      // A prompt longer than the model's 512 positions loses its start, not the instruction.
+      const long = [{ prompt: `${'Ross: blah blah blah. '.repeat(300)}${emotionPrompt('What?')}` }];
+      assert.equal((await model.scoreAnswers(long, answers))[0].length, 7);
+      assert.ok((await model.generate(long, { maxNewTokens: 4 }))[0].promptTokens <= 512 - 5);
+
       assert.equal(await model.loadAdapter('missing'), false);
       assert.equal(await model.loadAdapter('fer'), true);
       const adapted = await model.scoreAnswers(inputs, answers, 'fer');

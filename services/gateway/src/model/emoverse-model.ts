@@ -93,16 +93,37 @@ export class EmoVerseTaskModel implements TaskModel {
     };
   }
 
+  /**
+   * The example, its query shortened from the start until prompt + `reserve` tokens fit the model's
+   * positions. As the trainer does, the start goes: EMT queries put the instruction at the end (an
+   * ECPE conversation loses its first utterances, not the question).
+   */
+  private fitted(input: ModelInput, reserve: number): Example {
+    const max = this.base.llm.config.maxPositions - reserve;
+    let query = input.prompt;
+    for (let attempt = 0; attempt < 16; attempt++) {
+      const ex = this.example({ ...input, prompt: query });
+      const n = this.base.encodePrompt(ex).length;
+      if (n <= max) return ex;
+      query = query.slice(Math.ceil((query.length * (n - max)) / n) + 4);
+    }
+    throw new Error(`the prompt does not fit the model's ${this.base.llm.config.maxPositions} positions`);
+  }
+
   async scoreAnswers(inputs: ModelInput[], answers: string[], adapter?: string): Promise<number[][]> {
+    const completions = answers.map((a) => DEFAULT_PROMPT_FORMAT.completion(a));
+    const longest = Math.max(
+      ...completions.map((c) => this.base.tokenizer.encode(c, { addSpecialTokens: false }).length),
+    );
     return this.model(adapter).scorer.score(
-      inputs.map((i) => this.example(i)),
-      answers.map((a) => DEFAULT_PROMPT_FORMAT.completion(a)),
+      inputs.map((i) => this.fitted(i, longest + 2)),
+      completions,
     );
   }
 
   async generate(inputs: ModelInput[], options: GenerateOptions, adapter?: string): Promise<Generation[]> {
     const { lm } = this.model(adapter);
-    const examples = inputs.map((i) => this.example(i));
+    const examples = inputs.map((i) => this.fitted(i, options.maxNewTokens + 1));
     const r = await lm.generate(examples, {
       maxNewTokens: options.maxNewTokens,
       temperature: options.temperature,
