@@ -53,20 +53,32 @@ test('a worker session runs off the main thread and keeps the event loop free', 
     { state: { dtype: 'float32', dims: [3], data: new Float32Array(3) } },
     { 'state.new': 'state' },
   );
-  let ticks = 0;
-  const timer = setInterval(() => ticks++, 0);
   const nan = { dtype: 'float32' as const, dims: [3], data: Float32Array.from([Number.NaN, 0, 0]) };
   const bad = await ws.step({ x: nan }, ['total'], { requireFinite: ['total'] });
   assert.equal(bad.committed, false);
   const one = { dtype: 'float32' as const, dims: [3], data: Float32Array.from([1, 2, 3]) };
   const ok = await ws.step({ x: one }, ['total'], { requireFinite: ['total'] });
-  clearInterval(timer);
   assert.equal(ok.committed, true);
   assert.deepEqual([...(ok.fetched.total.data as Float32Array)], [6]);
-  assert.ok(ticks > 0, 'timers fired while the worker ran');
   const state = await ws.readState();
   assert.deepEqual([...(state.state.data as Float32Array)], [1, 2, 3]);
   await ws.release();
+
+  // A run long enough to matter (a chain of 256×256 MatMuls): timers keep firing meanwhile,
+  // which a run on the main thread would prevent.
+  const g = new GraphBuilder('slow');
+  let x = g.input('x', 'float32', [256, 256]);
+  for (let i = 0; i < 40; i++) x = g.tanh(g.matmul(x, x));
+  g.output(x, 'y');
+  const slow = await WorkerSession.create(g, { ep: 'cpu', intraOpThreads: 1 });
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 1);
+  const started = performance.now();
+  await slow.run({ x: { dtype: 'float32', dims: [256, 256], data: new Float32Array(256 * 256).fill(0.01) } });
+  const elapsed = performance.now() - started;
+  clearInterval(timer);
+  await slow.release();
+  assert.ok(ticks >= 2, `only ${ticks} timer ticks during a ${elapsed.toFixed(0)} ms run`);
 });
 
 test('big initializers travel as in-memory external data and load in ORT', async () => {
