@@ -132,7 +132,11 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
   log(`evaluating on up to ${limit} test records per task ...`);
   const tasks = Object.keys(examples).map((t) => t.toLowerCase());
   const evalTasks = (['er', 'msa', 'ecpe'] as const).filter((t) => tasks.includes(t));
-  const report = await evaluateOnEmt(trained, emtDir, evalTasks, { limit, maxPromptTokens: 320 });
+  // prompts as long as in training (answers are short; ECPE's generation gets 24 new tokens)
+  const report = await evaluateOnEmt(trained, emtDir, evalTasks, {
+    limit,
+    maxPromptTokens: recipe.batch.maxSeqLen - 24,
+  });
   await trained.release();
 
   const note = `${o.smoke ? 'smoke; ' : ''}n=${limit}/task`;
