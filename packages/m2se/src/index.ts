@@ -57,11 +57,14 @@ export { allocateQuotas, planStages, type StagePlan, type TaskCounts } from './p
 export { canonicalTaskOrder, isTaskName, TASKS, type TaskName } from './private/tasks.js';
 export { BigramEngine, type BigramOptions, byteTokenizer } from './private/train/bigram-engine.js';
 export {
+  BlobCheckpointStore,
+  type BlobStore,
   type Checkpoint,
   type CheckpointStore,
   DirectoryCheckpointStore,
   decodeTensors,
   encodeTensors,
+  MemoryBlobStore,
 } from './private/train/checkpoint-store.js';
 export {
   type CollatedBatch,

@@ -92,3 +92,85 @@ export function decodeTensors(index: Uint8Array, data: Uint8Array): NamedTensors
     out[n] = { shape: e.shape, data: all.slice(e.offset, e.offset + e.length) };
   return out;
 }
+
+/** A flat key -> bytes store: a NATS JetStream object store, S3, a Map (what the trainer service adapts). */
+export interface BlobStore {
+  put(key: string, bytes: Uint8Array): Promise<void>;
+  get(key: string): Promise<Uint8Array | undefined>;
+  /** Keys starting with `prefix`. */
+  list(prefix: string): Promise<string[]>;
+  delete(key: string): Promise<void>;
+}
+
+/**
+ * Checkpoints in a blob store: <prefix>/step-000000012/<file> for each file, then
+ * <prefix>/step-000000012.done last. A checkpoint without its .done marker (a crash mid-upload) is
+ * never read; older complete ones beyond `keep` are deleted.
+ */
+export class BlobCheckpointStore implements CheckpointStore {
+  constructor(
+    private readonly blobs: BlobStore,
+    private readonly prefix: string,
+    private readonly keep = 2,
+  ) {}
+
+  private name(step: number): string {
+    return `${this.prefix}/step-${String(step).padStart(9, '0')}`;
+  }
+
+  async save(checkpoint: Checkpoint): Promise<void> {
+    const base = this.name(checkpoint.step);
+    const files = Object.keys(checkpoint.files).sort();
+    for (const f of files) await this.blobs.put(`${base}/${f}`, checkpoint.files[f]);
+    await this.blobs.put(`${base}.done`, new TextEncoder().encode(JSON.stringify({ files })));
+    const done = await this.completeSteps();
+    for (const old of done.slice(0, Math.max(0, done.length - this.keep))) {
+      const b = this.name(old);
+      await this.blobs.delete(`${b}.done`); // first, so a half-deleted checkpoint is never read
+      for (const k of await this.blobs.list(`${b}/`)) await this.blobs.delete(k);
+    }
+  }
+
+  async latest(): Promise<Checkpoint | undefined> {
+    const done = await this.completeSteps();
+    const step = done[done.length - 1];
+    if (step === undefined) return undefined;
+    const base = this.name(step);
+    const marker = await this.blobs.get(`${base}.done`);
+    const { files } = JSON.parse(new TextDecoder().decode(marker)) as { files: string[] };
+    const out: Record<string, Uint8Array> = {};
+    for (const f of files) {
+      const bytes = await this.blobs.get(`${base}/${f}`);
+      if (!bytes)
+        throw new Error(`checkpoint ${base}: ${f} is missing though the checkpoint is marked complete`);
+      out[f] = bytes;
+    }
+    return { step, files: out };
+  }
+
+  private async completeSteps(): Promise<number[]> {
+    const re = new RegExp(`^${this.prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/step-(\\d{9})\\.done$`);
+    return (await this.blobs.list(`${this.prefix}/`))
+      .map((k) => re.exec(k)?.[1])
+      .filter((s): s is string => s !== undefined)
+      .map(Number)
+      .sort((a, b) => a - b);
+  }
+}
+
+/** A BlobStore in memory (tests, single-process runs). */
+export class MemoryBlobStore implements BlobStore {
+  readonly blobs = new Map<string, Uint8Array>();
+  async put(key: string, bytes: Uint8Array): Promise<void> {
+    this.blobs.set(key, bytes.slice());
+  }
+  async get(key: string): Promise<Uint8Array | undefined> {
+    return this.blobs.get(key)?.slice();
+  }
+  async list(prefix: string): Promise<string[]> {
+    return [...this.blobs.keys()].filter((k) => k.startsWith(prefix)).sort();
+  }
+  async delete(key: string): Promise<void> {
+    this.blobs.delete(key);
+  }
+}

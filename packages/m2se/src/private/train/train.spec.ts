@@ -8,10 +8,12 @@ import { fileURLToPath } from 'node:url';
 import { learningRate, stageLrSchedule } from '../lr-schedule.js';
 import { BigramEngine, byteTokenizer } from './bigram-engine.js';
 import {
+  BlobCheckpointStore,
   type Checkpoint,
   DirectoryCheckpointStore,
   decodeTensors,
   encodeTensors,
+  MemoryBlobStore,
 } from './checkpoint-store.js';
 import { collate, encodeExample, IGNORE_INDEX } from './encode.js';
 import type { TrainBatch, TrainEngine } from './engine.js';
@@ -300,6 +302,30 @@ describe('checkpoint store', () => {
       () => encodeTensors({ x: { shape: [3], data: new Float32Array(2) } }),
       /shape \[3\] but 2 values/,
     );
+  });
+
+  it('in a blob store: ignores an upload without its done marker, keeps the newest, resumes a run', async () => {
+    const blobs = new MemoryBlobStore();
+    const store = new BlobCheckpointStore(blobs, 'runs/r1', 2);
+    const file = (s: string) => new TextEncoder().encode(s);
+    for (const step of [1, 2, 3])
+      await store.save({ step, files: { 'trainer.json': file(`{"s":${step}}`) } });
+    await blobs.put('runs/r1/step-000000009/trainer.json', file('half-written'));
+    const latest = await store.latest();
+    assert.equal(latest?.step, 3);
+    assert.equal(new TextDecoder().decode(latest!.files['trainer.json']), '{"s":3}');
+    assert.deepEqual(
+      (await blobs.list('runs/r1/')).filter((k) => k.endsWith('.done')),
+      ['runs/r1/step-000000002.done', 'runs/r1/step-000000003.done'],
+    );
+    assert.equal(await new BlobCheckpointStore(blobs, 'runs/r2').latest(), undefined);
+    // the loop on a blob store: stop, then resume to the same curve as an unbroken run
+    const reference = await train(toyTrainOptions());
+    const runStore = new BlobCheckpointStore(blobs, 'runs/toy');
+    await train({ ...toyTrainOptions(), store: runStore, stopAfterStep: 5 });
+    const resumed = await train({ ...toyTrainOptions(), store: runStore });
+    assert.equal(resumed.resumedFrom, 5);
+    assert.deepEqual(curve(resumed.history), curve(reference.history));
   });
 
   it('the bigram engine restores exactly', async () => {
