@@ -48,5 +48,10 @@ export function eriBackends(c: EriConfig): { backends: Record<string, EriGenerat
       { onWarning: c.warn },
     );
   }
-  return { backends, close: () => closers.forEach((f) => f()) };
+  return {
+    backends,
+    close() {
+      for (const f of closers) f();
+    },
+  };
 }

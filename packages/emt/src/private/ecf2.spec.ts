@@ -37,7 +37,7 @@ test('span-level causes reduce to utterances; bad entries are reported with thei
     r.issues.map((i) => [i.line, i.reason.slice(0, 28)]),
     [
       [2, 'conversation 7: bad pair ["2'],
-      [2, 'entry 1: needs conversation_'],
+      [6, 'entry 1: needs conversation_'],
     ],
   );
   assert.equal(parseEcf2Json('[{"conversation_ID": 1,\n  oops]', 'test', 'y.json').issues[0].line, 2);

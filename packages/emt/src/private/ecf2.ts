@@ -13,6 +13,41 @@ function lineAt(text: string, offset: number): number {
   return line;
 }
 
+// The JSON as it may come: every field is checked before use.
+interface RawUtterance {
+  utterance_ID?: unknown;
+  text?: unknown;
+  speaker?: unknown;
+  emotion?: unknown;
+  video_name?: unknown;
+}
+interface RawConversation {
+  conversation_ID?: unknown;
+  conversation?: RawUtterance[];
+  'emotion-cause_pairs'?: unknown;
+}
+
+/** Offsets where each element of the top-level array starts (for line numbers in reports). */
+function elementOffsets(text: string): number[] {
+  const out: number[] = [];
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === '"') inString = true;
+    else if (c === '[' || c === '{') {
+      if (depth === 1) out.push(i);
+      depth++;
+    } else if (c === ']' || c === '}') depth--;
+  }
+  return out;
+}
+
 export function parseEcf2Json(
   text: string,
   split: Split,
@@ -32,13 +67,9 @@ export function parseEcf2Json(
   }
   if (!Array.isArray(data))
     return { conversations, issues: [{ file, line: 1, reason: 'expected a JSON array' }] };
-  // Line of each conversation object, for reports: the k-th "conversation_ID" key.
-  const starts = [...text.matchAll(/"conversation_ID"/g)].map((m) => m.index ?? 0);
-  let lastOffset = 0;
-  data.forEach((c: any, k) => {
-    const offset = starts[k] ?? lastOffset;
-    lastOffset = offset;
-    const line = lineAt(text, offset);
+  const starts = elementOffsets(text);
+  data.forEach((c: RawConversation, k) => {
+    const line = lineAt(text, starts[k] ?? 0);
     if (
       !c ||
       typeof c !== 'object' ||
@@ -49,8 +80,9 @@ export function parseEcf2Json(
       return;
     }
     const id = `ecf2/conv${c.conversation_ID}`;
+    const conversation = c.conversation as RawUtterance[];
     const utterances: SourceUtterance[] = [];
-    for (const u of c.conversation) {
+    for (const u of conversation) {
       if (!Number.isInteger(u?.utterance_ID) || typeof u.text !== 'string') {
         issues.push({
           file,
@@ -59,13 +91,14 @@ export function parseEcf2Json(
         });
         continue;
       }
-      const emotion = asEmotion(u.emotion);
+      const emotion = asEmotion(typeof u.emotion === 'string' ? u.emotion : undefined);
+      const index = u.utterance_ID as number;
       const su: SourceUtterance = {
         id: `${id}/utt${u.utterance_ID}`,
         source: 'ecf2',
         split,
         conversationId: id,
-        index: u.utterance_ID,
+        index,
         speaker: cleanText(String(u.speaker ?? '')),
         text: cleanText(u.text),
         video: `ECF2/${split}/${typeof u.video_name === 'string' ? u.video_name : `dia${c.conversation_ID}utt${u.utterance_ID}.mp4`}`,
@@ -82,7 +115,8 @@ export function parseEcf2Json(
     }
     const pairs: EcpePair[] = [];
     const seen = new Set<string>();
-    for (const p of Array.isArray(c['emotion-cause_pairs']) ? c['emotion-cause_pairs'] : []) {
+    const rawPairs: unknown[] = Array.isArray(c['emotion-cause_pairs']) ? c['emotion-cause_pairs'] : [];
+    for (const p of rawPairs as unknown[][]) {
       const e = Number.parseInt(String(p?.[0] ?? ''), 10);
       const cause = Number.parseInt(String(p?.[1] ?? ''), 10);
       const emo = utterances.find((u) => u.index === e);

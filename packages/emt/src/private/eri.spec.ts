@@ -53,7 +53,9 @@ test('chatCompletionsUrl accepts a base URL, a /v1 URL or the full path', () => 
 });
 
 test('an OpenAI-compatible endpoint answers: the request carries model and prompt', async () => {
-  let seen: any;
+  let seen:
+    | { url?: string; auth?: string; body: { model: string; messages: { content: string }[] } }
+    | undefined;
   const srv = await serve((req, res, body) => {
     seen = { url: req.url, auth: req.headers.authorization, body: JSON.parse(body) };
     res.writeHead(200, { 'content-type': 'application/json' });
@@ -66,11 +68,11 @@ test('an OpenAI-compatible endpoint answers: the request carries model and promp
   try {
     const eri = openAiEri({ url: srv.url, model: 'llama-3.1-8b', apiKey: 'k', timeoutMs: 5000 });
     assert.equal(await eri.rationale(INPUT), 'He is thrilled by the idea.');
-    assert.equal(seen.url, '/v1/chat/completions');
-    assert.equal(seen.auth, 'Bearer k');
-    assert.equal(seen.body.model, 'llama-3.1-8b');
-    assert.match(seen.body.messages[1].content, /Joey says: "You’re a genius!"/);
-    assert.match(seen.body.messages[1].content, /Annotated causes/);
+    assert.equal(seen?.url, '/v1/chat/completions');
+    assert.equal(seen?.auth, 'Bearer k');
+    assert.equal(seen?.body.model, 'llama-3.1-8b');
+    assert.match(seen!.body.messages[1].content, /Joey says: "You’re a genius!"/);
+    assert.match(seen!.body.messages[1].content, /Annotated causes/);
   } finally {
     await srv.close();
   }
