@@ -1,5 +1,5 @@
-// npm run bench:gateway -- [--clients 16] [--requests 192] [--seconds 90] [--max-batch 16]
-//   [--max-wait-ms 10] [--overload-clients 64]
+// npm run bench:gateway -- [--clients 16] [--requests 192] [--seconds 90] [--rounds 3]
+//   [--max-batch 16] [--max-wait-ms 10] [--overload-clients 64] [--threads 1]
 // N concurrent clients send ER requests over loopback gRPC to a gateway serving emoverse-nano, first
 // with dynamic batching, then to its peer with batch size 1 (same model, same run), each phase
 // bounded by a request count and a time limit. Reports throughput, p50/p99 latency and errors per
@@ -23,12 +23,14 @@ const { values } = parseArgs({
     'max-batch': { type: 'string', default: '16' },
     'max-wait-ms': { type: 'string', default: '10' },
     'overload-clients': { type: 'string', default: '64' },
+    rounds: { type: 'string', default: '3' },
     threads: { type: 'string', default: '1' },
   },
 });
 const clients = Number(values.clients);
 const maxRequests = Number(values.requests);
 const seconds = Number(values.seconds);
+const rounds = Number(values.rounds);
 const shared = resolve(process.env.EMOVERSE_SHARED ?? join(process.cwd(), '../shared'));
 const erFile = join(shared, 'data/m2se_format/meld_dev_er_sample.json');
 const texts = parseSwiftRecords(readFileSync(erFile, 'utf8')).map((r) => parseEmotionQuery(r.query)!.text);
@@ -64,6 +66,7 @@ interface Phase {
   p50: number;
   p99: number;
   errors: Map<string, number>;
+  latencies: number[];
 }
 
 const quantile = (sorted: number[], q: number) =>
@@ -104,6 +107,7 @@ async function run(name: string, address: string, n: number, limit: number): Pro
     p50: quantile(latencies, 0.5),
     p99: quantile(latencies, 0.99),
     errors,
+    latencies,
   };
 }
 
@@ -116,24 +120,32 @@ function report(p: Phase): void {
 }
 
 console.log(
-  `bench:gateway: ER on emoverse-nano, ${clients} clients over loopback gRPC, at most ${maxRequests} requests or ${seconds}s per phase`,
+  `bench:gateway: ER on emoverse-nano, ${clients} clients over loopback gRPC, ${rounds} rounds of at most ${maxRequests} requests or ${seconds}s per phase`,
 );
 const batched = await serve(Number(values['max-batch']), 4 * clients);
 const single = await serve(1, 4 * clients);
-// Warm both, then measure: batched, batch-size-1 peer, batched again (the CPU is shared; the
-// better of the two batched runs is compared, and both are printed).
 await run('warm-up', batched.address, 2, 4);
 await run('warm-up', single.address, 2, 4);
-const b1 = await run(`batched (max ${values['max-batch']})`, batched.address, clients, maxRequests);
-report(b1);
-const s1 = await run('batch size 1 (peer)', single.address, clients, maxRequests);
-report(s1);
-const b2 = await run(`batched again`, batched.address, clients, maxRequests);
-report(b2);
+// The CPU is shared with whatever else runs: the two configurations alternate, round after round,
+// so that both see the same conditions; the totals over all rounds are compared.
+const phases: { batched: Phase[]; single: Phase[] } = { batched: [], single: [] };
+for (let round = 1; round <= rounds; round++) {
+  const b = await run(
+    `round ${round} batched (max ${values['max-batch']})`,
+    batched.address,
+    clients,
+    maxRequests,
+  );
+  report(b);
+  phases.batched.push(b);
+  const one = await run(`round ${round} batch size 1`, single.address, clients, maxRequests);
+  report(one);
+  phases.single.push(one);
+}
 await single.close();
+await batched.close();
 
 // Overload: a small queue and many clients; refusals must be RESOURCE_EXHAUSTED and nothing else.
-await batched.close();
 const small = await serve(Number(values['max-batch']), clients);
 const over = await run(
   `overload (${values['overload-clients']} clients)`,
@@ -144,9 +156,28 @@ const over = await run(
 report(over);
 await small.close();
 
-const best = Math.max(b1.throughput, b2.throughput);
-const speedup = best / s1.throughput;
-const belowCapacityErrors = [b1, s1, b2].reduce(
+function total(name: string, ps: Phase[]): Phase {
+  const latencies = ps.flatMap((p) => p.latencies).sort((a, b) => a - b);
+  const errors = new Map<string, number>();
+  for (const p of ps) for (const [k, v] of p.errors) errors.set(k, (errors.get(k) ?? 0) + v);
+  const secs = ps.reduce((a, p) => a + p.seconds, 0);
+  return {
+    name,
+    done: latencies.length,
+    seconds: secs,
+    throughput: latencies.length / secs,
+    p50: quantile(latencies, 0.5),
+    p99: quantile(latencies, 0.99),
+    errors,
+    latencies,
+  };
+}
+const tb = total('all batched', phases.batched);
+const ts = total('all batch size 1', phases.single);
+report(tb);
+report(ts);
+const speedup = tb.throughput / ts.throughput;
+const belowCapacityErrors = [tb, ts].reduce(
   (n, p) => n + [...p.errors.values()].reduce((a, b) => a + b, 0),
   0,
 );

@@ -1,0 +1,136 @@
+// Media through the vision services: the gateway sends video bytes to au-scorer (a real process,
+// real ffmpeg and face models), gets the peak frame and AUs, feeds them to the model as visual
+// tokens, and one trace follows gateway -> au-scorer -> model. A video with no face is refused.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { EMOTION_LABELS } from '@emoverse/serving';
+import { readSpanFile, type SpanRecord } from '@emoverse/telemetry';
+import {
+  type NatsServer,
+  type ServiceProcess,
+  sharedDir,
+  startNatsServer,
+  startService,
+} from '@emoverse/testing';
+import * as grpc from '@grpc/grpc-js';
+import { GatewayClient } from '../client.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'gateway-vision-'));
+const traces = { gateway: join(tmp, 'gateway-spans.jsonl'), auScorer: join(tmp, 'au-scorer-spans.jsonl') };
+let nats: NatsServer;
+let auScorer: ServiceProcess;
+let gateway: ServiceProcess;
+let client: GatewayClient;
+
+before(async () => {
+  nats = await startNatsServer();
+  auScorer = await startService('au-scorer', {
+    timeoutMs: 120_000,
+    env: {
+      NATS_URL: nats.url,
+      EMOVERSE_LOG_LEVEL: 'warn',
+      EMOVERSE_TRACE_EXPORTER: `file:${traces.auScorer}`,
+    },
+  });
+  gateway = await startService('gateway', {
+    timeoutMs: 120_000,
+    env: {
+      NATS_URL: nats.url,
+      EMOVERSE_LOG_LEVEL: 'warn',
+      EMOVERSE_TRACE_EXPORTER: `file:${traces.gateway}`,
+      EMOVERSE_AU_SCORER_ADDR: auScorer.grpcAddress,
+      EMOVERSE_MODEL_SEED: '1',
+      EMOVERSE_NANO_CORPUS: join(sharedDir(), 'data/m2se_format/meld_dev_er_sample.json'),
+      EMOVERSE_MODEL_CACHE: join(tmp, 'cache'),
+    },
+  });
+  client = new GatewayClient(gateway.grpcAddress);
+});
+
+after(async () => {
+  client?.close();
+  await gateway?.stop();
+  await auScorer?.stop();
+  await nats?.stop();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+const smile = readFileSync(join(sharedDir(), 'data/faces/single_face.mp4'));
+
+async function spans(file: string, until: (s: SpanRecord[]) => boolean): Promise<SpanRecord[]> {
+  for (let i = 0; i < 100; i++) {
+    const s = existsSync(file) ? readSpanFile(file) : [];
+    if (until(s)) return s;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return existsSync(file) ? readSpanFile(file) : [];
+}
+
+describe('gateway with the vision services', () => {
+  it('reads a video through au-scorer: peak frame, active AUs, caption and emotion; one trace', async () => {
+    const r = await client.facialExpression(
+      { input: { media: { source: { case: 'video', value: smile } } } },
+      { timeoutMs: 120_000 },
+    );
+    assert.ok(r.peak, 'the peak frame comes back');
+    assert.equal(r.peak.aus?.intensity.length, 17);
+    assert.ok(r.peak.sF > 0);
+    assert.ok(r.activeAus.length > 0 && r.activeAus.every((a) => /^AU\d\d$/.test(a)), r.activeAus.join(','));
+    assert.ok((EMOTION_LABELS as readonly string[]).includes(r.label));
+    assert.equal(typeof r.caption, 'string');
+
+    const isServer = (s: SpanRecord) => s.name.includes('GatewayService/FacialExpression') && s.kind === 1;
+    const gw = await spans(traces.gateway, (s) => s.some(isServer) && s.some((x) => x.name === 'model.fer'));
+    const root = gw.find(isServer);
+    assert.ok(root, gw.map((s) => s.name).join(', '));
+    const inTrace = gw.filter((s) => s.traceId === root.traceId);
+    const call = inTrace.find((s) => s.name.includes('AuScorerService/Score'));
+    assert.ok(call, 'the gateway called au-scorer inside the request trace');
+    assert.ok(
+      inTrace.some((s) => s.name === 'model.fer'),
+      'the model ran inside the request trace',
+    );
+    const au = await spans(traces.auScorer, (s) => s.some((x) => x.traceId === root.traceId));
+    const served = au.find((s) => s.traceId === root.traceId && s.name.includes('AuScorerService/Score'));
+    assert.ok(served, 'au-scorer served the call in the same trace');
+    assert.equal(served.parentSpanId, call.spanId, "au-scorer's span is the child of the gateway's call");
+  });
+
+  it('answers Emotion with media, and refuses a video with no face with INVALID_ARGUMENT', async () => {
+    const r = await client.emotion(
+      { input: { text: 'Look at this!', media: { source: { case: 'video', value: smile } } } },
+      { timeoutMs: 120_000 },
+    );
+    assert.ok((EMOTION_LABELS as readonly string[]).includes(r.label));
+    const noFace = join(tmp, 'no-face.mp4');
+    execFileSync('ffmpeg', [
+      '-v',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc=size=320x240:rate=10',
+      '-t',
+      '1',
+      '-pix_fmt',
+      'yuv420p',
+      noFace,
+    ]);
+    await assert.rejects(
+      client.emotion(
+        { input: { text: 'hi', media: { source: { case: 'video', value: readFileSync(noFace) } } } },
+        { timeoutMs: 120_000 },
+      ),
+      (e: unknown) => {
+        const err = e as grpc.ServiceError;
+        assert.equal(grpc.status[err.code], 'INVALID_ARGUMENT', err.details);
+        assert.match(err.details, /no face/);
+        return true;
+      },
+    );
+  });
+});
