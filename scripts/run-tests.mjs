@@ -8,6 +8,9 @@ import { join } from 'node:path';
 
 const roots = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const passThrough = process.argv.slice(2).filter((a) => a.startsWith('--'));
+// A test that hangs (e.g. waiting on a server that never answers) fails after 10 minutes instead of
+// stalling CI; pass --test-timeout=<ms> to choose another bound.
+if (!passThrough.some((a) => a.startsWith('--test-timeout'))) passThrough.push('--test-timeout=600000');
 const suffix = process.env.EMOVERSE_TEST_SUFFIX ?? '.spec.ts';
 const files = [];
 function walk(dir) {

@@ -1,4 +1,5 @@
 import type { DescMessage, MessageShape } from '@bufbuild/protobuf';
+import type { Registry } from '@emoverse/telemetry';
 import {
   connect,
   type JetStreamClient,
@@ -12,6 +13,7 @@ import { BlobStore } from './blobs.js';
 import { type ConsumeOptions, consumeWork, type Handler, type WorkConsumer } from './consume.js';
 import { ProcessedMarkers } from './dedupe.js';
 import { JobStore } from './jobs.js';
+import { BusMetrics } from './metrics.js';
 import { type BusLogger, silentLogger } from './options.js';
 import { type EventInit, type PublishOptions, type PublishResult, publishEvent } from './publish.js';
 import {
@@ -36,6 +38,8 @@ export interface BusOptions {
   processedTtlMs?: number;
   /** Connection attempt timeout in ms (default 5000). */
   timeoutMs?: number;
+  /** Prometheus registry for emoverse_bus_* metrics (e.g. telemetry.metrics). */
+  metrics?: Registry;
 }
 
 /** A NATS connection with typed JetStream publish / consume / subscribe, job state and blobs. */
@@ -46,6 +50,7 @@ export class Bus {
   private jobStore?: Promise<JobStore>;
   private drained?: Promise<void>;
   readonly blobs: BlobStore;
+  private readonly metrics?: BusMetrics;
 
   private constructor(
     readonly nc: NatsConnection,
@@ -55,6 +60,7 @@ export class Bus {
     private readonly options: BusOptions,
   ) {
     this.blobs = new BlobStore(js);
+    if (options.metrics) this.metrics = new BusMetrics(options.metrics);
   }
 
   static async connect(options: BusOptions): Promise<Bus> {
@@ -77,6 +83,7 @@ export class Bus {
     message: EventInit<S>,
     options?: PublishOptions,
   ): Promise<PublishResult> {
+    this.metrics?.published.inc({ subject: event.subject });
     return publishEvent(this.js, event, message, options);
   }
 
@@ -88,7 +95,14 @@ export class Bus {
   ): Promise<WorkConsumer> {
     this.markers ??= ProcessedMarkers.open(this.js, this.options.processedTtlMs ?? 24 * 3600 * 1000);
     const c = await consumeWork(
-      { nc: this.nc, js: this.js, jsm: this.jsm, logger: this.logger, markers: await this.markers },
+      {
+        nc: this.nc,
+        js: this.js,
+        jsm: this.jsm,
+        logger: this.logger,
+        markers: await this.markers,
+        metrics: this.metrics,
+      },
       event,
       handler,
       options,

@@ -14,6 +14,7 @@ import {
 import type { EventDef } from '../subjects.js';
 import { publishDeadLetter } from './dead-letter.js';
 import type { ProcessedMarkers } from './dedupe.js';
+import type { BusMetrics } from './metrics.js';
 import { type BusLogger, envMs, nanos } from './options.js';
 import { type EventInit, type PublishOptions, type PublishResult, publishEvent } from './publish.js';
 
@@ -92,6 +93,7 @@ interface ConsumeDeps {
   jsm: JetStreamManager;
   logger: BusLogger;
   markers?: ProcessedMarkers;
+  metrics?: BusMetrics;
 }
 
 const DEFAULT_BACKOFF_MS = [1_000, 5_000, 15_000, 30_000, 60_000];
@@ -158,6 +160,8 @@ export async function consumeWork<S extends DescMessage>(
   const backoff = options.backoffMs ?? DEFAULT_BACKOFF_MS;
   const concurrency = Math.max(1, options.concurrency ?? 1);
   const markers = options.dedupe === false ? undefined : deps.markers;
+  const count = (outcome: 'ok' | 'retry' | 'dead_letter' | 'duplicate') =>
+    deps.metrics?.messages.inc({ subject: event.subject, durable, outcome });
   await ensureWorkConsumer(jsm, event, durable, maxDeliver, ackWaitMs);
   const consumer = await js.consumers.get(event.stream, durable);
   const messages: ConsumerMessages = await consumer.consume({ max_messages: concurrency });
@@ -177,6 +181,7 @@ export async function consumeWork<S extends DescMessage>(
     });
     // The message is settled by moving it: ack removes it from the work queue.
     await m.ackAck();
+    count('dead_letter');
     logger.warn(
       { subject: m.subject, seq: m.seq, reason, deliveries: m.info.deliveryCount },
       'dead-lettered',
@@ -207,6 +212,7 @@ export async function consumeWork<S extends DescMessage>(
           );
           span.setAttribute('messaging.duplicate', true);
           await m.ackAck();
+          count('duplicate');
           return;
         }
         logger.info({ subject: m.subject, msgId, deliveries, durable }, 'handling event');
@@ -230,9 +236,11 @@ export async function consumeWork<S extends DescMessage>(
             return publishEvent(js, out, message, { ...opts, msgId: `${msgId}>${durable}>${key}` });
           },
         };
+        const timer = deps.metrics?.handlerSeconds.startTimer({ subject: event.subject, durable });
         try {
           await handler(decoded, delivery);
         } catch (err) {
+          timer?.();
           clearInterval(heartbeat);
           const error = err as Error;
           span.recordException(error);
@@ -247,9 +255,11 @@ export async function consumeWork<S extends DescMessage>(
               'handler failed; will retry',
             );
             m.nak(delay);
+            count('retry');
           }
           return;
         }
+        timer?.();
         clearInterval(heartbeat);
         // Fault injection for the crash tests: die after the work, before it is recorded and acked.
         if (process.env.EMOVERSE_FAULT_KILL_BEFORE_ACK === durable) {
@@ -260,6 +270,7 @@ export async function consumeWork<S extends DescMessage>(
         }
         if (markers) await markers.mark(durable, msgId);
         await m.ackAck();
+        count('ok');
       },
       {
         kind: SpanKind.CONSUMER,

@@ -2,7 +2,8 @@ import { create, fromBinary, type MessageInitShape, toBinary } from '@bufbuild/p
 import { timestampNow } from '@bufbuild/protobuf/wkt';
 import { type JobState, type JobStateSchema, JobStateSchema as Schema } from '@emoverse/proto';
 import type { JetStreamClient, KV } from 'nats';
-import { kvBuckets } from '../subjects.js';
+import { events, kvBuckets } from '../subjects.js';
+import { publishEvent } from './publish.js';
 
 const KEY = /^[A-Za-z0-9_=.\-/]+$/;
 
@@ -21,12 +22,25 @@ function checkJobId(jobId: string): void {
   }
 }
 
-/** Job state by job id in the KV bucket "emoverse-jobs" (JobState protobuf values). */
+/**
+ * Job state by job id in the KV bucket "emoverse-jobs" (JobState protobuf values). Every write is
+ * also published on `emoverse.job.state.<job_id>` so watchers need no KV polling.
+ */
 export class JobStore {
-  private constructor(readonly kv: KV) {}
+  private constructor(
+    readonly kv: KV,
+    private readonly js: JetStreamClient,
+  ) {}
 
   static async open(js: JetStreamClient, history = 5): Promise<JobStore> {
-    return new JobStore(await js.views.kv(kvBuckets.jobs, { history }));
+    return new JobStore(await js.views.kv(kvBuckets.jobs, { history }), js);
+  }
+
+  private async announce(state: JobState, revision: number): Promise<void> {
+    await publishEvent(this.js, events.jobState, state, {
+      token: state.jobId,
+      msgId: `job:${state.jobId}:${revision}`,
+    });
   }
 
   async get(jobId: string): Promise<JobState | undefined> {
@@ -40,7 +54,9 @@ export class JobStore {
   async put(state: JobStateInit): Promise<number> {
     const msg = build(state);
     checkJobId(msg.jobId);
-    return this.kv.put(msg.jobId, toBinary(Schema, msg));
+    const revision = await this.kv.put(msg.jobId, toBinary(Schema, msg));
+    await this.announce(msg, revision);
+    return revision;
   }
 
   /**
@@ -55,8 +71,10 @@ export class JobStore {
       const next = build(change(current), jobId);
       const bytes = toBinary(Schema, next);
       try {
-        if (entry) await this.kv.update(jobId, bytes, entry.revision);
-        else await this.kv.create(jobId, bytes);
+        const revision = entry
+          ? await this.kv.update(jobId, bytes, entry.revision)
+          : await this.kv.create(jobId, bytes);
+        await this.announce(next, revision);
         return next;
       } catch (err) {
         if (!/wrong last sequence|exists/i.test((err as Error).message)) throw err;

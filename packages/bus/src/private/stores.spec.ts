@@ -40,6 +40,9 @@ test('job state lives in KV and concurrent updates do not lose writes', async ()
   );
   const state = await jobs.get('job-1');
   assert.equal(state?.outputs.length, 10);
+  // Each write was also announced on emoverse.job.state.job-1: 1 put + 10 updates.
+  const announced = await bus.jsm.streams.info(events.jobState.stream);
+  assert.equal(announced.state.messages, 11);
   assert.ok(state?.updatedAt && state.updatedAt.seconds > 0n);
   await assert.rejects(jobs.put({ jobId: 'bad id!' }), /invalid job id "bad id!"/);
 });

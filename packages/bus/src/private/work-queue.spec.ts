@@ -13,7 +13,7 @@ const telemetry = initTelemetry({ serviceName: 'bus-spec', exporter: 'memory', d
 
 before(async () => {
   server = await startNatsServer();
-  bus = await connectBus({ servers: server.url, name: 'bus-spec' });
+  bus = await connectBus({ servers: server.url, name: 'bus-spec', metrics: telemetry.metrics });
 });
 after(async () => {
   await bus.close();
@@ -181,6 +181,26 @@ test('a malformed event is dead-lettered at once and the worker keeps going', as
   const rejected = dls.find((d) => d.headers['Nats-Msg-Id'] === 'bad-input')!;
   assert.equal(rejected.reason, 'rejected: empty speaker');
   assert.deepEqual(handled, ['good-1']);
+  // The counter moves just after the dead letter is stored and the original acked.
+  const metrics = await eventually(async () => {
+    const text = await telemetry.metrics.metrics();
+    return /outcome="dead_letter",service="bus-spec"\} 2/.test(
+      text
+        .split('\n')
+        .filter((l) => l.includes('spec-malformed'))
+        .join('\n'),
+    )
+      ? text
+      : undefined;
+  }, 'the dead-letter counter');
+  assert.match(
+    metrics,
+    /emoverse_bus_messages_total\{subject="emoverse.source.record",durable="spec-malformed",outcome="dead_letter",service="bus-spec"\} 2/,
+  );
+  assert.match(
+    metrics,
+    /emoverse_bus_messages_total\{subject="emoverse.source.record",durable="spec-malformed",outcome="ok",service="bus-spec"\} 1/,
+  );
   await c.stop();
   await removeConsumer(events.sourceRecord.stream, 'spec-malformed');
 });

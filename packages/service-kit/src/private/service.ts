@@ -133,6 +133,7 @@ export function defineService<S extends z.ZodRawShape = Record<never, never>>(
         servers: config.NATS_URL.split(',').map((s) => s.trim()),
         name: definition.name,
         logger,
+        metrics: telemetry.metrics,
       }).catch((err: Error) => {
         throw new ConfigError(
           `cannot connect to NATS_URL=${JSON.stringify(config.NATS_URL)}: ${err.message}`,
