@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { erMajorityBaseline, majorityClass, msaMajorityBaseline } from './baselines.js';
+import {
+  ecpeSelfCauseBaseline,
+  erMajorityBaseline,
+  majorityClass,
+  msaMajorityBaseline,
+} from './baselines.js';
 
 test('majorityClass picks the most frequent, ties by first appearance', () => {
   assert.equal(majorityClass(['b', 'a', 'a', 'b', 'c']), 'b');
@@ -26,4 +31,30 @@ test('MSA majority baseline: always-negative in both Acc-2 conventions', () => {
   assert.equal(r.label, 'negative');
   assert.equal(r.nonNegative.accuracy, 0.5);
   assert.ok(Math.abs(r.negPos.accuracy - 2 / 3) < 1e-12);
+});
+
+test('ECPE self-cause baseline', () => {
+  // gold: c1 3->3, 3->1 (joy); c1 5->4 (anger). targets: 3 (joy), 5 (anger), 7 (sadness, no cause)
+  // predictions 3->3, 5->5, 7->7: tp 1, predicted 3, gold 3 -> P = R = F1 = 1/3
+  const golds = [
+    {
+      conversationId: 'c1',
+      pairs: [
+        { emotionUtt: 3, causeUtt: 3, emotion: 'joy' as const },
+        { emotionUtt: 3, causeUtt: 1, emotion: 'joy' as const },
+        { emotionUtt: 5, causeUtt: 4, emotion: 'anger' as const },
+      ],
+    },
+  ];
+  const r = ecpeSelfCauseBaseline(
+    [
+      { conversationId: 'c1', emotionUtt: 3, emotion: 'joy' },
+      { conversationId: 'c1', emotionUtt: 5, emotion: 'anger' },
+      { conversationId: 'c1', emotionUtt: 7, emotion: 'sadness' },
+    ],
+    golds,
+  );
+  assert.ok(Math.abs(r.pair.f1 - 1 / 3) < 1e-12);
+  // joy: tp1 pred1 gold2 -> P1 R.5 F1 2/3 ; anger: 0 ; weighted by gold share (2/3 joy, 1/3 anger) = 4/9
+  assert.ok(Math.abs(r.emotionWeightedF1 - 4 / 9) < 1e-12);
 });

@@ -1,5 +1,6 @@
 // Majority-class baselines, the floor every results table row is read against.
 import { classificationReport } from './classification.js';
+import { type EcpeDocument, type EcpeReport, ecpeScores } from './ecpe.js';
 import { MELD_EMOTIONS, type MeldEmotion, type Sentiment } from './labels.js';
 import { type MsaReport, msaScores, sentimentScore } from './msa.js';
 
@@ -44,4 +45,32 @@ export function msaMajorityBaseline(
     testLabels.map(sentimentScore),
   );
   return { ...r, label };
+}
+
+/** An emotion utterance to find causes for (the ECPE targets of a test set). */
+export interface EcpeTarget {
+  conversationId: string;
+  emotionUtt: number;
+  emotion?: MeldEmotion;
+}
+
+/**
+ * The ECPE floor: every emotion utterance is its own only cause (the most frequent single pair in ECF).
+ * Scored against the gold pairs of the same targets.
+ */
+export function ecpeSelfCauseBaseline(
+  targets: readonly EcpeTarget[],
+  golds: readonly EcpeDocument[],
+): EcpeReport {
+  return ecpeScores(
+    targets.map((t) => ({
+      conversationId: t.conversationId,
+      pairs: [
+        t.emotion
+          ? { emotionUtt: t.emotionUtt, causeUtt: t.emotionUtt, emotion: t.emotion }
+          : { emotionUtt: t.emotionUtt, causeUtt: t.emotionUtt },
+      ],
+    })),
+    golds,
+  );
 }

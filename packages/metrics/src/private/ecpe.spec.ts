@@ -49,3 +49,12 @@ test('no predictions score zero, not NaN', () => {
   assert.equal(r.pair.f1, 0);
   assert.equal(r.emotionWeightedF1, 0);
 });
+
+test('a predicted pair without an emotion takes the gold emotion of its emotion utterance', () => {
+  const golds = [
+    { conversationId: 'c', pairs: [{ emotionUtt: 6, causeUtt: 5, emotion: 'disgust' as const }] },
+  ];
+  const r = ecpeScores([{ conversationId: 'c', pairs: [{ emotionUtt: 6, causeUtt: 5 }] }], golds);
+  assert.equal(r.pair.f1, 1);
+  assert.equal(r.emotionWeightedF1, 1);
+});

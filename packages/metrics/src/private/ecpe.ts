@@ -46,7 +46,23 @@ function keyed(docs: readonly EcpeDocument[], withEmotion: boolean): Map<string,
   return out;
 }
 
+/**
+ * Scores predicted pairs against gold pairs. A predicted pair that states no emotion takes the gold emotion
+ * of its emotion utterance (the paper's per-target prompt gives the emotion in the query, so an answer
+ * "6,5" is "6_disgust,5").
+ */
 export function ecpeScores(predictions: readonly EcpeDocument[], golds: readonly EcpeDocument[]): EcpeReport {
+  const goldEmotion = new Map<string, MeldEmotion>();
+  for (const d of golds) {
+    for (const p of d.pairs) if (p.emotion) goldEmotion.set(`${d.conversationId}|${p.emotionUtt}`, p.emotion);
+  }
+  predictions = predictions.map((d) => ({
+    conversationId: d.conversationId,
+    pairs: d.pairs.map((p) => {
+      const e = p.emotion ?? goldEmotion.get(`${d.conversationId}|${p.emotionUtt}`);
+      return e ? { ...p, emotion: e } : p;
+    }),
+  }));
   const goldPairs = keyed(golds, false);
   const predPairs = keyed(predictions, false);
   let tp = 0;
