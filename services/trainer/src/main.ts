@@ -1,23 +1,10 @@
-// trainer: the M2SE recipe as runs (shell: wiring only).
-import { TrainerService } from '@emoverse/proto';
-import { defineService, GrpcError, status } from '@emoverse/service-kit';
+// trainer: `train ...` runs one training run in this process (Kubernetes Jobs, local children);
+// otherwise the gRPC service that plans, starts, watches and cancels runs.
+import { trainCommand } from './train-command.js';
 
-const unimplemented = () => {
-  throw new GrpcError(status.UNIMPLEMENTED, 'trainer: not implemented yet');
-};
-
-await defineService({
-  name: 'trainer',
-  defaultPort: 50064,
-  start(ctx) {
-    ctx.addService(TrainerService, {
-      startRun: unimplemented,
-      getRun: unimplemented,
-      // biome-ignore lint/correctness/useYield: a shell that fails before streaming anything
-      async *watchRun() {
-        unimplemented();
-      },
-      cancelRun: unimplemented,
-    });
-  },
-}).main();
+if (process.argv[2] === 'train') {
+  process.exitCode = await trainCommand(process.argv.slice(3));
+} else {
+  const { createTrainerService } = await import('./service.js');
+  await createTrainerService().main();
+}

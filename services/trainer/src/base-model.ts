@@ -1,0 +1,100 @@
+// The model a run starts from: a fresh emoverse-nano (random weights, a BPE vocabulary learnt from the
+// training text: the same data give the same tokenizer, so a resumed run rebuilds the same model), or
+// a base checkpoint folder (EmoVerseLM.save layout) whose tensors are checked against its config and
+// against the recipe's model.base before any compute.
+import { existsSync } from 'node:fs';
+import type { EmtExample, TaskName } from '@emoverse/m2se';
+import {
+  ConfigError,
+  checkWeights,
+  decoderSpec,
+  EmoVerseLM,
+  nanoPreset,
+  WeightError,
+} from '@emoverse/models';
+import { RunRejected } from './rejected.js';
+
+/** Base models the trainer can create from scratch. */
+export const FROM_SCRATCH = ['emoverse-nano'] as const;
+
+export type ExecutionProvider = 'cpu' | 'webgpu' | 'cuda';
+
+/** The shape fields of the preset a recipe names, in HF config names. */
+const SHAPE_FIELDS = [
+  'hidden_size',
+  'intermediate_size',
+  'num_hidden_layers',
+  'num_attention_heads',
+  'num_key_value_heads',
+] as const;
+
+/**
+ * Opens a base checkpoint and checks it: every tensor of its config present with the config's shape,
+ * the projector W_v matching hidden size x visual dim, and (for base emoverse-nano) the preset's shape.
+ * Reads only headers. Throws RunRejected naming the first bad tensor or field.
+ */
+export function checkBaseCheckpoint(dir: string, base: string): void {
+  if (!existsSync(dir)) throw new RunRejected([`base checkpoint ${dir}: no such folder`]);
+  let lm: EmoVerseLM;
+  try {
+    lm = EmoVerseLM.load(dir);
+  } catch (err) {
+    throw new RunRejected([`base checkpoint ${dir}: ${(err as Error).message}`]);
+  }
+  const c = lm.llm.config;
+  if (base === 'emoverse-nano') {
+    const preset = nanoPreset(c.vocabSize).llm as Record<string, unknown>;
+    const got: Record<string, unknown> = {
+      hidden_size: c.hiddenSize,
+      intermediate_size: c.intermediateSize,
+      num_hidden_layers: c.numLayers,
+      num_attention_heads: c.numHeads,
+      num_key_value_heads: c.numKvHeads,
+    };
+    const bad = SHAPE_FIELDS.filter((f) => got[f] !== preset[f]);
+    if (bad.length > 0) {
+      throw new RunRejected(
+        bad.map((f) => `base checkpoint ${dir}: ${f} is ${got[f]} but model.base ${base} has ${preset[f]}`),
+      );
+    }
+  }
+  try {
+    checkWeights(decoderSpec(c), lm.llm.weights, `base checkpoint ${dir}`);
+    const e = lm.emoverse;
+    if (e) checkWeights(e.projectorSpec, e.projector, `base checkpoint ${dir} (projector)`);
+  } catch (err) {
+    if (err instanceof WeightError || err instanceof ConfigError) throw new RunRejected([err.message]);
+    throw err;
+  }
+}
+
+export interface ModelOptions {
+  base: string;
+  checkpoint?: string;
+  seed: number;
+  ep: ExecutionProvider;
+  /** BPE vocabulary of a from-scratch model. */
+  vocabSize: number;
+  examples: Partial<Record<TaskName, readonly EmtExample[]>>;
+}
+
+/** Training text the from-scratch tokenizer is learnt from: the first examples of each task, in order. */
+export function tokenizerCorpus(
+  examples: Partial<Record<TaskName, readonly EmtExample[]>>,
+  perTask = 1500,
+): string[] {
+  return (Object.keys(examples).sort() as TaskName[]).flatMap((t) =>
+    (examples[t] ?? []).slice(0, perTask).flatMap((e) => [e.query, e.response]),
+  );
+}
+
+export function createBaseModel(o: ModelOptions): EmoVerseLM {
+  const session = { ep: o.ep };
+  if (o.checkpoint) return EmoVerseLM.load(o.checkpoint, session);
+  const nano = EmoVerseLM.createNano({
+    corpus: tokenizerCorpus(o.examples),
+    vocabSize: o.vocabSize,
+    seed: o.seed,
+  });
+  return new EmoVerseLM(nano.llm, nano.tokenizer, nano.emoverse, nano.visualTokens, nano.preset, session);
+}
