@@ -2,7 +2,8 @@
 // training text: the same data give the same tokenizer, so a resumed run rebuilds the same model), or
 // a base checkpoint folder (EmoVerseLM.save layout) whose tensors are checked against its config and
 // against the recipe's model.base before any compute.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { EmtExample, TaskName } from '@emoverse/m2se';
 import {
   ConfigError,
@@ -35,6 +36,26 @@ const SHAPE_FIELDS = [
  */
 export function checkBaseCheckpoint(dir: string, base: string): void {
   if (!existsSync(dir)) throw new RunRejected([`base checkpoint ${dir}: no such folder`]);
+  // the preset's shape first, from config.json alone: the clearest message for the wrong model
+  const configPath = [join(dir, 'llm', 'config.json'), join(dir, 'config.json')].find((p) => existsSync(p));
+  if (!configPath) throw new RunRejected([`base checkpoint ${dir}: no llm/config.json or config.json`]);
+  let config: Record<string, unknown>;
+  try {
+    config = JSON.parse(readFileSync(configPath, 'utf8'));
+  } catch (err) {
+    throw new RunRejected([`base checkpoint ${configPath}: ${(err as Error).message}`]);
+  }
+  if (base === 'emoverse-nano') {
+    const preset = nanoPreset(Number(config.vocab_size)).llm as Record<string, unknown>;
+    const bad = SHAPE_FIELDS.filter((f) => config[f] !== preset[f]);
+    if (bad.length > 0) {
+      throw new RunRejected(
+        bad.map(
+          (f) => `base checkpoint ${dir}: ${f} is ${config[f]} but model.base ${base} has ${preset[f]}`,
+        ),
+      );
+    }
+  }
   let lm: EmoVerseLM;
   try {
     lm = EmoVerseLM.load(dir);
@@ -42,22 +63,6 @@ export function checkBaseCheckpoint(dir: string, base: string): void {
     throw new RunRejected([`base checkpoint ${dir}: ${(err as Error).message}`]);
   }
   const c = lm.llm.config;
-  if (base === 'emoverse-nano') {
-    const preset = nanoPreset(c.vocabSize).llm as Record<string, unknown>;
-    const got: Record<string, unknown> = {
-      hidden_size: c.hiddenSize,
-      intermediate_size: c.intermediateSize,
-      num_hidden_layers: c.numLayers,
-      num_attention_heads: c.numHeads,
-      num_key_value_heads: c.numKvHeads,
-    };
-    const bad = SHAPE_FIELDS.filter((f) => got[f] !== preset[f]);
-    if (bad.length > 0) {
-      throw new RunRejected(
-        bad.map((f) => `base checkpoint ${dir}: ${f} is ${got[f]} but model.base ${base} has ${preset[f]}`),
-      );
-    }
-  }
   try {
     checkWeights(decoderSpec(c), lm.llm.weights, `base checkpoint ${dir}`);
     const e = lm.emoverse;

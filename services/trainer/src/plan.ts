@@ -3,6 +3,7 @@
 // stages planned against the example counts (a task without examples, nothing left for
 // "samples: remaining"), and the base checkpoint's tensors checked against its config. Anything wrong
 // becomes one RunRejected listing every problem.
+import { existsSync, statSync } from 'node:fs';
 import {
   checkShards,
   type EmtExample,
@@ -69,6 +70,9 @@ export async function planRun(
       `model.base: "${recipe.model.base}" needs a base checkpoint (model.checkpoint or base_model); ` +
         `only ${FROM_SCRATCH.join(', ')} is created from scratch`,
     ]);
+  }
+  if (!existsSync(input.datasetDir) || !statSync(input.datasetDir).isDirectory()) {
+    throw new RunRejected([`dataset folder ${input.datasetDir} does not exist`]);
   }
   let examples: Partial<Record<TaskName, EmtExample[]>>;
   try {
