@@ -20,6 +20,8 @@ export interface GenerateOptions extends SamplingOptions {
   decode?: (ids: number[]) => string;
   /** never emit these (e.g. the image placeholder) */
   suppressTokens?: number[];
+  /** called with each generated token of each row as soon as it is sampled (streaming) */
+  onToken?: (row: number, token: number) => void;
 }
 
 export interface GenerateResult {
@@ -97,6 +99,7 @@ export class Generator {
         next.push(tok);
         if (done[b]) continue;
         tokens[b].push(tok);
+        o.onToken?.(b, tok);
         if (eos.has(tok)) {
           done[b] = true;
           finish[b] = 'eos';
