@@ -49,14 +49,18 @@ describe('EmoVerseTaskModel (emoverse-nano)', () => {
       assert.equal(scores.length, 2);
       assert.ok(scores.every((row) => row.length === 7 && row.every((x) => Number.isFinite(x) && x < 0)));
       assert.notDeepEqual(scores[0], scores[1]);
-      const pieces: string[] = [];
-      const gens = await model.generate(inputs, {
-        maxNewTokens: 5,
-        onToken: (i, p) => pieces.push(`${i}:${p}`),
-      });
+      const pieces: string[][] = [[], []];
+      const gens = await model.generate(inputs, { maxNewTokens: 12, onToken: (i, p) => pieces[i].push(p) });
       assert.equal(gens.length, 2);
-      assert.ok(gens.every((g) => g.generatedTokens <= 5 && g.promptTokens > 10));
-      assert.equal(pieces.length, 2);
+      assert.ok(gens.every((g) => g.generatedTokens <= 12 && g.promptTokens > 10));
+      // Streamed as generated: the pieces of each row add up to its answer.
+      gens.forEach((g, i) => {
+        assert.equal(pieces[i].join(''), g.text);
+      });
+      assert.ok(
+        pieces.some((p) => p.length > 1),
+        `streamed in several pieces: ${JSON.stringify(pieces)}`,
+      );
 
       // A prompt longer than the model's 512 positions loses its start, not the instruction.
       const long = [{ prompt: `${'Ross: blah blah blah. '.repeat(300)}${emotionPrompt('What?')}` }];

@@ -43,6 +43,59 @@ function corpus(files: string[]): string[] {
   return out;
 }
 
+/**
+ * Generated tokens → text pieces as they come, per row. Text is decoded from all of a row's tokens
+ * (a piece may complete a multi-byte character), and the tail that could still turn out to be a
+ * stop sequence (or half a character) is held back, so that the pieces add up to the final answer.
+ */
+class TextStream {
+  private readonly ids: number[][];
+  private readonly sent: string[];
+  private readonly closed: boolean[];
+  private readonly holdBack: number;
+
+  constructor(
+    rows: number,
+    private readonly stop: string[],
+    private readonly decode: (ids: number[]) => string,
+    private readonly emit: (row: number, piece: string) => void,
+  ) {
+    this.ids = Array.from({ length: rows }, () => []);
+    this.sent = Array.from({ length: rows }, () => '');
+    this.closed = Array.from({ length: rows }, () => false);
+    this.holdBack = Math.max(1, ...stop.map((x) => x.length)) - 1;
+  }
+
+  push(row: number, token: number): void {
+    if (this.closed[row]) return;
+    this.ids[row].push(token);
+    let text = this.decode(this.ids[row]);
+    const hits = this.stop.map((x) => text.indexOf(x)).filter((k) => k >= 0);
+    if (hits.length) {
+      text = text.slice(0, Math.min(...hits));
+      this.closed[row] = true;
+    } else {
+      text = text.slice(0, text.length - this.holdBack);
+      if (text.endsWith('\uFFFD')) text = text.slice(0, -1);
+    }
+    this.send(row, text);
+  }
+
+  /** The row's final text: whatever was held back goes out now. */
+  end(row: number, text: string): void {
+    this.send(row, text);
+    this.closed[row] = true;
+  }
+
+  private send(row: number, text: string): void {
+    const sent = this.sent[row];
+    if (text.length > sent.length && text.startsWith(sent)) {
+      this.emit(row, text.slice(sent.length));
+      this.sent[row] = text;
+    }
+  }
+}
+
 /** One servable model: the LM and its prompt-sharing scorer. */
 interface Served {
   lm: EmoVerseLM;
@@ -124,16 +177,21 @@ export class EmoVerseTaskModel implements TaskModel {
   async generate(inputs: ModelInput[], options: GenerateOptions, adapter?: string): Promise<Generation[]> {
     const { lm } = this.model(adapter);
     const examples = inputs.map((i) => this.fitted(i, options.maxNewTokens + 1));
+    // The trainer closes every answer with a newline: that is where an answer ends.
+    const stop = ['\n', ...(options.stop ?? [])];
+    const stream = options.onToken
+      ? new TextStream(inputs.length, stop, (ids) => lm.tokenizer.decode(ids), options.onToken)
+      : undefined;
     const r = await lm.generate(examples, {
       maxNewTokens: options.maxNewTokens,
       temperature: options.temperature,
       topP: options.topP,
       seed: options.seed,
-      // The trainer closes every answer with a newline: that is where an answer ends.
-      stop: ['\n', ...(options.stop ?? [])],
+      stop,
+      onToken: stream && ((row, token) => stream.push(row, token)),
     });
     return r.text.map((text, i) => {
-      options.onToken?.(i, text);
+      stream?.end(i, text);
       return {
         text,
         finish: r.tokens[i].length >= options.maxNewTokens ? 'length' : 'eos',
