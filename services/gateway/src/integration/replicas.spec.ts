@@ -116,6 +116,36 @@ describe('gateway replicas', () => {
     for (const c of clients) assert.equal((await c.emotion({ input: { text: 'Hi.' } })).model?.version, 'v2');
   });
 
+  it('starts a later replica on the version the registry records', async () => {
+    const late = await startService('gateway', {
+      timeoutMs: 120_000,
+      env: {
+        NATS_URL: nats.url,
+        EMOVERSE_LOG_LEVEL: 'warn',
+        EMOVERSE_MODEL_SEED: '1',
+        EMOVERSE_NANO_CORPUS: corpus,
+        EMOVERSE_MODEL_CACHE: join(tmp, 'replica-late'),
+      },
+    });
+    const client = new GatewayClient(late.grpcAddress);
+    try {
+      assert.equal((await client.emotion({ input: { text: 'Hi.' } })).model?.version, 'v2');
+      // Generate streams the answer over gRPC, then a last message with the counts.
+      const msgs = await client.generate({ input: { text: 'Say something.', options: { maxNewTokens: 8 } } });
+      const last = msgs.at(-1)!;
+      assert.ok(['stop', 'length'].includes(last.finishReason));
+      assert.ok(last.generatedTokens >= 1 && last.generatedTokens <= 8 && last.promptTokens > 0);
+      assert.equal(last.model?.version, 'v2');
+      assert.deepEqual(
+        msgs.map((m) => m.index),
+        msgs.map((_, i) => i),
+      );
+    } finally {
+      client.close();
+      await late.stop();
+    }
+  });
+
   it('serves a LoRA adapter published on the bus, by name, on every replica', async () => {
     const base = loadBase({ nano: { seed: 2, corpusFiles: [corpus] } }); // the base now served (v2)
     const trainer = await base.trainer({
