@@ -25,6 +25,8 @@ export {
   ServingError,
   type ServingErrorCode,
 } from './private/errors.js';
+/** A deterministic keyword model for tests of the serving path (not a language model). */
+export { KeywordModel } from './private/keyword-model.fixture.js';
 export { ModelHolder, type ModelHolderOptions } from './private/model-holder.js';
 export {
   detectTask,
@@ -70,5 +72,3 @@ export {
   validateTaskInput,
 } from './private/validation.js';
 export { WorkerTaskModel } from './private/worker-model.js';
-/** A deterministic keyword model for tests of the serving path (not a language model). */
-export { KeywordModel } from './private/keyword-model.fixture.js';
