@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { blobBuckets, connectBus } from '@emoverse/bus';
 import { EMOTION_LABELS } from '@emoverse/serving';
 import { readSpanFile, type SpanRecord } from '@emoverse/telemetry';
 import {
@@ -98,6 +99,20 @@ describe('gateway with the vision services', () => {
     const served = au.find((s) => s.traceId === root.traceId && s.name.includes('AuScorerService/Score'));
     assert.ok(served, 'au-scorer served the call in the same trace');
     assert.equal(served.parentSpanId, call.spanId, "au-scorer's span is the child of the gateway's call");
+  });
+
+  it('takes a video in the object store by reference', async () => {
+    const bus = await connectBus({ servers: nats.url, name: 'vision-test' });
+    try {
+      const ref = await bus.blobs.put(blobBuckets.videos, 'tests/single_face.mp4', smile, 'video/mp4');
+      const fromBlob = await client.emotion(
+        { input: { text: 'Look!', media: { source: { case: 'blob', value: ref } } } },
+        { timeoutMs: 120_000 },
+      );
+      assert.ok((EMOTION_LABELS as readonly string[]).includes(fromBlob.label));
+    } finally {
+      await bus.close();
+    }
   });
 
   it('answers Emotion with media, and refuses a video with no face with INVALID_ARGUMENT', async () => {
