@@ -74,6 +74,7 @@ export {
   type EncodedExample,
   encodeExample,
   IGNORE_INDEX,
+  PROMPT_HEAD_SHARE,
   type PromptFormat,
   type Tokenizer,
 } from './private/train/encode.js';

@@ -4,7 +4,7 @@
 // ECPE pair F1 on ECF from generated answers. `limit` evaluates the first records of each test set
 // (EMT shards are shuffled with a seed, so that is a fixed random subset).
 import { type EmtRecord, readRecords } from '@emoverse/emt';
-import type { ResultRow } from '@emoverse/m2se';
+import { PROMPT_HEAD_SHARE, type ResultRow } from '@emoverse/m2se';
 import {
   type EcpeReport,
   type ErReport,
@@ -69,13 +69,18 @@ async function testRecords(
   return out;
 }
 
-/** Cuts a query from its start until it fits the token budget (EMT queries end with the target). */
+/**
+ * Cuts the middle of a query until it fits the token budget, keeping its start and (mostly) its end,
+ * the way training cut its prompts (encodeExample): EMT's ECPE queries end with the target utterance.
+ */
 function fitPrompt(model: EvalModel, query: string, maxTokens: number): string {
   let q = query;
   for (let i = 0; i < 8; i++) {
     const n = model.tokenizer.encode(q, { addSpecialTokens: false }).length;
     if (n <= maxTokens) return q;
-    q = q.slice(Math.ceil(q.length * (1 - (maxTokens / n) * 0.95)));
+    const keep = Math.floor(q.length * (maxTokens / n) * 0.95);
+    const head = Math.floor(keep * PROMPT_HEAD_SHARE);
+    q = q.slice(0, head) + q.slice(q.length - (keep - head));
   }
   return q;
 }

@@ -44,9 +44,14 @@ export interface EncodedExample {
   counted: number;
 }
 
+/** Share of a cut prompt's room kept from its start; the rest comes from its end. */
+export const PROMPT_HEAD_SHARE = 0.25;
+
 /**
- * Token ids and shifted labels. If too long for maxSeqLen, the prompt loses its start (the task
- * instruction sits at its end in EMT's queries) and the response keeps at least half the window.
+ * Token ids and labels. If too long for maxSeqLen, the response keeps at least half the window and
+ * the prompt loses its middle: its start (chat template, task instruction) and its end (in EMT's
+ * ECPE queries: the last candidates, the target utterance and the answer format) carry what the
+ * answer depends on, while the middle is the long conversation.
  */
 export function encodeExample(
   tokenizer: Tokenizer,
@@ -69,7 +74,9 @@ export function encodeExample(
   if (prompt.length + answer.length > max) {
     const keepAnswer = Math.min(answer.length, Math.max(Math.ceil(max / 2), max - prompt.length));
     answer = answer.slice(0, keepAnswer);
-    prompt = prompt.slice(prompt.length - (max - keepAnswer));
+    const room = max - keepAnswer;
+    const head = Math.floor(room * PROMPT_HEAD_SHARE);
+    prompt = [...prompt.slice(0, head), ...prompt.slice(prompt.length - (room - head))];
   }
   const inputIds = [...prompt, ...answer];
   const from = options.promptLoss ? 0 : prompt.length;

@@ -49,7 +49,7 @@ class CrashingEngine implements TrainEngine {
 }
 
 describe('encode and collate', () => {
-  it('labels only the response (unshifted) and truncates the prompt first', () => {
+  it('labels only the response (unshifted) and cuts the middle of a long prompt', () => {
     const e = encodeExample(
       byteTokenizer,
       { query: 'hi', response: 'ok' },
@@ -69,6 +69,13 @@ describe('encode and collate', () => {
     const long = encodeExample(byteTokenizer, { query: 'x'.repeat(100), response: 'yes' }, { maxSeqLen: 10 });
     assert.equal(long.inputIds.length, 10);
     assert.deepEqual(long.inputIds.slice(-4), [...byteTokenizer.encode('yes\n')]);
+    const mid = encodeExample(
+      byteTokenizer,
+      { query: `HEAD${'m'.repeat(100)}TAIL`, response: 'a' },
+      { maxSeqLen: 18, format: { prompt: (q) => q, completion: (r) => r } },
+    );
+    // room 17: 4 tokens from the start, 13 from the end, then the answer
+    assert.equal(new TextDecoder().decode(Uint8Array.from(mid.inputIds)), 'HEADmmmmmmmmmTAILa');
   });
 
   it('pads to the longest row and carries each example scale and counted tokens', () => {
