@@ -82,6 +82,8 @@ interface LoopState {
   iterator: IteratorState;
   weighting: { stage: number; state: LossWeightingState } | null;
   history: StepLog[];
+  /** Hash of how the first examples of each task encode: another tokenizer or prompt format must not resume. */
+  encoding?: string;
 }
 
 const enc = new TextEncoder();
@@ -142,6 +144,15 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     }
     return e;
   };
+  const probe = (Object.keys(sources) as TaskName[])
+    .sort()
+    .map((t) => [t, options.examples[t]?.slice(0, 4).map((ex, i) => encode(t, i, ex).inputIds)]);
+  const encoding = hashSeed(recipe.seed, JSON.stringify(probe)).toString(16);
+  if (state?.encoding !== undefined && state.encoding !== encoding) {
+    throw new Error(
+      'cannot resume: the examples encode differently than when the checkpoint was written (another tokenizer or prompt format)',
+    );
+  }
 
   const checkpoint = async () => {
     if (!store) return;
@@ -153,6 +164,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       iterator: iterator.state,
       weighting: weighting ? { stage: weighting.stage, state: weighting.w.state() } : null,
       history,
+      encoding,
     };
     await store.save({
       step: steps,

@@ -268,6 +268,24 @@ describe('training loop', () => {
     );
   });
 
+  it('refuses to resume when the examples encode differently (another tokenizer)', async () => {
+    const store = new DirectoryCheckpointStore(freshDir());
+    await train({ ...toyTrainOptions(), store, stopAfterStep: 2 });
+    const other = toyTrainOptions();
+    await assert.rejects(
+      train({
+        ...other,
+        store,
+        encode: (ex) =>
+          encodeExample(byteTokenizer, ex, {
+            maxSeqLen: 64,
+            format: { prompt: (q) => q, completion: (r) => r },
+          }),
+      }),
+      /cannot resume: the examples encode differently/,
+    );
+  });
+
   it('refuses a checkpoint of another recipe', async () => {
     const store = new DirectoryCheckpointStore(freshDir());
     await train({ ...toyTrainOptions(), store, stopAfterStep: 1 });
