@@ -9,10 +9,10 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
 import { parseEmotionQuery, parseSwiftRecords } from '@emoverse/serving';
 import { startNatsServer, waitForHealth } from '@emoverse/testing';
-import * as grpc from '@grpc/grpc-js';
-import { GatewayClient } from './client.js';
+import type { ClientsJob, ClientsResult } from './bench-clients.js';
 import { createGatewayService } from './service.js';
 
 const { values } = parseArgs({
@@ -55,7 +55,36 @@ async function serve(maxBatchSize: number, maxQueue: number) {
   });
   const address = `127.0.0.1:${running.port}`;
   await waitForHealth(address, { timeoutMs: 120_000 });
-  return { address, close: () => running.stop() };
+  const metrics = running.ctx.telemetry.metrics;
+  let last = { batches: 0, size: 0, run: 0, wait: 0, waits: 0 };
+  /** Batches since the last call: how many, mean size, mean model-call time, mean queue wait. */
+  const batching = async () => {
+    const read = async (name: string) => {
+      const m = (await metrics.getSingleMetric(name)?.get())?.values ?? [];
+      const pick = (suffix: string) =>
+        m
+          .filter(
+            (v) =>
+              (v as { metricName?: string }).metricName === `${name}${suffix}` && v.labels.kind === 'score',
+          )
+          .reduce((a, v) => a + v.value, 0);
+      return { sum: pick('_sum'), count: pick('_count') };
+    };
+    const size = await read('emoverse_gateway_batch_size');
+    const run = await read('emoverse_gateway_batch_run_seconds');
+    const wait = await read('emoverse_gateway_batch_wait_seconds');
+    const now = { batches: size.count, size: size.sum, run: run.sum, wait: wait.sum, waits: wait.count };
+    const d = {
+      batches: now.batches - last.batches,
+      size: now.size - last.size,
+      run: now.run - last.run,
+      wait: now.wait - last.wait,
+      waits: now.waits - last.waits,
+    };
+    last = now;
+    return `batches=${d.batches} mean_size=${(d.size / d.batches).toFixed(1)} model_ms=${((1000 * d.run) / d.batches).toFixed(1)} (${((1000 * d.run) / d.size).toFixed(1)}/request) queue_wait_ms=${((1000 * d.wait) / d.waits).toFixed(1)}`;
+  };
+  return { address, batching, close: () => running.stop() };
 }
 
 interface Phase {
@@ -72,43 +101,39 @@ interface Phase {
 const quantile = (sorted: number[], q: number) =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : Number.NaN;
 
-async function run(name: string, address: string, n: number, limit: number): Promise<Phase> {
-  const client = new GatewayClient(address);
-  await client.waitForReady();
-  const latencies: number[] = [];
-  const errors = new Map<string, number>();
-  let issued = 0;
-  const started = performance.now();
-  const deadline = started + seconds * 1000;
-  const worker = async (w: number) => {
-    while (issued < limit && performance.now() < deadline) {
-      const text = texts[issued++ % texts.length];
-      const t0 = performance.now();
-      try {
-        await client.emotion({ input: { text } }, { timeoutMs: 60_000 });
-        latencies.push(performance.now() - t0);
-      } catch (e) {
-        const code = grpc.status[(e as grpc.ServiceError).code] ?? 'UNKNOWN';
-        errors.set(code, (errors.get(code) ?? 0) + 1);
-        // A refused client backs off as told before its next request.
-        if (code === 'RESOURCE_EXHAUSTED') await new Promise((r) => setTimeout(r, 5 + (w % 5)));
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: n }, (_, w) => worker(w)));
-  const elapsed = (performance.now() - started) / 1000;
-  client.close();
-  latencies.sort((a, b) => a - b);
-  return {
-    name,
-    done: latencies.length,
-    seconds: elapsed,
-    throughput: latencies.length / elapsed,
-    p50: quantile(latencies, 0.5),
-    p99: quantile(latencies, 0.99),
-    errors,
-    latencies,
-  };
+/** Runs `n` concurrent clients in a worker thread against `address`, at most `limit` requests. */
+function run(name: string, address: string, n: number, limit: number): Promise<Phase> {
+  const job: ClientsJob = { address, clients: n, limit, seconds, texts };
+  const main = new URL(
+    import.meta.url.endsWith('.ts') ? './bench-clients.ts' : './bench-clients.js',
+    import.meta.url,
+  );
+  // Under tsx the worker must register tsx itself before importing the .ts source.
+  const worker = import.meta.url.endsWith('.ts')
+    ? new Worker(
+        `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(main.href)}); });`,
+        { eval: true, workerData: job },
+      )
+    : new Worker(main, { workerData: job });
+  return new Promise((resolve, reject) => {
+    worker.once('error', reject);
+    worker.once('message', (m: { ok: boolean; result?: ClientsResult; error?: string }) => {
+      void worker.terminate();
+      if (!m.ok || !m.result) return reject(new Error(m.error));
+      const { latencies, errors, seconds: elapsed } = m.result;
+      latencies.sort((a, b) => a - b);
+      resolve({
+        name,
+        done: latencies.length,
+        seconds: elapsed,
+        throughput: latencies.length / elapsed,
+        p50: quantile(latencies, 0.5),
+        p99: quantile(latencies, 0.99),
+        errors: new Map(errors),
+        latencies,
+      });
+    });
+  });
 }
 
 function report(p: Phase): void {
@@ -126,6 +151,8 @@ const batched = await serve(Number(values['max-batch']), 4 * clients);
 const single = await serve(1, 4 * clients);
 await run('warm-up', batched.address, 2, 4);
 await run('warm-up', single.address, 2, 4);
+await batched.batching();
+await single.batching();
 // The CPU is shared with whatever else runs: the two configurations alternate, round after round,
 // so that both see the same conditions; the totals over all rounds are compared.
 const phases: { batched: Phase[]; single: Phase[] } = { batched: [], single: [] };
@@ -137,9 +164,11 @@ for (let round = 1; round <= rounds; round++) {
     maxRequests,
   );
   report(b);
+  console.log(`  ${await batched.batching()}`);
   phases.batched.push(b);
   const one = await run(`round ${round} batch size 1`, single.address, clients, maxRequests);
   report(one);
+  console.log(`  ${await single.batching()}`);
   phases.single.push(one);
 }
 await single.close();
