@@ -41,7 +41,7 @@ export const PROFILES: Record<'quick' | 'full', DemoProfile> = {
     maxFrames: 40,
     recipe: 'm2se-nano',
     smokeSamples: 16,
-    trainBudgetS: 90,
+    trainBudgetS: 240,
     evalPerTask: { er: 12, msa: 12, ecpe: 6 },
   },
   full: {

@@ -46,7 +46,11 @@ export async function writeLossPng(outDir: string, training: TrainingResult): Pr
 const pct = (x?: number) => (x === undefined || !Number.isFinite(x) ? '–' : (100 * x).toFixed(1));
 const row = (r: EvalRow) =>
   `| ${r.name} | ${pct(r.erAcc)} | ${pct(r.erWf1)} | ${pct(r.acc2NonNeg)} | ${pct(r.acc2NegPos)} | ${pct(r.ecpeF1)} |`;
-const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\s+/g, ' ').trim();
+/** A table cell: one line, pipes escaped, long model output cut (a barely trained model repeats itself). */
+const cell = (s: string, max = 200) => {
+  const one = s.replace(/\|/g, '\\|').replace(/\s+/g, ' ').trim();
+  return one.length > max ? `${one.slice(0, max)}…` : one;
+};
 
 export function renderReport(r: ReportInput, lossPng?: string): string {
   const total = r.stages.reduce((s, x) => s + x.seconds, 0);
@@ -110,7 +114,10 @@ export function renderReport(r: ReportInput, lossPng?: string): string {
     `Recipe \`${t.recipeName}\` (M2SE: stage 1 MSA+ER+FER, stage 2 MSA+ER+ERI+ECPE, LoRA r=8 α=32, task sampling ` +
       `rates, dynamic loss weights) on the EMT build, run \`${t.runId}\` by the trainer service on CPU: ${t.steps} steps ` +
       `in ${t.seconds.toFixed(0)} s${t.finalLoss !== undefined ? `, final loss ${t.finalLoss.toFixed(3)}` : ''}` +
-      `${t.tokensPerS ? `, ${Math.round(t.tokensPerS)} tokens/s` : ''}. Published as \`${t.model.modelId}\` version \`${t.model.version}\`.`,
+      `${t.tokensPerS ? `, ${Math.round(t.tokensPerS)} tokens/s` : ''}. Published as \`${t.model.modelId}\` version \`${t.model.version}\`.` +
+      (t.droppedTasks.length
+        ? ` Left out for want of train records: ${t.droppedTasks.map((d) => `${d.task} in ${d.stage} (rate ${d.rate})`).join(', ')}; the stage's other rates were scaled up. (MELD's videos are not in the shared folder, so EMT has no FER train records; the sample clips' FER records above are shown, not trained on.)`
+        : ''),
     '',
     ...(lossPng ? [`![training loss per task](${lossPng})`, ''] : ['(no loss values were reported)', '']),
     '## Dataset (EMT from MELD + ECF)',

@@ -12,15 +12,18 @@ import type { DemoOptions } from './options.js';
 import { progress } from './progress.js';
 import { renderReport, type StageTiming, writeLossPng } from './report.js';
 import { gatewayClient, runServing, type ServingResult } from './serving.js';
-import { type LocalStack, SERVICE_NAMES, startLocalStack } from './stack.js';
+import { descendantPids, isAlive, type LocalStack, SERVICE_NAMES, startLocalStack } from './stack.js';
 import { findTrace, traceTarget, traceTree } from './traces.js';
 import { runTraining, type TrainingResult } from './training.js';
 import { runVision, type VideoResult } from './vision.js';
 
 export interface DemoResult {
   stages: StageTiming[];
-  /** Addresses and pids of what ran (all stopped when runDemo returns). */
-  stack: { natsUrl: string; addresses: Record<string, string>; pids: number[] };
+  /**
+   * Addresses, and the pids of every process the run started (nats-server, the services and their own
+   * children), filled in when the stack is stopped; leftBehind = those that had to be SIGKILLed after it.
+   */
+  stack: { natsUrl: string; addresses: Record<string, string>; pids: number[]; leftBehind: number[] };
   dataset: DatasetResult;
   vision: VideoResult[];
   /** Unset only when the run stopped earlier (options.until). */
@@ -95,6 +98,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   say(`traces: ${trace.where}`);
   let stack: LocalStack | undefined;
   let bus: Bus | undefined;
+  const stopped: number[] = [];
+  const leftBehind: number[] = [];
   const cleanup = async () => {
     const c0 = performance.now();
     if (stack) {
@@ -102,7 +107,28 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       stack.saveLogs(join(o.outDir, 'logs'));
     }
     await bus?.close().catch(() => {});
+    // Everything this run started, grandchildren included (e.g. the trainer's worker processes).
+    const tree = descendantPids();
     await stack?.stop();
+    // Give exiting processes a moment, then make sure nothing is left behind.
+    for (let i = 0; i < 20 && tree.some(isAlive); i++) await new Promise((r) => setTimeout(r, 250));
+    const left = tree.filter(isAlive);
+    const what = (pid: number) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').slice(0, 160);
+      } catch {
+        return '?';
+      }
+    };
+    for (const pid of left) say(`warning: process ${pid} outlived the shutdown: ${what(pid)}`);
+    for (const pid of left) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {}
+    }
+    if (left.length) say(`warning: ${left.length} process(es) killed with SIGKILL after the shutdown`);
+    stopped.push(...tree);
+    leftBehind.push(...left);
     await telemetry.shutdown().catch(() => {});
     if (stack)
       say(
@@ -123,11 +149,13 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
               EMOVERSE_LOG_LEVEL: 'info',
               // Where the gateway keeps fetched model versions and the trainer its work.
               EMOVERSE_MODEL_CACHE: join(o.workDir, 'gateway-cache'),
-              EMOVERSE_TRAINER_WORK_DIR: join(o.workDir, 'trainer'),
+              EMOVERSE_TRAINER_CACHE: join(o.workDir, 'trainer'),
             },
             services: early ? ['frame-extractor', 'au-scorer', 'caption-generator'] : undefined,
             serviceEnv: {
               gateway: { EMOVERSE_ALLOW_MEDIA_PATHS: 'true', EMOVERSE_MODEL_ID: 'emoverse-nano' },
+              // debug: the trainer logs its training worker's output (logs/trainer.log)
+              trainer: { EMOVERSE_LOG_LEVEL: 'debug' },
             },
             echo: o.verbose,
             onReady: (name) => bar.update(++ready, { status: `${name} up` }),
@@ -178,7 +206,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     if (stopAfter('vision')) {
       const partial = {
         stages,
-        stack: { natsUrl: stack.nats.url, addresses, pids: stack.pids() },
+        stack: { natsUrl: stack.nats.url, addresses, pids: stopped, leftBehind },
         dataset,
         vision,
         seconds: (performance.now() - t0) / 1000,
@@ -196,6 +224,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
         runTraining(o.profile, {
           trainerAddress: addresses.trainer,
           datasetDir: dataset.dir,
+          trainCounts: Object.fromEntries(Object.entries(dataset.counts).map(([t, c]) => [t, c?.train ?? 0])),
           out,
           signal: o.signal,
         }),
@@ -266,7 +295,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     );
     const result: DemoResult = {
       stages,
-      stack: { natsUrl: stack.nats.url, addresses, pids: stack.pids() },
+      stack: { natsUrl: stack.nats.url, addresses, pids: stopped, leftBehind },
       dataset,
       vision,
       training,
@@ -290,7 +319,7 @@ function printSummary(r: DemoResult, say: (l: string) => void): void {
   say('Answers of the five tasks:');
   for (const a of r.serving.answers) {
     say(`  ${a.task.padEnd(5)} ${a.input}`);
-    say(`        -> ${a.answer}`);
+    say(`        -> ${a.answer.length > 200 ? `${a.answer.slice(0, 200)}…` : a.answer}`);
     if (a.peak)
       say(
         `        peak frame ${a.peak.frameIndex} at ${a.peak.timeS.toFixed(2)} s, AUs used: ${a.activeAus?.join(', ') || 'none'}`,

@@ -2,7 +2,7 @@
 // then the five services as separate processes, each on a free loopback gRPC port. It reuses
 // @emoverse/testing's process helpers (the same ones the integration tests use), so a crashed demo
 // or test never leaves a nats-server or a service behind: they are killed when this process exits.
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   freePort,
@@ -48,8 +48,52 @@ export interface LocalStack {
   saveLogs(dir: string): void;
   /** SIGTERM every service (SIGKILL after 10 s), then stops nats-server. Idempotent. */
   stop(): Promise<void>;
-  /** Process ids of everything started (nats-server excluded: its handle keeps no pid). */
+  /** Process ids of the five services. */
   pids(): number[];
+}
+
+/** Parent pid of every process (Linux /proc), to find what a service started in turn (e.g. training workers). */
+function parentPids(): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so read after the last ")".
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      out.set(Number(name), ppid);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return out;
+}
+
+/** Every live descendant of `root` (default: this process): nats-server, the services and their children. */
+export function descendantPids(root: number = process.pid): number[] {
+  const parents = parentPids();
+  const found: number[] = [];
+  const frontier = [root];
+  while (frontier.length > 0) {
+    const p = frontier.pop()!;
+    for (const [pid, ppid] of parents) {
+      if (ppid === p && !found.includes(pid)) {
+        found.push(pid);
+        frontier.push(pid);
+      }
+    }
+  }
+  return found;
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    // a zombie (exited, not yet reaped) counts as gone
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
 /**

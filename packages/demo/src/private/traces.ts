@@ -21,11 +21,25 @@ export function traceTarget(outDir: string, env: NodeJS.ProcessEnv = process.env
   return { exporter: `file:${file}`, where: file, file };
 }
 
-/** The spans of the trace that holds a span whose name contains `nameContains` (last such trace). */
+/**
+ * The last span whose name contains `nameContains`, with everything under it (across processes: the
+ * server spans of other services are its children through the propagated trace context).
+ */
 export function findTrace(file: string, nameContains: string): SpanRecord[] {
   const spans = readSpanFile(file);
   const hit = [...spans].reverse().find((s) => s.name.includes(nameContains));
-  return hit ? spans.filter((s) => s.traceId === hit.traceId) : [];
+  if (!hit) return [];
+  const trace = spans.filter((s) => s.traceId === hit.traceId);
+  const keep = new Set([hit.spanId]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const s of trace)
+      if (!keep.has(s.spanId) && keep.has(s.parentSpanId)) {
+        keep.add(s.spanId);
+        grew = true;
+      }
+  }
+  return trace.filter((s) => keep.has(s.spanId));
 }
 
 /** The trace as an indented tree: service, span name, duration. */

@@ -1,8 +1,7 @@
 // Stage 3: train emoverse-nano with the M2SE recipe through the trainer service (StartRun, then
 // WatchRun for progress), which publishes the model (model.published + the registry in NATS KV) when
 // the run succeeds. The per-task losses of the progress events give the report's loss curves.
-import { readFileSync } from 'node:fs';
-import { loadShippedRecipe, shippedRecipePath, smokeRecipe } from '@emoverse/m2se';
+import { loadShippedRecipe, recipeTasks, restrictToTasks, smokeRecipe } from '@emoverse/m2se';
 import {
   JobStatus,
   type ModelPublished,
@@ -25,6 +24,8 @@ export interface LossPoint {
 export interface TrainingResult {
   runId: string;
   recipeName: string;
+  /** Tasks left out of a stage for want of train records. */
+  droppedTasks: { stage: string; task: string; rate: number }[];
   model: ModelPublished;
   steps: number;
   /** Weighted total loss and each task's loss per logged step. */
@@ -36,26 +37,45 @@ export interface TrainingResult {
   seconds: number;
 }
 
-/** The recipe text sent to the trainer: the shipped YAML, or for --quick its smoke form as JSON. */
-export function recipeFor(profile: DemoProfile): { text: string; format: RecipeFormat; name: string } {
-  if (profile.smokeSamples) {
-    const r = smokeRecipe(loadShippedRecipe(profile.recipe), { samples: profile.smokeSamples });
-    return { text: JSON.stringify(r), format: RecipeFormat.JSON, name: r.name };
-  }
-  return {
-    text: readFileSync(shippedRecipePath(profile.recipe), 'utf8'),
-    format: RecipeFormat.YAML,
-    name: profile.recipe,
-  };
+/**
+ * The recipe sent to the trainer: the shipped one (for --quick its smoke form), without the tasks the
+ * EMT build has no train records for (FER: MELD's videos are not in the shared folder), the other rates
+ * of that stage scaled up to sum to 1.
+ */
+export function recipeFor(
+  profile: DemoProfile,
+  trainCounts: Readonly<Record<string, number>>,
+): {
+  text: string;
+  format: RecipeFormat;
+  name: string;
+  dropped: { stage: string; task: string; rate: number }[];
+} {
+  const shipped = loadShippedRecipe(profile.recipe);
+  const base = profile.smokeSamples ? smokeRecipe(shipped, { samples: profile.smokeSamples }) : shipped;
+  const available: string[] = recipeTasks(base).filter((t) => (trainCounts[t.toLowerCase()] ?? 0) > 0);
+  const { recipe, dropped } = restrictToTasks(base, available);
+  const shards = Object.fromEntries(
+    Object.entries(recipe.data.shards).filter(([task]) => available.includes(task)),
+  );
+  const r = { ...recipe, data: { ...recipe.data, shards } };
+  return { text: JSON.stringify(r), format: RecipeFormat.JSON, name: r.name, dropped };
 }
 
 export async function runTraining(
   profile: DemoProfile,
-  o: { trainerAddress: string; datasetDir: string; out?: ProgressWriter; signal?: AbortSignal },
+  o: {
+    trainerAddress: string;
+    datasetDir: string;
+    /** Train records per task (lower-case names), from the EMT manifest. */
+    trainCounts: Readonly<Record<string, number>>;
+    out?: ProgressWriter;
+    signal?: AbortSignal;
+  },
 ): Promise<TrainingResult> {
   const t0 = performance.now();
   const trainer = createClient(TrainerService, o.trainerAddress);
-  const recipe = recipeFor(profile);
+  const recipe = recipeFor(profile, o.trainCounts);
   const runId = `demo-${profile.name}-${Date.now().toString(36)}`;
   const bar = progress(`training ${recipe.name}`, 0, o.out);
   const losses: LossPoint[] = [];
@@ -97,14 +117,15 @@ export async function runTraining(
         });
       } else if (u.update.case === 'run') {
         run = u.update.value;
-        if (run.status >= JobStatus.SUCCEEDED) break;
+        // Done once the model is published (the worker may still be closing) or the run ended.
+        if (run.model || run.status >= JobStatus.SUCCEEDED) break;
       }
     }
-    if (!run || run.status !== JobStatus.SUCCEEDED) {
+    if (!run || (!run.model && run.status !== JobStatus.SUCCEEDED)) {
       // The stream ended without a final state: ask once.
       run = (await trainer.getRun({ runId: started.runId || runId })).run ?? run;
     }
-    if (run?.status !== JobStatus.SUCCEEDED || !run.model) {
+    if (!run?.model || (run.status !== JobStatus.SUCCEEDED && run.status !== JobStatus.RUNNING)) {
       throw new Error(
         `training run ${runId} ended ${run ? JobStatus[run.status] : 'without a state'}${run?.error ? `: ${run.error.code} ${run.error.message}` : ''}`,
       );
@@ -113,6 +134,7 @@ export async function runTraining(
     return {
       runId: run.runId,
       recipeName: recipe.name,
+      droppedTasks: recipe.dropped,
       model: run.model,
       steps: last?.totalSteps ?? run.totalSteps,
       losses,
