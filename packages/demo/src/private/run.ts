@@ -12,7 +12,7 @@ import type { DemoOptions } from './options.js';
 import { progress } from './progress.js';
 import { renderReport, type StageTiming, writeLossPng } from './report.js';
 import { gatewayClient, runServing, type ServingResult } from './serving.js';
-import { descendantPids, isAlive, type LocalStack, SERVICE_NAMES, startLocalStack } from './stack.js';
+import { cmdline, isAlive, type LocalStack, SERVICE_NAMES, startLocalStack } from './stack.js';
 import { findTrace, traceTarget, traceTree } from './traces.js';
 import { runTraining, type TrainingResult } from './training.js';
 import { runVision, type VideoResult } from './vision.js';
@@ -108,19 +108,13 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     }
     await bus?.close().catch(() => {});
     // Everything this run started, grandchildren included (e.g. the trainer's worker processes).
-    const tree = descendantPids();
+    const tree = stack?.processTree() ?? [];
     await stack?.stop();
     // Give exiting processes a moment, then make sure nothing is left behind.
     for (let i = 0; i < 20 && tree.some(isAlive); i++) await new Promise((r) => setTimeout(r, 250));
     const left = tree.filter(isAlive);
-    const what = (pid: number) => {
-      try {
-        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').slice(0, 160);
-      } catch {
-        return '?';
-      }
-    };
-    for (const pid of left) say(`warning: process ${pid} outlived the shutdown: ${what(pid)}`);
+    for (const pid of left)
+      say(`warning: process ${pid} outlived the shutdown: ${cmdline(pid).slice(0, 160)}`);
     for (const pid of left) {
       try {
         process.kill(pid, 'SIGKILL');

@@ -50,6 +50,8 @@ export interface LocalStack {
   stop(): Promise<void>;
   /** Process ids of the five services. */
   pids(): number[];
+  /** Every process of the stack: nats-server, the services and what they started (training workers). */
+  processTree(): number[];
 }
 
 /** Parent pid of every process (Linux /proc), to find what a service started in turn (e.g. training workers). */
@@ -69,11 +71,11 @@ function parentPids(): Map<number, number> {
   return out;
 }
 
-/** Every live descendant of `root` (default: this process): nats-server, the services and their children. */
-export function descendantPids(root: number = process.pid): number[] {
+/** Every live descendant of the given processes. */
+export function descendantPids(roots: readonly number[]): number[] {
   const parents = parentPids();
   const found: number[] = [];
-  const frontier = [root];
+  const frontier = [...roots];
   while (frontier.length > 0) {
     const p = frontier.pop()!;
     for (const [pid, ppid] of parents) {
@@ -84,6 +86,15 @@ export function descendantPids(root: number = process.pid): number[] {
     }
   }
   return found;
+}
+
+/** The command line of a process ('' once it is gone). */
+export function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+  } catch {
+    return '';
+  }
 }
 
 export function isAlive(pid: number): boolean {
@@ -166,5 +177,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     },
     stop: stopAll,
     pids: () => [...started.values()].flatMap((s) => (s.proc.pid ? [s.proc.pid] : [])),
+    processTree() {
+      const services = [...started.values()].flatMap((s) => (s.proc.pid ? [s.proc.pid] : []));
+      // nats-server: this process's child listening on the stack's port (its handle keeps no pid)
+      const natsPids = [...parentPids()]
+        .filter(([pid, ppid]) => ppid === process.pid && cmdline(pid).includes(`nats-server`))
+        .filter(([pid]) => cmdline(pid).includes(` -p ${nats.port} `))
+        .map(([pid]) => pid);
+      const roots = [...services, ...natsPids];
+      return [...roots, ...descendantPids(roots)];
+    },
   };
 }
