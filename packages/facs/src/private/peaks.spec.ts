@@ -123,6 +123,12 @@ describe('S_f and peaks (eqs. 1-2)', () => {
     );
     assert.equal(r.peak!.personId, 1);
     assert.equal(r.frames.filter((f) => f.personId === 2).length, 3);
+    // A short input (3 frames): a person seen in 2 of them still gets a peak.
+    const short = scoreAus(video([[face(0, 0)], [face(0, 0.2)], [face(1, 0.1)]]), { smooth: false });
+    assert.deepEqual(
+      short.peaks.map((p) => p.personId),
+      [0],
+    );
   });
 
   test('smoothing averages only consecutive frames of the same person', () => {

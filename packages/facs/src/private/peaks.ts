@@ -15,7 +15,11 @@ export interface ExclusionOptions {
 }
 
 export interface ScoreOptions extends ExclusionOptions, BaselineOptions {
-  /** A person needs this many usable frames to be a peak candidate (default 5). */
+  /**
+   * A person needs this many usable frames to be a peak candidate (default 5), or half of the input's
+   * frames when the input is shorter (a short utterance, a still image), so a brief false detection
+   * cannot win eq. 2 while a short span still gets its peak.
+   */
   minPersonFrames?: number;
   /** Light temporal smoothing of the measures over each person's consecutive frames (default true). */
   smooth?: boolean;
@@ -119,6 +123,7 @@ export function scoreAus(frames: readonly FrameGeometry[], opts: ScoreOptions = 
     }
   }
   const out: AuFrame[] = [];
+  const needed = Math.min(opts.minPersonFrames ?? 5, Math.max(1, Math.ceil(frames.length / 2)));
   const peaks: PersonPeak[] = [];
   const baselines = new Map<number, Baseline>();
   for (const [personId, rows] of byPerson) {
@@ -152,7 +157,7 @@ export function scoreAus(frames: readonly FrameGeometry[], opts: ScoreOptions = 
         best = { personId, index: r.index, timeS: r.timeS, S_f, aus, usableFrames: usable.length };
       }
     });
-    if (best && usable.length >= (opts.minPersonFrames ?? 5)) peaks.push(best);
+    if (best && usable.length >= needed) peaks.push(best);
   }
   out.sort((a, b) => a.index - b.index || a.personId - b.personId);
   peaks.sort((a, b) => a.personId - b.personId);
