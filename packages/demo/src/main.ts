@@ -50,8 +50,13 @@ try {
   if (quick && result.seconds > 180)
     process.stdout.write(`note: --quick took ${result.seconds.toFixed(0)} s (goal < 180 s)\n`);
 } catch (e) {
-  code = controller.signal.aborted ? 130 : 1;
-  process.stderr.write(`demo failed: ${(e as Error).stack ?? e}\n`);
+  if (controller.signal.aborted) {
+    code = 130;
+    process.stderr.write('demo interrupted; every process it started has been stopped\n');
+  } else {
+    code = 1;
+    process.stderr.write(`demo failed: ${(e as Error).stack ?? e}\n`);
+  }
 } finally {
   if (!values['keep-work']) rmSync(workDir, { recursive: true, force: true });
 }

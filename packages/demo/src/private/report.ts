@@ -119,6 +119,12 @@ export function renderReport(r: ReportInput, lossPng?: string): string {
         ? ` Left out for want of train records: ${t.droppedTasks.map((d) => `${d.task} in ${d.stage} (rate ${d.rate})`).join(', ')}; the stage's other rates were scaled up. (MELD's videos are not in the shared folder, so EMT has no FER train records; the sample clips' FER records above are shown, not trained on.)`
         : ''),
     '',
+    ...(r.profile.pretrainingSamples
+      ? [
+          `To fit the ≤ 15-minute CPU budget, the LM pre-training pass before the stages reads ${r.profile.pretrainingSamples} samples instead of the recipe's "all"; the two M2SE stages keep their budgets.`,
+          '',
+        ]
+      : []),
     ...(lossPng ? [`![training loss per task](${lossPng})`, ''] : ['(no loss values were reported)', '']),
     '## Dataset (EMT from MELD + ECF)',
     '',

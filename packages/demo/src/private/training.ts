@@ -1,7 +1,7 @@
 // Stage 3: train emoverse-nano with the M2SE recipe through the trainer service (StartRun, then
 // WatchRun for progress), which publishes the model (model.published + the registry in NATS KV) when
 // the run succeeds. The per-task losses of the progress events give the report's loss curves.
-import { loadShippedRecipe, recipeTasks, restrictToTasks, smokeRecipe } from '@emoverse/m2se';
+import { loadShippedRecipe, recipeTasks, restrictToTasks, smokeRecipe, validateRecipe } from '@emoverse/m2se';
 import {
   JobStatus,
   type ModelPublished,
@@ -52,7 +52,12 @@ export function recipeFor(
   dropped: { stage: string; task: string; rate: number }[];
 } {
   const shipped = loadShippedRecipe(profile.recipe);
-  const base = profile.smokeSamples ? smokeRecipe(shipped, { samples: profile.smokeSamples }) : shipped;
+  let base = profile.smokeSamples ? smokeRecipe(shipped, { samples: profile.smokeSamples }) : shipped;
+  if (profile.pretrainingSamples && base.pretraining)
+    base = validateRecipe({
+      ...base,
+      pretraining: { ...base.pretraining, samples: profile.pretrainingSamples },
+    });
   const available: string[] = recipeTasks(base).filter((t) => (trainCounts[t.toLowerCase()] ?? 0) > 0);
   const { recipe, dropped } = restrictToTasks(base, available);
   const shards = Object.fromEntries(
