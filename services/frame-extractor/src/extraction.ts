@@ -30,7 +30,8 @@ export interface ExtractionDefaults {
 }
 
 export function errorInfo(err: VideoError | Error, retryable = false): ErrorInfo {
-  const code = 'code' in err && typeof err.code === 'string' ? err.code : 'INTERNAL';
+  // VideoError codes are strings (DECODE_FAILED, ...); anything else here is a request without a source.
+  const code = 'code' in err && typeof err.code === 'string' ? err.code : 'INVALID_ARGUMENT';
   return create(ErrorInfoSchema, { code, message: err.message, service: SERVICE, retryable });
 }
 
