@@ -81,7 +81,7 @@ export async function scoreMedia(
         jobId,
         spanIndex,
         spanCount: list.length,
-        span: { ...span, endS: span.endS || info.durationS } as never,
+        span: create(TimeSpanSchema, { startS: span.startS, endS: span.endS || info.durationS, id: span.id }),
       };
       const geometry: FrameGeometry[] = [];
       try {
