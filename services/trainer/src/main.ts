@@ -3,7 +3,10 @@
 import { trainCommand } from './train-command.js';
 
 if (process.argv[2] === 'train') {
-  process.exitCode = await trainCommand(process.argv.slice(3));
+  const code = await trainCommand(process.argv.slice(3));
+  // a child of the service holds an IPC channel that would keep this process alive
+  if (process.connected) process.disconnect();
+  process.exitCode = code;
 } else {
   const { createTrainerService } = await import('./service.js');
   await createTrainerService().main();

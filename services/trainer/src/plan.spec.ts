@@ -22,6 +22,7 @@ before(() => {
   );
 });
 
+// biome-ignore lint/suspicious/noExplicitAny: recipes edited as plain JSON
 const edit = (f: (r: Record<string, any>) => void) => {
   const r = JSON.parse(toyRecipe());
   f(r);

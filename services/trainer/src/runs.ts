@@ -315,7 +315,7 @@ export class RunManager {
     for await (const k of await this.jobs.kv.keys()) keys.push(k);
     for (const key of keys) {
       const state = await this.jobs.get(key).catch(() => undefined);
-      if (!state || state.kind !== 'training') continue;
+      if (state?.kind !== 'training') continue;
       if (state.status !== JobStatus.PENDING && state.status !== JobStatus.RUNNING) continue;
       const a = state.attributes;
       if (a.executor !== this.o.executor.kind || !a.recipe || !a.dataset) continue;

@@ -110,7 +110,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
   process.once('SIGINT', onSignal);
   // a child of the service (IPC channel): when the service dies, stop with a checkpoint instead of
   // training on as an orphan next to the run the restarted service resumes
-  if (process.connected) process.once('disconnect', () => onSignal('SIGHUP'));
+  const onDisconnect = () => onSignal('SIGHUP');
+  if (process.connected) process.once('disconnect', onDisconnect);
   try {
     const recipe = await readRecipe(args.recipe, bus.blobs);
     const datasetDir = await resolveDataset(parseLocation(args.dataset), {
@@ -171,6 +172,9 @@ export async function trainCommand(argv: string[]): Promise<number> {
       .catch(() => undefined);
     return rejected ? badInputExitCode : 1;
   } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    process.off('disconnect', onDisconnect);
     await bus.drain().catch(() => undefined);
   }
 }
