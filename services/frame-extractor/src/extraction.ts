@@ -8,7 +8,6 @@ import {
   type BlobRef,
   type ErrorInfo,
   ErrorInfoSchema,
-  type ExtractOptions,
   type FrameBatch,
   FrameBatchSchema,
   FrameSchema,
@@ -60,7 +59,9 @@ function splitFrames(frames: ExtractedFrame[], maxBytes: number): ExtractedFrame
 export async function runExtraction(
   jobId: string,
   path: string,
-  options: Pick<ExtractOptions, 'fps' | 'maxFrames' | 'spans'> | undefined,
+  options:
+    | { fps: number; maxFrames: number; spans: readonly { startS: number; endS: number; id: string }[] }
+    | undefined,
   defaults: ExtractionDefaults,
   blobs: BlobStore,
   emit: (batch: FrameBatch) => Promise<void>,
