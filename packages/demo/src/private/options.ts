@@ -60,20 +60,20 @@ export const PROFILES: Record<'quick' | 'full', DemoProfile> = {
       },
       {
         path: 'data/openface/samples/default.wmv',
-        emotion: 'surprise',
-        note: "OpenFace's default sample: a man talking with raised brows and open mouth",
+        emotion: 'joy',
+        note: "OpenFace's default sample: a man talking; at OpenFace's own peak frame AU12 (2.0) and AU25 (2.4) lead, so the demo labels it joy",
       },
       {
         path: 'data/openface/samples/multi_face.avi',
         emotion: 'joy',
-        note: "OpenFace's multi-person sample (each person's peak, then the best person, eq. 2)",
+        note: "OpenFace's multi-person sample: people smiling and laughing; each person's peak, then the best person (eq. 2)",
       },
     ],
     fps: 5,
     maxFrames: 120,
     recipe: 'm2se-nano',
-    // 150 + 2 x 300 optimizer steps of batch 8, ~0.8 s a step on a busy 2-core machine: ~10 minutes
-    pretrainingSamples: 1200,
+    // ~500 + 400 optimizer steps of batch 8, 0.6-0.8 s a step on a busy 2-core machine: 9-12 minutes
+    pretrainingSamples: 4000,
     trainBudgetS: 15 * 60,
     evalPerTask: { er: 200, msa: 200, ecpe: 80 },
   },

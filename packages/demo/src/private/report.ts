@@ -1,7 +1,7 @@
 // Stage 6: results/demo/report.md: what each stage did and how long it took, the evaluation table, the
 // five answers, the loss-curve PNG, the peak-frame PNGs with their AUs drawn, and where the traces are.
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { lossCurvesPng } from '@emoverse/plots';
 import type { DatasetResult } from './dataset.js';
 import type { EvalRow, EvaluationResult } from './evaluation.js';
@@ -145,7 +145,7 @@ export function renderReport(r: ReportInput, lossPng?: string): string {
     '',
     '## Traces',
     '',
-    `Every process (the demo and the five services) exported its spans to ${r.trace.file ? `\`${r.trace.where}\` (JSON lines, one span a line; set OTEL_EXPORTER_OTLP_ENDPOINT to send them to an OTLP collector instead)` : r.trace.where}. ` +
+    `Every process (the demo and the five services) exported its spans to ${r.trace.file ? `\`${basename(r.trace.file)}\` beside this report (JSON lines, one span a line; set OTEL_EXPORTER_OTLP_ENDPOINT to send them to an OTLP collector instead)` : r.trace.where}. ` +
       'The FER request above, as one trace across processes:',
     '',
     '```',

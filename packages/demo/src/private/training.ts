@@ -112,10 +112,15 @@ export async function runTraining(
         seen.add(key);
         if (!stageStarts.some((s) => s.label.startsWith(`stage ${p.stage}`)))
           stageStarts.push({ step: p.step, label: `stage ${p.stage}: ${p.stageName}` });
-        losses.push({ step: p.step, task: 'total (weighted)', loss: p.loss });
-        for (const t of p.tasks)
-          if (t.samples > 0 || t.loss > 0)
-            losses.push({ step: p.step, task: taskName(t.task).toUpperCase(), loss: t.loss });
+        if (p.stage === 0) {
+          // the LM pre-training pass (all weights, all tasks' text): one curve
+          losses.push({ step: p.step, task: 'LM pre-training', loss: p.loss });
+        } else {
+          losses.push({ step: p.step, task: 'total (weighted)', loss: p.loss });
+          for (const t of p.tasks)
+            if (t.samples > 0 || t.loss > 0)
+              losses.push({ step: p.step, task: taskName(t.task).toUpperCase(), loss: t.loss });
+        }
         bar.update(p.step, {
           total: p.totalSteps,
           status: `${p.stageName || `stage ${p.stage}`} loss ${p.loss.toFixed(3)} ${p.tokensPerS ? `${Math.round(p.tokensPerS)} tok/s` : ''}`,

@@ -173,7 +173,8 @@ export async function runVision(
           landmarks,
           AU_NAMES.map((a) => ({ au: a, intensity: r.peak!.aus[a], name: names[a] })),
           {
-            title: `${name}: peak ${r.peak.timeS.toFixed(2)} s, S_f ${r.peak.sF.toFixed(1)} (${video.emotion})`,
+            // short enough for the panel; the report's heading names the clip
+            title: `peak ${r.peak.timeS.toFixed(2)} s · S_f ${r.peak.sF.toFixed(1)} · ${video.emotion}`,
             highlight: r.captionAus,
             panelWidth: 380,
           },
