@@ -83,6 +83,8 @@ export function parseTrainArgs(argv: string[], env: NodeJS.ProcessEnv = process.
 
 /** Runs the command; returns the exit code. */
 export async function trainCommand(argv: string[]): Promise<number> {
+  // a child whose service died has no reader on its pipes: losing log lines must not kill the run
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
   const say = (line: string) => process.stdout.write(`[trainer ${new Date().toISOString()}] ${line}\n`);
   let args: TrainArgs;
   try {
