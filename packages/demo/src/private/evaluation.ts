@@ -5,11 +5,13 @@
 // F1. ER and ECPE go through @emoverse/serving's ms-swift evaluator (the code of `npm run eval:swift`).
 import { type EmtRecord, readRecords, type Task } from '@emoverse/emt';
 import {
+  ecpeScores,
   erMajorityBaseline,
   type MeldEmotion,
   type MsaReport,
   msaMajorityBaseline,
   msaScoresFromText,
+  parseEcpePairs,
   type Sentiment,
 } from '@emoverse/metrics';
 import { evaluateSwift, type SwiftClient } from '@emoverse/serving';
@@ -151,8 +153,17 @@ export async function runEvaluation(
     const msaBase = msa.length
       ? msaMajorityBaseline((await trainLabels(o.datasetDir, 'msa', 'sentiment')) as Sentiment[], msaLabels)
       : undefined;
-    // Majority ECPE baseline: every target's cause is itself (the most frequent ECF pair type).
     const ecpeRows = swift.rows.filter((r) => r.task === 'ecpe');
+    // ECPE floor: every target utterance is its own cause (the most frequent pair type in ECF).
+    const selfCause = ecpe.length
+      ? ecpeScores(
+          ecpe.map((r, i) => {
+            const t = Number((r.meta as Record<string, string>).target);
+            return { conversationId: String(i), pairs: parseEcpePairs(`${t},${t}`) };
+          }),
+          ecpe.map((r, i) => ({ conversationId: String(i), pairs: parseEcpePairs(r.response) })),
+        ).pair.f1
+      : undefined;
     const failures = swift.rows.filter((r) => r.error).length + msaFailures;
     bar.finish(failures ? `${failures} failed calls` : undefined);
 
@@ -181,11 +192,12 @@ export async function runEvaluation(
         ecpeF1: swift.ecpe?.pair.f1,
       },
       baseline: {
-        name: `majority class (ER: ${erBase?.label ?? '-'}, MSA: ${msaBase?.label ?? '-'})`,
+        name: `majority class (ER: ${erBase?.label ?? '-'}, MSA: ${msaBase?.label ?? '-'}, ECPE: self-cause)`,
         erAcc: erBase?.accuracy,
         erWf1: erBase?.weightedF1,
         acc2NonNeg: msaBase?.nonNegative.accuracy,
         acc2NegPos: msaBase?.negPos.accuracy,
+        ecpeF1: selfCause,
       },
       paper: {
         name: 'M2SE paper (EmoVerse-4B, full test sets)',

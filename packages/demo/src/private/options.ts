@@ -72,8 +72,9 @@ export const PROFILES: Record<'quick' | 'full', DemoProfile> = {
     fps: 5,
     maxFrames: 120,
     recipe: 'm2se-nano',
-    // ~500 + 400 optimizer steps of batch 8, 0.6-0.8 s a step on a busy 2-core machine: 9-12 minutes
-    pretrainingSamples: 4000,
+    // 150 + 400 optimizer steps of batch 8: 5.5 min at 0.6 s a step (load ~8 on 2 cores), ~13 min at 1.4 s
+    // (load ~10); 4,000 samples (900 steps) went over the budget at that load
+    pretrainingSamples: 1200,
     trainBudgetS: 15 * 60,
     evalPerTask: { er: 200, msa: 200, ecpe: 80 },
   },
