@@ -8,6 +8,7 @@ import {
   CLAIMED_AUS,
   compareWithOpenFace,
   type FrameGeometry,
+  mainFaceId,
   openFacePeak,
   readOpenFaceCsv,
   scoreAus,
@@ -57,16 +58,17 @@ const analysis = scoreAus(frames);
 const rows = toOpenFaceRows(analysis.frames, frames);
 if (values.out) writeFileSync(values.out, writeOpenFaceCsv(rows));
 
-// OpenFace's FeatureExtraction follows one face: compare it with the person we see in most frames.
-const counts = new Map<number, number>();
-for (const r of rows) if (r.success) counts.set(r.face_id, (counts.get(r.face_id) ?? 0) + 1);
-const main = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
-const cmp = compareWithOpenFace(rows, reference, main);
+// OpenFace's FeatureExtraction follows one face: compare its most-seen face with our most-seen person
+// (the two tools number people independently).
+const main = mainFaceId(rows);
+const refFace = mainFaceId(reference);
+const people = new Set(rows.filter((r) => r.success).map((r) => r.face_id)).size;
+const cmp = compareWithOpenFace(rows, reference, { ours: main, reference: refFace });
 
 console.log(
-  `video: ${values.video}  frames: ${frames.length}  people: ${counts.size}  time: ${seconds.toFixed(1)} s`,
+  `video: ${values.video}  frames: ${frames.length}  people: ${people}  time: ${seconds.toFixed(1)} s`,
 );
-console.log(`compared: person ${main} vs OpenFace, ${cmp.matchedFrames} matched frames`);
+console.log(`compared: our person ${main} vs OpenFace face ${refFace}, ${cmp.matchedFrames} matched frames`);
 console.log('AU     r      MAE   claimed');
 for (const a of cmp.perAu) {
   const claimed = CLAIMED_AUS.includes(a.au) ? 'yes' : '';

@@ -14,6 +14,7 @@ export {
   type AuAgreement,
   type Comparison,
   compareWithOpenFace,
+  mainFaceId,
   meanAbsoluteError,
   openFacePeak,
   pearson,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { compareWithOpenFace, meanAbsoluteError, pearson } from './compare.js';
+import { compareWithOpenFace, mainFaceId, meanAbsoluteError, pearson } from './compare.js';
 import type { OpenFaceRow } from './openface-csv.js';
 import { zeroAus } from './types.js';
 
@@ -23,11 +23,17 @@ test('frames are paired by frame number, failed frames and other faces are skipp
   });
   const ref = [row(1, 0), row(2, 1), row(3, 2), row(4, 3), row(5, 9, false)];
   const ours = [row(1, 0.5), row(2, 1.5), row(3, 2.5), row(4, 0, true, 7), row(4, 3.5), row(5, 0)];
-  const cmp = compareWithOpenFace(ours, ref, 0);
+  const cmp = compareWithOpenFace(ours, ref, { ours: 0, reference: 0 });
   assert.equal(cmp.matchedFrames, 4);
   const au12 = cmp.perAu.find((a) => a.au === 'AU12')!;
   assert.ok(Math.abs(au12.r - 1) < 1e-12);
   assert.ok(Math.abs(au12.mae - 0.5) < 1e-12);
   assert.ok(Math.abs(cmp.perAu.find((a) => a.au === 'AU25')!.r - 1) < 1e-12);
   assert.ok(Number.isNaN(cmp.perAu.find((a) => a.au === 'AU01')!.r));
+  // People are numbered independently: our person 7 can be compared with OpenFace's face 0.
+  const seven = [row(1, 0.5, true, 7), row(2, 1.5, true, 7), row(3, 2.5, true, 7), row(1, 9, true, 0)];
+  assert.equal(mainFaceId(seven), 7);
+  const paired = compareWithOpenFace(seven, ref, { ours: mainFaceId(seven), reference: mainFaceId(ref) });
+  assert.equal(paired.matchedFrames, 3);
+  assert.ok(Math.abs(paired.perAu.find((a) => a.au === 'AU12')!.r - 1) < 1e-12);
 });

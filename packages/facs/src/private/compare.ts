@@ -43,26 +43,38 @@ export interface Comparison {
   perAu: AuAgreement[];
 }
 
+/** The face_id with the most successful rows (the person a single-face comparison should use). */
+export function mainFaceId(rows: readonly { face_id?: number; success?: boolean }[]): number | undefined {
+  const counts = new Map<number, number>();
+  for (const r of rows)
+    if (r.success !== false) counts.set(r.face_id ?? 0, (counts.get(r.face_id ?? 0) ?? 0) + 1);
+  return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]?.[0];
+}
+
 /**
- * Pairs rows by frame number (one face per frame: for each file the row of `faceId`, or the first
- * successful row) and computes per-AU Pearson r and MAE.
+ * Pairs rows by frame number, one face per frame in each file: the rows of `faceIds.ours` and
+ * `faceIds.reference` when given (the two tools number people independently), else the first
+ * successful row of the frame. Computes per-AU Pearson r and MAE.
  */
 export function compareWithOpenFace(
   ours: readonly { frame: number; aus: AuVector; face_id?: number; success?: boolean }[],
   reference: readonly OpenFaceRow[],
-  faceId?: number,
+  faceIds: { ours?: number; reference?: number } = {},
 ): Comparison {
-  const pick = (rows: readonly { frame: number; face_id?: number; success?: boolean; aus: AuVector }[]) => {
+  const pick = (
+    rows: readonly { frame: number; face_id?: number; success?: boolean; aus: AuVector }[],
+    faceId: number | undefined,
+  ) => {
     const m = new Map<number, AuVector>();
     for (const r of rows) {
       if (r.success === false) continue;
-      if (faceId !== undefined && r.face_id !== faceId) continue;
+      if (faceId !== undefined && (r.face_id ?? 0) !== faceId) continue;
       if (!m.has(r.frame)) m.set(r.frame, r.aus);
     }
     return m;
   };
-  const a = pick(ours);
-  const b = pick(reference);
+  const a = pick(ours, faceIds.ours);
+  const b = pick(reference, faceIds.reference);
   const frames = [...a.keys()].filter((f) => b.has(f)).sort((x, y) => x - y);
   const perAu = AU_NAMES.map((au) => {
     const x = frames.map((f) => a.get(f)![au]);

@@ -30,7 +30,10 @@ describe('video → AUs → peaks', () => {
     const frames = await geometry(media('openface/samples/default.wmv'));
     const analysis = scoreAus(frames);
     const reference = readOpenFaceCsv(readFileSync(media('openface/reference/default.csv'), 'utf8'));
-    const cmp = compareWithOpenFace(toOpenFaceRows(analysis.frames, frames), reference, 0);
+    const cmp = compareWithOpenFace(toOpenFaceRows(analysis.frames, frames), reference, {
+      ours: 0,
+      reference: 0,
+    });
     assert.equal(cmp.matchedFrames, 288);
     const r = Object.fromEntries(cmp.perAu.map((a) => [a.au, a.r]));
     const claimed = CLAIMED_AUS.filter((a) => Number.isFinite(r[a]));
