@@ -61,14 +61,18 @@ test('a video event goes frame-extractor -> au-scorer exactly once, through a cr
   const submitted = await withSpan('submit video', () =>
     bus.publish(
       events.videoSubmitted,
-      { jobId: 'job-1', path: video, spans: [{ startS: 0, endS: 1, id: 'utt-1' }] },
+      {
+        jobId: 'job-1',
+        source: { case: 'path', value: video },
+        spans: [{ startS: 0, endS: 1, id: 'utt-1' }],
+      },
       { msgId: 'video:job-1' },
     ),
   );
   // Submitting the same job again (a client retry) is de-duplicated by Nats-Msg-Id.
   const retry = await bus.publish(
     events.videoSubmitted,
-    { jobId: 'job-1', path: video },
+    { jobId: 'job-1', source: { case: 'path', value: video } },
     { msgId: 'video:job-1' },
   );
   assert.equal(retry.duplicate, true);
@@ -95,6 +99,8 @@ test('a video event goes frame-extractor -> au-scorer exactly once, through a cr
   assert.equal(forJob.length, 1, 'exactly one AuScored for the job and span');
   assert.equal(forJob[0].spanIndex, 0);
   assert.equal(forJob[0].span?.id, 'utt-1');
+  // The video was decoded (a test pattern has no face), not rejected for a missing source.
+  assert.equal(forJob[0].error?.code, 'NO_FACE', JSON.stringify(forJob[0].error));
 
   // One trace: tests publish -> frame-extractor consume -> its publish -> au-scorer consume.
   const spans = await eventually(() => {
@@ -150,7 +156,7 @@ test('a malformed event goes to the dead letters with a reason and the worker ke
   // And it still does its work.
   await bus.publish(
     events.videoSubmitted,
-    { jobId: 'job-2', path: '/nowhere.mp4' },
+    { jobId: 'job-2', source: { case: 'path', value: '/nowhere.mp4' } },
     { msgId: 'video:job-2' },
   );
   await eventually(async () => {
