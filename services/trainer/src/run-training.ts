@@ -140,10 +140,12 @@ export async function runTraining(
       stage: last ? `stage${last.stage}` : (cur?.stage ?? ''),
       progress: last ? last.step / Math.max(1, last.totalSteps) : (cur?.progress ?? 0),
       attributes: { ...(cur?.attributes ?? {}), ...(extra.attributes ?? {}) },
-      outputs: extra.outputs ?? [
-        ...(cur?.outputs ?? []).filter((b) => !b.name.includes('/checkpoints/')),
-        ...checkpoints.slice(-1),
-      ],
+      outputs: extra.outputs
+        ? [...extra.outputs, ...checkpoints.slice(-1)]
+        : [
+            ...(cur?.outputs ?? []).filter((b) => !b.name.includes('/checkpoints/')),
+            ...checkpoints.slice(-1),
+          ],
     }));
 
   const model = createBaseModel({

@@ -263,7 +263,12 @@ export class RunManager {
   async getRun(runId: string): Promise<Run> {
     const run = await this.find(runId);
     if (!run) throw new RunNotFound(`no run "${runId}"`);
-    return run;
+    const entry = this.runs.get(runId);
+    if (!entry) return run;
+    // the worker records its latest checkpoint in the job state
+    const state = await this.jobs.get(runId).catch(() => undefined);
+    const checkpoints = state?.outputs.filter((b) => b.name.includes('/checkpoints/')) ?? [];
+    return checkpoints.length ? Object.assign(clone(RunSchema, run), { checkpoints }) : run;
   }
 
   async cancelRun(runId: string): Promise<Run> {

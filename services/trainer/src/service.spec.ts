@@ -177,7 +177,9 @@ describe('TrainerService', () => {
       dataset: { case: 'datasetPath', value: emt },
     });
     assert.equal(again.run?.status, JobStatus.SUCCEEDED);
-    assert.equal((await client.getRun({ runId: 'nano-1' })).run?.status, JobStatus.SUCCEEDED);
+    const got = (await client.getRun({ runId: 'nano-1' })).run;
+    assert.equal(got?.status, JobStatus.SUCCEEDED);
+    assert.match(got?.checkpoints[0]?.name ?? '', /^runs\/nano-1\/checkpoints\/stages\/step-000000004$/);
   });
 
   it('cancels a running run; a dataset in the object store works like a folder', async () => {
