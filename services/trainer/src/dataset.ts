@@ -62,3 +62,49 @@ export async function resolveDataset(
   renameSync(tmp, dir);
   return dir;
 }
+
+/** The files of a model folder (EmoVerseLM.save), relative to its prefix; absent ones are skipped. */
+export const MODEL_FILES = [
+  'emoverse.json',
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'projector.safetensors',
+  'config.json',
+  'model.safetensors',
+  'llm/config.json',
+  'llm/model.safetensors',
+];
+
+/**
+ * A base checkpoint as a local folder: a path as is, or `os://<bucket>/<prefix>` (a published model's
+ * folder, e.g. runs/<id>/model) fetched once into the cache. Throws RunRejected when nothing is there.
+ */
+export async function resolveBaseModel(
+  location: string,
+  o: { blobs?: BlobStore; cacheDir: string },
+): Promise<string> {
+  const loc = parseLocation(location);
+  if (loc.kind === 'path') return loc.path;
+  if (!o.blobs) throw new RunRejected(['an object-store base model needs a NATS connection']);
+  const dir = join(
+    o.cacheDir,
+    'models',
+    `${loc.ref.bucket}-${loc.ref.name}`.replace(/[^A-Za-z0-9._-]/g, '_'),
+  );
+  if (existsSync(join(dir, 'emoverse.json')) || existsSync(join(dir, 'config.json'))) return dir;
+  const tmp = `${dir}.partial-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  let found = 0;
+  for (const file of MODEL_FILES) {
+    const ref = { bucket: loc.ref.bucket, name: `${loc.ref.name}/${file}` };
+    if (!(await o.blobs.info(ref))) continue;
+    mkdirSync(dirname(join(tmp, file)), { recursive: true });
+    await o.blobs.getToFile(ref, join(tmp, file));
+    found++;
+  }
+  if (found === 0) throw new RunRejected([`base model ${location}: no model files under that prefix`]);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dirname(dir), { recursive: true });
+  renameSync(tmp, dir);
+  return dir;
+}

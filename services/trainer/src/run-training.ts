@@ -3,7 +3,7 @@
 // every optimizer step, checkpoints in the object store, and at the end the PEFT adapter and the
 // served model folder in the object store and `model.published`. Started again with the same run id
 // it resumes from the last checkpoint: same data order, same loss curve (packages/m2se's loop).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { create, toBinary } from '@bufbuild/protobuf';
@@ -28,6 +28,7 @@ import {
   taskName,
 } from '@emoverse/proto';
 import { createBaseModel, type ExecutionProvider } from './base-model.js';
+import { MODEL_FILES } from './dataset.js';
 import { ObjectStoreCheckpointStore } from './object-checkpoints.js';
 import type { RunPlan } from './plan.js';
 
@@ -60,20 +61,15 @@ export const runBlobs = (runId: string) => ({
   recipe: (ext: string) => `runs/${runId}/recipe.${ext}`,
 });
 
-/** The folder layouts the gateway's registry fetches (EmoVerseLM.save and PEFT). */
-const MODEL_FILES = [
-  'emoverse.json',
-  'tokenizer.json',
-  'tokenizer_config.json',
-  'projector.safetensors',
-  'llm/config.json',
-  'llm/model.safetensors',
-];
+/** The PEFT folder layout (the gateway's registry fetches these and MODEL_FILES). */
 const ADAPTER_FILES = ['adapter_config.json', 'adapter_model.safetensors'];
 
 async function uploadFolder(bus: Bus, dir: string, files: string[], bucket: string, name: string) {
   let size = 0n;
-  for (const f of files) size += (await bus.blobs.putFile(bucket, `${name}/${f}`, join(dir, f))).size;
+  for (const f of files) {
+    if (existsSync(join(dir, f)))
+      size += (await bus.blobs.putFile(bucket, `${name}/${f}`, join(dir, f))).size;
+  }
   return { bucket, name, size };
 }
 

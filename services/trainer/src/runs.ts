@@ -21,7 +21,7 @@ import {
   WatchRunResponseSchema,
 } from '@emoverse/proto';
 import type { ExecutionProvider } from './base-model.js';
-import { formatLocation, type Location, resolveDataset } from './dataset.js';
+import { formatLocation, type Location, resolveBaseModel, resolveDataset } from './dataset.js';
 import type { ExecutionHandle, Executor, RunSpec } from './executors.js';
 import { planRun } from './plan.js';
 import { guessFormat } from './recipe-source.js';
@@ -106,12 +106,15 @@ export class RunManager {
 
     // everything is checked here, before a byte of training
     const datasetDir = await resolveDataset(dataset, { blobs: this.o.bus.blobs, cacheDir: this.o.cacheDir });
+    const baseModel = req.baseModel
+      ? await resolveBaseModel(req.baseModel, { blobs: this.o.bus.blobs, cacheDir: this.o.cacheDir })
+      : undefined;
     const { plan } = await planRun({
       recipe: req.recipe,
       format,
       source: 'recipe',
       datasetDir,
-      baseCheckpoint: req.baseModel || undefined,
+      baseCheckpoint: baseModel,
     });
 
     const recipeRef = await this.o.bus.blobs.put(

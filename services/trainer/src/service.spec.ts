@@ -104,8 +104,17 @@ describe('TrainerService', () => {
       }),
       invalid(/base checkpoint .*no-model: no such folder/),
     );
+    await assert.rejects(
+      client.startRun({
+        runId: 'bad-base-blob',
+        recipe: toyRecipe(),
+        baseModel: 'os://emoverse-checkpoints/runs/nothing/model',
+        dataset: { case: 'datasetPath', value: emt },
+      }),
+      invalid(/base model os:\/\/emoverse-checkpoints\/runs\/nothing\/model: no model files/),
+    );
     // nothing was recorded or started for them
-    for (const runId of ['bad-task', 'bad-rates', 'bad-shard', 'bad-dataset', 'bad-base']) {
+    for (const runId of ['bad-task', 'bad-rates', 'bad-shard', 'bad-dataset', 'bad-base', 'bad-base-blob']) {
       await assert.rejects(client.getRun({ runId }), (err: ServiceError) => err.code === 5);
     }
   });
@@ -180,6 +189,18 @@ describe('TrainerService', () => {
     const got = (await client.getRun({ runId: 'nano-1' })).run;
     assert.equal(got?.status, JobStatus.SUCCEEDED);
     assert.match(got?.checkpoints[0]?.name ?? '', /^runs\/nano-1\/checkpoints\/stages\/step-000000004$/);
+  });
+
+  it('continues from a model published in the object store', async () => {
+    await client.startRun({
+      runId: 'nano-2',
+      recipe: toyRecipe({ name: 'toy-continued' }),
+      baseModel: 'os://emoverse-checkpoints/runs/nano-1/model',
+      dataset: { case: 'datasetPath', value: emt },
+    });
+    const { last } = await watch('nano-2');
+    assert.equal(last.status, JobStatus.SUCCEEDED, last.error?.message);
+    assert.equal(last.model?.version, 'nano-2');
   });
 
   it('cancels a running run; a dataset in the object store works like a folder', async () => {

@@ -9,7 +9,7 @@ import { type Bus, connectBus } from '@emoverse/bus';
 import { badInputExitCode } from '@emoverse/k8s';
 import { JobStatus } from '@emoverse/proto';
 import type { ExecutionProvider } from './base-model.js';
-import { parseLocation, resolveDataset } from './dataset.js';
+import { parseLocation, resolveBaseModel, resolveDataset } from './dataset.js';
 import { planRun } from './plan.js';
 import { readRecipe } from './recipe-source.js';
 import { RunRejected } from './rejected.js';
@@ -116,16 +116,17 @@ export async function trainCommand(argv: string[]): Promise<number> {
   if (process.connected) process.once('disconnect', onDisconnect);
   try {
     const recipe = await readRecipe(args.recipe, bus.blobs);
-    const datasetDir = await resolveDataset(parseLocation(args.dataset), {
-      blobs: bus.blobs,
-      cacheDir: process.env.EMOVERSE_TRAINER_CACHE ?? join(tmpdir(), 'emoverse-trainer-cache'),
-    });
+    const cacheDir = process.env.EMOVERSE_TRAINER_CACHE ?? join(tmpdir(), 'emoverse-trainer-cache');
+    const datasetDir = await resolveDataset(parseLocation(args.dataset), { blobs: bus.blobs, cacheDir });
+    const baseModel = args.baseModel
+      ? await resolveBaseModel(args.baseModel, { blobs: bus.blobs, cacheDir })
+      : undefined;
     const { plan, examples } = await planRun({
       recipe: recipe.text,
       format: recipe.format,
       source: recipe.source,
       datasetDir,
-      baseCheckpoint: args.baseModel,
+      baseCheckpoint: baseModel,
     });
     say(
       `run ${args.runId}: recipe ${plan.recipe.name}, ${plan.totalSteps} optimizer steps (${plan.pretrainingSteps} LM pre-training), EP ${args.ep}`,
