@@ -13,7 +13,8 @@ import {
   nanoPreset,
   WeightError,
 } from '@emoverse/models';
-import { RunRejected } from './rejected.js';
+import { probeExecutionProvider } from '@emoverse/runtime';
+import { DeviceUnavailable, RunRejected } from './rejected.js';
 
 /** Base models the trainer can create from scratch. */
 export const FROM_SCRATCH = ['emoverse-nano'] as const;
@@ -102,4 +103,10 @@ export function createBaseModel(o: ModelOptions): EmoVerseLM {
     seed: o.seed,
   });
   return new EmoVerseLM(nano.llm, nano.tokenizer, nano.emoverse, nano.visualTokens, nano.preset, session);
+}
+
+/** Checks that ONNX Runtime can open a session on `ep` in this process (probed once per process). */
+export async function checkDevice(ep: ExecutionProvider): Promise<void> {
+  const probe = await probeExecutionProvider(ep);
+  if (!probe.available) throw new DeviceUnavailable(ep, probe.reason ?? 'unavailable');
 }

@@ -6,3 +6,14 @@ export class RunRejected extends Error {
     this.name = 'RunRejected';
   }
 }
+
+/** The run's execution provider cannot be used where it would run (FAILED_PRECONDITION). */
+export class DeviceUnavailable extends Error {
+  constructor(
+    readonly device: string,
+    readonly reason: string,
+  ) {
+    super(`device ${device} is not available here: ${reason}`);
+    this.name = 'DeviceUnavailable';
+  }
+}

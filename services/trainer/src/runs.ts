@@ -20,7 +20,7 @@ import {
   type WatchRunResponse,
   WatchRunResponseSchema,
 } from '@emoverse/proto';
-import type { ExecutionProvider } from './base-model.js';
+import { checkDevice, type ExecutionProvider } from './base-model.js';
 import { formatLocation, type Location, resolveBaseModel, resolveDataset } from './dataset.js';
 import type { ExecutionHandle, Executor, RunSpec } from './executors.js';
 import { planRun } from './plan.js';
@@ -93,6 +93,8 @@ export class RunManager {
     const ep = (req.device || this.o.defaultEp) as ExecutionProvider;
     if (!EPS.includes(ep))
       throw new RunRejected([`device "${req.device}": expected one of ${EPS.join(', ')}`]);
+    // a local run computes on this node: its EP must open here (a Job's node is checked by the Job)
+    if (this.o.executor.kind === 'local') await checkDevice(ep);
     let dataset: Location;
     if (req.dataset.case === 'datasetPath') dataset = { kind: 'path', path: req.dataset.value };
     else if (req.dataset.case === 'datasetBlob') dataset = { kind: 'blob', ref: req.dataset.value };

@@ -16,6 +16,7 @@ import {
   TrainerService,
   type TrainingProgress,
 } from '@emoverse/proto';
+import { probeExecutionProvider } from '@emoverse/runtime';
 import { createClient, type PromiseClient, type RunningService } from '@emoverse/service-kit';
 import { type NatsServer, startNatsServer } from '@emoverse/testing';
 import type { ServiceError } from '@grpc/grpc-js';
@@ -113,8 +114,47 @@ describe('TrainerService', () => {
       }),
       invalid(/base model os:\/\/emoverse-checkpoints\/runs\/nothing\/model: no model files/),
     );
+    // a device this node cannot open: refused before anything starts (CI has no CUDA; a GPU node would accept)
+    const cuda = await probeExecutionProvider('cuda');
+    if (cuda.available) {
+      const r = await client.startRun({
+        runId: 'cuda-run',
+        recipe: toyRecipe(),
+        device: 'cuda',
+        dataset: { case: 'datasetPath', value: emt },
+      });
+      assert.equal((await client.cancelRun({ runId: r.runId })).run?.status, JobStatus.CANCELLED);
+    } else {
+      await assert.rejects(
+        client.startRun({
+          runId: 'bad-device',
+          recipe: toyRecipe(),
+          device: 'cuda',
+          dataset: { case: 'datasetPath', value: emt },
+        }),
+        (err: ServiceError) => err.code === 9 && /device cuda is not available here/.test(err.details),
+      );
+    }
+    await assert.rejects(
+      client.startRun({
+        runId: 'bad-device-name',
+        recipe: toyRecipe(),
+        device: 'tpu',
+        dataset: { case: 'datasetPath', value: emt },
+      }),
+      invalid(/device "tpu": expected one of cpu, webgpu, cuda/),
+    );
     // nothing was recorded or started for them
-    for (const runId of ['bad-task', 'bad-rates', 'bad-shard', 'bad-dataset', 'bad-base', 'bad-base-blob']) {
+    for (const runId of [
+      'bad-task',
+      'bad-rates',
+      'bad-shard',
+      'bad-dataset',
+      'bad-base',
+      'bad-base-blob',
+      'bad-device',
+      'bad-device-name',
+    ]) {
       await assert.rejects(client.getRun({ runId }), (err: ServiceError) => err.code === 5);
     }
   });

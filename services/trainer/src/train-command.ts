@@ -8,11 +8,11 @@ import { parseArgs } from 'node:util';
 import { type Bus, connectBus } from '@emoverse/bus';
 import { badInputExitCode } from '@emoverse/k8s';
 import { JobStatus } from '@emoverse/proto';
-import type { ExecutionProvider } from './base-model.js';
+import { checkDevice, type ExecutionProvider } from './base-model.js';
 import { parseLocation, resolveBaseModel, resolveDataset } from './dataset.js';
 import { planRun } from './plan.js';
 import { readRecipe } from './recipe-source.js';
-import { RunRejected } from './rejected.js';
+import { DeviceUnavailable, RunRejected } from './rejected.js';
 import { runTraining } from './run-training.js';
 
 export const STOPPED_EXIT_CODE = 3;
@@ -115,6 +115,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const onDisconnect = () => onSignal('SIGHUP');
   if (process.connected) process.once('disconnect', onDisconnect);
   try {
+    await checkDevice(args.ep);
     const recipe = await readRecipe(args.recipe, bus.blobs);
     const cacheDir = process.env.EMOVERSE_TRAINER_CACHE ?? join(tmpdir(), 'emoverse-trainer-cache');
     const datasetDir = await resolveDataset(parseLocation(args.dataset), { blobs: bus.blobs, cacheDir });
@@ -151,7 +152,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     say('done');
     return 0;
   } catch (err) {
-    const rejected = err instanceof RunRejected;
+    const rejected = err instanceof RunRejected || err instanceof DeviceUnavailable;
     process.stderr.write(`train: ${rejected ? 'rejected: ' : ''}${(err as Error).message}\n`);
     if (!rejected && process.env.EMOVERSE_LOG_LEVEL === 'debug')
       process.stderr.write(`${(err as Error).stack}\n`);
