@@ -52,6 +52,20 @@ const cell = (s: string, max = 200) => {
   return one.length > max ? `${one.slice(0, max)}…` : one;
 };
 
+/** Says plainly whether the model beat the majority class on each metric. */
+function verdict(e: EvaluationResult): string {
+  const cmp = (label: string, m?: number, b?: number) =>
+    m === undefined || b === undefined
+      ? []
+      : [`${label} ${m > b + 1e-9 ? 'above' : m < b - 1e-9 ? 'below' : 'equal to'} the baseline`];
+  const parts = [
+    ...cmp('ER WF1', e.model.erWf1, e.baseline.erWf1),
+    ...cmp('Acc-2 (neg / non-neg)', e.model.acc2NonNeg, e.baseline.acc2NonNeg),
+    ...cmp('ECPE F1', e.model.ecpeF1, e.baseline.ecpeF1),
+  ];
+  return `In this run: ${parts.join(', ')}. Equal to the majority class means the model answers the majority label (neutral) for nearly every utterance.`;
+}
+
 export function renderReport(r: ReportInput, lossPng?: string): string {
   const total = r.stages.reduce((s, x) => s + x.seconds, 0);
   const e = r.evaluation;
@@ -73,6 +87,8 @@ export function renderReport(r: ReportInput, lossPng?: string): string {
     row(e.model),
     row(e.baseline),
     row(e.paper),
+    '',
+    verdict(e),
     '',
     `${e.failures} failed calls. emoverse-nano is a tiny model trained from scratch on CPU in minutes; the paper's ` +
       'EmoVerse starts from a pretrained 4B model, so its numbers are a reference point, not a target here.',

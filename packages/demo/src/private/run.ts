@@ -81,10 +81,10 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const stages: StageTiming[] = [];
   const stage = async <T>(name: string, f: () => Promise<T>, summary: (r: T) => string): Promise<T> => {
     const s0 = performance.now();
-    const r = await abortable(
-      withSpan(`demo.${name}`, () => f(), { tracer: 'emoverse.demo' }),
-      o.signal,
-    );
+    const work = withSpan(`demo.${name}`, () => f(), { tracer: 'emoverse.demo' });
+    // Starting the stack is not cut short by Ctrl-C: what it started must be known to be stopped (the
+    // next stage then sees the abort).
+    const r = name === 'start stack' ? await work : await abortable(work, o.signal);
     stages.push({ stage: name, seconds: (performance.now() - s0) / 1000, summary: summary(r) });
     return r;
   };
@@ -102,10 +102,6 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const leftBehind: number[] = [];
   const cleanup = async () => {
     const c0 = performance.now();
-    if (stack) {
-      mkdirSync(join(o.outDir, 'logs'), { recursive: true });
-      stack.saveLogs(join(o.outDir, 'logs'));
-    }
     await bus?.close().catch(() => {});
     // Everything this run started, grandchildren included (e.g. the trainer's worker processes).
     const tree = stack?.processTree() ?? [];
@@ -123,6 +119,10 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     if (left.length) say(`warning: ${left.length} process(es) killed with SIGKILL after the shutdown`);
     stopped.push(...tree);
     leftBehind.push(...left);
+    if (stack) {
+      mkdirSync(join(o.outDir, 'logs'), { recursive: true });
+      stack.saveLogs(join(o.outDir, 'logs'));
+    }
     await telemetry.shutdown().catch(() => {});
     if (stack)
       say(
