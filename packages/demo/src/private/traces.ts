@@ -27,7 +27,10 @@ export function traceTarget(outDir: string, env: NodeJS.ProcessEnv = process.env
  */
 export function findTrace(file: string, nameContains: string): SpanRecord[] {
   const spans = readSpanFile(file);
-  const hit = [...spans].reverse().find((s) => s.name.includes(nameContains));
+  // The outermost match (a client span, not the server span under it that carries the same method name).
+  const hits = spans.filter((s) => s.name.includes(nameContains));
+  const ids = new Set(hits.map((s) => s.spanId));
+  const hit = hits.reverse().find((s) => !ids.has(s.parentSpanId));
   if (!hit) return [];
   const trace = spans.filter((s) => s.traceId === hit.traceId);
   const keep = new Set([hit.spanId]);
