@@ -43,7 +43,12 @@ export interface ExecutionHandle {
 
 export interface Executor {
   readonly kind: 'local' | 'kubernetes';
-  start(spec: RunSpec, onRunning: () => void): Promise<ExecutionHandle>;
+  /** onRestart: a crashed worker was started again (it resumes); `name` is the new one. */
+  start(
+    spec: RunSpec,
+    onRunning: () => void,
+    onRestart?: (name: string, reason: string) => void,
+  ): Promise<ExecutionHandle>;
 }
 
 /** The worker's arguments after `train`. */
@@ -71,38 +76,73 @@ export class LocalExecutor implements Executor {
   constructor(
     private readonly env: Record<string, string | undefined>,
     private readonly log: (runId: string, line: string) => void = () => {},
+    /**
+     * Times a worker that crashed (killed by a signal, or exit code 1) is started again; it resumes
+     * from its last checkpoint, like a Job's pod retried under its backoffLimit.
+     */
+    private readonly maxRestarts = 2,
   ) {}
 
-  async start(spec: RunSpec, onRunning: () => void): Promise<ExecutionHandle> {
+  async start(
+    spec: RunSpec,
+    onRunning: () => void,
+    onRestart: (name: string, reason: string) => void = () => {},
+  ): Promise<ExecutionHandle> {
     const { main, execArgv } = mainEntry();
-    const child: ChildProcess = spawn(process.execPath, [...execArgv, main, 'train', ...trainArgs(spec)], {
-      env: { ...process.env, ...this.env, EMOVERSE_RUN_ID: spec.runId },
-      // the IPC channel lets the child notice when this process dies (it stops with a checkpoint)
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    });
-    let stderr = '';
     let cancelled = false;
-    child.stdout?.on('data', (b: Buffer) => {
-      for (const line of b.toString().split('\n')) if (line.trim()) this.log(spec.runId, line);
-    });
-    child.stderr?.on('data', (b: Buffer) => {
-      stderr = (stderr + b.toString()).slice(-4000);
-      for (const line of b.toString().split('\n')) if (line.trim()) this.log(spec.runId, line);
-    });
-    child.once('spawn', onRunning);
-    const done = new Promise<ExecutionEnd>((resolve) => {
-      child.once('error', (err) => resolve({ outcome: 'failed', message: err.message }));
-      child.once('exit', (code, signal) => {
-        const message = lastLines(stderr) || `exit code ${code ?? signal}`;
-        if (cancelled) resolve({ outcome: 'cancelled', message: 'cancelled' });
-        else if (code === 0) resolve({ outcome: 'succeeded' });
-        else if (code === badInputExitCode) resolve({ outcome: 'rejected', message });
-        else if (code === STOPPED_EXIT_CODE) resolve({ outcome: 'stopped', message });
-        else resolve({ outcome: 'failed', message });
+    let child: ChildProcess;
+    let restarts = 0;
+    const handle = { name: '' };
+
+    /** One worker process; resolves with its end (restarts are decided by the caller). */
+    const launch = () =>
+      new Promise<ExecutionEnd & { crashed: boolean }>((resolve) => {
+        child = spawn(process.execPath, [...execArgv, main, 'train', ...trainArgs(spec)], {
+          env: { ...process.env, ...this.env, EMOVERSE_RUN_ID: spec.runId },
+          // the IPC channel lets the child notice when this process dies (it stops with a checkpoint)
+          stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+        });
+        handle.name = `local:${child.pid}`;
+        let stderr = '';
+        child.stdout?.on('data', (b: Buffer) => {
+          for (const line of b.toString().split('\n')) if (line.trim()) this.log(spec.runId, line);
+        });
+        child.stderr?.on('data', (b: Buffer) => {
+          stderr = (stderr + b.toString()).slice(-4000);
+          for (const line of b.toString().split('\n')) if (line.trim()) this.log(spec.runId, line);
+        });
+        child.once('spawn', onRunning);
+        child.once('error', (err) => resolve({ outcome: 'failed', message: err.message, crashed: false }));
+        child.once('exit', (code, signal) => {
+          const message = lastLines(stderr) || `exit ${code ?? signal}`;
+          if (cancelled) resolve({ outcome: 'cancelled', message: 'cancelled', crashed: false });
+          else if (code === 0) resolve({ outcome: 'succeeded', crashed: false });
+          else if (code === badInputExitCode) resolve({ outcome: 'rejected', message, crashed: false });
+          else if (code === STOPPED_EXIT_CODE) resolve({ outcome: 'stopped', message, crashed: false });
+          else resolve({ outcome: 'failed', message, crashed: true });
+        });
       });
-    });
+
+    const done = (async (): Promise<ExecutionEnd> => {
+      let next = launch();
+      for (;;) {
+        const { crashed, ...end } = await next;
+        if (!crashed || cancelled || restarts >= this.maxRestarts) return end as ExecutionEnd;
+        restarts++;
+        const reason = 'message' in end ? end.message : '';
+        this.log(spec.runId, `worker crashed (${reason}); restart ${restarts} of ${this.maxRestarts}`);
+        await new Promise((r) => setTimeout(r, 500));
+        if (cancelled) return { outcome: 'cancelled', message: 'cancelled' };
+        const previous = handle.name;
+        next = launch();
+        onRestart(handle.name, `${previous} crashed: ${reason}`);
+      }
+    })();
+    // (the first worker was spawned synchronously, inside done's first statement)
     return {
-      name: `local:${child.pid}`,
+      get name() {
+        return handle.name;
+      },
       done,
       async cancel() {
         cancelled = true;

@@ -171,9 +171,16 @@ export class RunManager {
 
   private async launch(entry: Entry): Promise<void> {
     const { runId } = entry.run;
-    const handle = await this.o.executor.start(entry.spec, () => {
-      if (entry.run.status === JobStatus.PENDING) this.update(entry, { status: JobStatus.RUNNING });
-    });
+    const handle = await this.o.executor.start(
+      entry.spec,
+      () => {
+        if (entry.run.status === JobStatus.PENDING) this.update(entry, { status: JobStatus.RUNNING });
+      },
+      (name, reason) => {
+        this.o.log?.('worker restarted', { runId, name, reason });
+        this.update(entry, { executor: name });
+      },
+    );
     entry.handle = handle;
     this.update(entry, { executor: handle.name });
     void handle.done.then(async (end) => {

@@ -231,6 +231,31 @@ describe('TrainerService', () => {
     assert.match(got?.checkpoints[0]?.name ?? '', /^runs\/nano-1\/checkpoints\/stages\/step-000000004$/);
   });
 
+  it('restarts a crashed worker, which resumes the run', async () => {
+    await client.startRun({
+      runId: 'nano-crash',
+      recipe: toyRecipe({ name: 'toy-crash' }),
+      dataset: { case: 'datasetPath', value: emt },
+    });
+    let killed = '';
+    const executors = new Set<string>();
+    for await (const u of client.watchRun({ runId: 'nano-crash' })) {
+      if (u.update.case === 'run') executors.add(u.update.value.executor);
+      if (u.update.case === 'progress' && u.update.value.step >= 3 && !killed) {
+        killed = (await client.getRun({ runId: 'nano-crash' })).run?.executor ?? '';
+        process.kill(Number(killed.slice('local:'.length)), 'SIGKILL');
+      }
+      if (u.update.case === 'run' && u.update.value.status >= JobStatus.SUCCEEDED) {
+        assert.equal(u.update.value.status, JobStatus.SUCCEEDED, u.update.value.error?.message);
+        break;
+      }
+    }
+    assert.match(killed, /^local:\d+$/);
+    const last = (await client.getRun({ runId: 'nano-crash' })).run;
+    assert.notEqual(last?.executor, killed, 'a new worker finished the run');
+    assert.equal(last?.model?.version, 'nano-crash');
+  });
+
   it('continues from a model published in the object store', async () => {
     await client.startRun({
       runId: 'nano-2',

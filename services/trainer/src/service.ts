@@ -19,6 +19,8 @@ export const trainerConfig = {
   EMOVERSE_CHECKPOINT_EVERY: z.coerce.number().int().positive().default(10),
   /** BPE vocabulary of emoverse-nano trained from scratch. */
   EMOVERSE_NANO_VOCAB: z.coerce.number().int().positive().default(1024),
+  /** Local mode: times a crashed worker is restarted (it resumes from its checkpoint). */
+  EMOVERSE_TRAINER_MAX_RESTARTS: z.coerce.number().int().min(0).default(2),
 };
 
 export function createTrainerService(o: { executor?: Executor } = {}) {
@@ -35,6 +37,7 @@ export function createTrainerService(o: { executor?: Executor } = {}) {
           : new LocalExecutor(
               { NATS_URL: c.NATS_URL, EMOVERSE_TRAINER_CACHE: c.EMOVERSE_TRAINER_CACHE },
               (runId, line) => ctx.logger.debug({ runId }, line),
+              c.EMOVERSE_TRAINER_MAX_RESTARTS,
             ));
       const runs = new RunManager({
         bus: ctx.bus,
