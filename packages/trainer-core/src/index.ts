@@ -14,5 +14,6 @@ export {
   type ExperimentResult,
   ensureEmt,
   isExperimentName,
+  lossPlotPng,
   runExperiment,
 } from './private/experiment.js';

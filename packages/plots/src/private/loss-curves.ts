@@ -78,7 +78,7 @@ export function lossCurvesSpec(series: LossSeries, options: LossCurvesOptions = 
       // one text row per boundary (pixels from the top) so that close stage starts do not overprint;
       // long names are cut with an ellipsis
       data: { values: boundaries.map((b, i) => ({ ...b, row: 4 + 14 * i })) },
-      mark: { type: 'text', align: 'left', baseline: 'top', dx: 4, color: '#444', fontSize: 11, limit: 150 },
+      mark: { type: 'text', align: 'left', baseline: 'top', dx: 4, color: '#444', fontSize: 11, limit: 200 },
       encoding: {
         x: { field: 'step', type: 'quantitative' },
         y: { field: 'row', type: 'quantitative', scale: null },

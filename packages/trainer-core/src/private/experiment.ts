@@ -157,7 +157,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
   const pre = run.pretraining?.history ?? [];
   const stages = run.stages?.history ?? [];
   const plotPath = join(o.resultsDir, `${o.name}${o.smoke ? '-smoke' : ''}-loss.png`);
-  writeFileSync(plotPath, await lossCurvesPng(...lossPlot(pre, stages, recipe.name)));
+  writeFileSync(plotPath, await lossPlotPng(pre, stages, recipe.name));
   return {
     row,
     report,
@@ -169,8 +169,20 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
   };
 }
 
-/** Pre-training ("LM") and the stages on one step axis, with the phase and stage starts marked. */
-function lossPlot(pre: StepLog[], stages: StepLog[], title: string): Parameters<typeof lossCurvesPng> {
+/** The loss PNG of a run: pre-training ("LM") and the stages on one step axis, stage starts marked. */
+export function lossPlotPng(
+  pre: readonly StepLog[],
+  stages: readonly StepLog[],
+  title: string,
+): Promise<Buffer> {
+  return lossCurvesPng(...lossPlot(pre, stages, title));
+}
+
+function lossPlot(
+  pre: readonly StepLog[],
+  stages: readonly StepLog[],
+  title: string,
+): Parameters<typeof lossCurvesPng> {
   const offset = pre.length;
   const data = lossCurveData(stages.map((s) => ({ ...s, globalStep: s.globalStep + offset })));
   const points = [
