@@ -2,6 +2,7 @@
 // RMSNorm, rotary position embeddings, grouped-query attention with an optional KV cache.
 // Layouts: activations [batch, seq, features]; K/V cache [batch, kv_heads, past, head_dim].
 import type { Dim, GraphBuilder, Tensor } from '@emoverse/onnx';
+import { seededDropout } from './dropout.js';
 import type { ParamBinder } from './weights.js';
 
 /** The LoRA branch of one module: y += scale * dropout(x) A^T B^T. */
@@ -19,6 +20,11 @@ export interface Ctx {
   lora?: (modulePath: string) => LoraBranch | undefined;
   /** Training graphs apply LoRA dropout; inference graphs do not. */
   training: boolean;
+  /**
+   * The dropout seed input (int64 scalar), declared on first use: only graphs that apply
+   * dropout take it. Required when training with LoRA dropout > 0.
+   */
+  dropoutSeed?: () => Tensor;
 }
 
 /** HF nn.Linear: y = x W^T (+ b), W stored [out, in]. */
@@ -27,29 +33,20 @@ export function linear(ctx: Ctx, x: Tensor, path: string, bias = false): Tensor 
   let y = g.matmul(x, g.transpose(p.get(`${path}.weight`), [1, 0]));
   if (bias) y = g.add(y, p.get(`${path}.bias`));
   const branch = ctx.lora?.(path);
-  if (branch) y = g.add(y, loraDelta(ctx, x, branch));
+  if (branch) y = g.add(y, loraDelta(ctx, x, branch, path));
   return y;
 }
 
-function loraDelta(ctx: Ctx, x: Tensor, l: LoraBranch): Tensor {
+function loraDelta(ctx: Ctx, x: Tensor, l: LoraBranch, path: string): Tensor {
   const { g } = ctx;
   let xin = x;
-  if (ctx.training && l.dropout > 0) xin = dropout(g, x, l.dropout);
+  if (ctx.training && l.dropout > 0) {
+    if (!ctx.dropoutSeed) throw new Error(`LoRA dropout on ${path} needs a dropout seed input`);
+    xin = seededDropout(g, x, l.dropout, ctx.dropoutSeed(), path);
+  }
   const down = g.matmul(xin, g.transpose(l.A, [1, 0]));
   const up = g.matmul(down, g.transpose(l.B, [1, 0]));
   return g.mul(up, l.scale);
-}
-
-/**
- * Inverted dropout with a fresh mask every run: x * (u >= p) / (1 - p). The uniform noise is
- * drawn from zeros shaped like x (ConstantOfShape of Shape(x)), so the mask is a constant to
- * autodiff: gradients flow through the multiplication only.
- */
-function dropout(g: GraphBuilder, x: Tensor, rate: number): Tensor {
-  const [zeros] = g.node('ConstantOfShape', [g.shapeOf(x)], {}, [{ dtype: 'float32', shape: x.shape }]);
-  const [u] = g.node('RandomUniformLike', [zeros], {}, [{ dtype: 'float32', shape: x.shape }]);
-  const keep = g.cast(g.not(g.less(u, rate)), 'float32');
-  return g.mul(x, g.mul(keep, 1 / (1 - rate)));
 }
 
 export function rmsNorm(ctx: Ctx, x: Tensor, weightName: string, eps: number): Tensor {

@@ -6,6 +6,7 @@ import { GraphBuilder, type Tensor } from '@emoverse/onnx';
 import { Checkpoint } from '@emoverse/safetensors';
 import { ConfigError, type DecoderConfig, parseConfig } from './config.js';
 import { type DecoderArchitecture, decoderStack, embedTokens, lmHead } from './decoder.js';
+import { DROPOUT_SEED } from './dropout.js';
 import type { Ctx, KvPast } from './layers.js';
 import { llama } from './llama.js';
 import { type LoraInGraph, loraBinder } from './lora.js';
@@ -73,6 +74,7 @@ export interface LmGraphOptions {
   embed?: (ctx: Ctx, inputIds: Tensor) => Tensor;
   /** adds labels/token_weights inputs and loss/token_loss outputs */
   loss?: boolean;
+  /** applies LoRA dropout (then the graph takes a `dropout_seed` int64 scalar input) */
   training?: boolean;
   name?: string;
   /** parameter tensors made by the caller (a train step's inputs), by name */
@@ -115,7 +117,12 @@ export function buildLm(g: GraphBuilder, model: DecoderModel, opts: LmGraphOptio
   const inFiles = opts.weightsInFiles ?? model.weightsInFiles;
   const p = new ParamBinder(g, model.spec, model.weights, opts.trainableBase, provided, inFiles);
   const lora = opts.lora ? loraBinder(g, model, opts.lora, provided) : undefined;
-  const ctx: Ctx = { g, p, lora: lora?.branch, training: opts.training ?? false };
+  let seed: Tensor | undefined;
+  const dropoutSeed = () => {
+    seed ??= g.input(DROPOUT_SEED, 'int64', []);
+    return seed;
+  };
+  const ctx: Ctx = { g, p, lora: lora?.branch, training: opts.training ?? false, dropoutSeed };
   const inputIds = g.input('input_ids', 'int64', ['batch', 'seq']);
   const positionIds = g.input('position_ids', 'int64', ['batch', 'seq']);
   const embeds = opts.embed ? opts.embed(ctx, inputIds) : embedTokens(ctx, inputIds);

@@ -11,6 +11,7 @@ import {
 import type { Tensor } from '@emoverse/onnx';
 import { type HostTensor, Session, type SessionOptions } from '@emoverse/runtime';
 import { lossFeeds, type TextBatch } from './batch.js';
+import { DROPOUT_SEED, dropoutSeed } from './dropout.js';
 import { EmoVerseModel } from './emoverse.js';
 import { buildLm, type DecoderModel } from './lm.js';
 import { adapterFromTensors, initLora, loraTensors } from './lora.js';
@@ -27,7 +28,7 @@ export interface TrainOptions {
   optimizer?: OptimizerConfig;
   clipGradNorm?: number;
   microBatches?: number;
-  /** seed for the LoRA A init */
+  /** seed for the LoRA A init and the LoRA dropout masks (see dropoutSeed) */
   seed?: number;
   /** where the step runs (default CPU EP; e.g. { ep: 'webgpu' }) */
   session?: SessionOptions;
@@ -35,6 +36,10 @@ export interface TrainOptions {
 
 export interface LmTrainStep {
   step: TrainStep;
+  /** the run's seed (TrainOptions.seed): LoRA dropout masks derive from it and the micro-batch count */
+  seed: number;
+  /** whether the step takes a `dropout_seed` input (LoRA dropout > 0) */
+  usesDropoutSeed: boolean;
   llm: DecoderModel;
   emoverse?: EmoVerseModel;
   /** the LoRA layout (values are the initial ones) */
@@ -87,7 +92,8 @@ export function buildLmTrainStep(model: DecoderModel | EmoVerseModel, o: TrainOp
       return r.loss!;
     },
   });
-  return { step, llm, emoverse, adapter };
+  const usesDropoutSeed = step.batchInputs.some((t) => t.name === DROPOUT_SEED);
+  return { step, llm, emoverse, adapter, seed: o.seed ?? 0, usesDropoutSeed };
 }
 
 export interface TrainStepResult {
@@ -130,9 +136,14 @@ export class LmTrainer {
   /**
    * One micro-batch; the update happens on every microBatches-th call, or when `apply` says so
    * (a trainer whose last accumulation group of an epoch is shorter). Non-finite losses are not
-   * applied and throw.
+   * applied and throw. LoRA dropout masks are drawn from `dropoutSeed` if given, else from
+   * (TrainOptions.seed, micro-batches seen so far): the count is part of saveState(), so a
+   * resumed run draws the masks the uninterrupted run would have drawn.
    */
-  async step(batch: TextBatch, o: { lr?: number; apply?: boolean } = {}): Promise<TrainStepResult> {
+  async step(
+    batch: TextBatch,
+    o: { lr?: number; apply?: boolean; dropoutSeed?: number } = {},
+  ): Promise<TrainStepResult> {
     const ts = this.train.step;
     const { feeds, targets } = lossFeeds(batch, this.train.llm.config.padTokenId ?? 0, this.train.emoverse);
     const applies = ts.microBatches === 1 || (o.apply ?? (this.calls + 1) % ts.microBatches === 0);
@@ -141,6 +152,10 @@ export class LmTrainer {
       lr: scalar(o.lr ?? (ts.optimizer as AdamWConfig).lr),
       step: scalar(this.steps + 1),
     };
+    if (this.train.usesDropoutSeed) {
+      const seed = o.dropoutSeed ?? dropoutSeed(this.train.seed, this.calls);
+      all[DROPOUT_SEED] = { dtype: 'int64', dims: [], data: BigInt64Array.of(BigInt(seed >>> 0)) };
+    }
     if (ts.controls.includes('apply'))
       all.apply = { dtype: 'bool', dims: [], data: Uint8Array.of(applies ? 1 : 0) };
     const out = await this.session.step(
