@@ -9,6 +9,7 @@ import { after, test } from 'node:test';
 import { readSpanFile } from '@emoverse/telemetry';
 import { sharedDir } from '@emoverse/testing';
 import { type DemoResult, PROFILES, runDemo } from './index.js';
+import { isAlive } from './private/stack.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'emoverse-demo-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -17,15 +18,6 @@ const isPng = (path: string) =>
   readFileSync(path)
     .subarray(0, 8)
     .equals(Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]));
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    // a zombie (exited, not reaped yet) is gone
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-};
 
 test('npm run demo -- --quick: every stage, the report, the traces, and a clean shutdown', async () => {
   const log: string[] = [];
@@ -125,5 +117,5 @@ test('npm run demo -- --quick: every stage, the report, the traces, and a clean 
       .join('\n')}`,
   );
   for (const pid of r.stack.pids)
-    assert.equal(alive(pid), false, `process ${pid} is still running after the demo`);
+    assert.equal(isAlive(pid), false, `process ${pid} is still running after the demo`);
 });

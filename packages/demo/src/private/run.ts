@@ -1,9 +1,10 @@
 // The demo, stage by stage: stack -> dataset -> vision -> training -> serving -> evaluation -> report.
 // Each stage is a span (its gRPC calls are child spans in the services), prints a progress bar and
 // returns plain data that the CI test asserts on. The stack is always stopped, also on failure or abort.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Bus, connectBus } from '@emoverse/bus';
+import { readRecords } from '@emoverse/emt';
 import { parseEcpeQuery, type Turn } from '@emoverse/serving';
 import { initTelemetry, withSpan } from '@emoverse/telemetry';
 import { buildDataset, type DatasetResult } from './dataset.js';
@@ -47,20 +48,15 @@ function abortable<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
   });
 }
 
-/** An ECPE sample input: the first ECF test record's conversation and target. */
+/** An ECPE sample input: the first short ECF test conversation of the build, and its target. */
 async function ecpeSample(datasetDir: string): Promise<{ conversation: Turn[]; target: number }> {
-  const manifest = JSON.parse(readFileSync(join(datasetDir, 'manifest.json'), 'utf8')) as {
-    shards: { task: string; split: string; path: string }[];
-  };
-  const shard = manifest.shards.find((s) => s.task === 'ecpe' && s.split === 'test');
-  if (shard) {
-    for (const line of readFileSync(join(datasetDir, shard.path), 'utf8').split('\n').slice(0, 50)) {
-      if (!line.trim()) continue;
-      const q = parseEcpeQuery(JSON.parse(line).query);
-      if (q && q.conversation.length <= 8) return q;
-    }
+  let seen = 0;
+  for await (const r of readRecords(datasetDir, { task: 'ecpe', split: 'test' })) {
+    const q = parseEcpeQuery(r.query);
+    if (q && q.conversation.length <= 8) return q;
+    if (++seen >= 50) break;
   }
-  throw new Error('no ECF test conversation in the EMT build');
+  throw new Error('no short ECF test conversation in the EMT build');
 }
 
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {

@@ -2,9 +2,10 @@
 // per person) -> au-scorer (17 AUs per frame, S_f, the peak per person and across people) ->
 // caption-generator (the FER record: AU_common(f, e) of the peak frame as text). The peak frame is
 // fetched from the object store and drawn with its face box, landmarks and AU bars.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Bus } from '@emoverse/bus';
+import { loadAuEmotionTable } from '@emoverse/facs';
 import { peakFramePng } from '@emoverse/plots';
 import {
   AU_NAMES,
@@ -52,15 +53,10 @@ function mergeBatches(batches: FrameBatch[]): FrameBatch {
   return merged as FrameBatch;
 }
 
+/** FACS names of the AUs ("AU12" -> "Lip corner puller") for the AU panel. */
 function facsNames(sharedDir: string): Record<string, string> {
-  try {
-    const t = JSON.parse(readFileSync(join(sharedDir, 'data', 'facs', 'au_emotion.json'), 'utf8'));
-    return Object.fromEntries(
-      Object.entries(t.au as Record<string, { name: string }>).map(([k, v]) => [k, v.name]),
-    );
-  } catch {
-    return {};
-  }
+  const table = loadAuEmotionTable(join(sharedDir, 'data', 'facs', 'au_emotion.json'));
+  return Object.fromEntries(Object.entries(table.au).map(([k, v]) => [k, v.name]));
 }
 
 export async function runVision(
