@@ -3,7 +3,7 @@
 // TypeScript loaded by tsx and workspace packages resolved to their sources ("source" condition).
 // Node 20's --test takes no globs, so the files are found here.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync, existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const roots = process.argv.slice(2).filter((a) => !a.startsWith('--'));
