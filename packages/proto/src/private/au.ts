@@ -1,25 +1,8 @@
 // The 17 OpenFace intensity action units in the order of every AuVector (ActionUnit enum order).
-export const AU_NAMES = [
-  'AU01',
-  'AU02',
-  'AU04',
-  'AU05',
-  'AU06',
-  'AU07',
-  'AU09',
-  'AU10',
-  'AU12',
-  'AU14',
-  'AU15',
-  'AU17',
-  'AU20',
-  'AU23',
-  'AU25',
-  'AU26',
-  'AU45',
-] as const;
+import { AU_NAMES, type AuName } from '@emoverse/facs';
 
-export type AuName = (typeof AU_NAMES)[number];
+// The AU list is domain knowledge and lives in @emoverse/facs; the wire contract re-exports it.
+export { AU_NAMES, type AuName };
 
 /** Position of an AU in an AuVector, e.g. auIndex('AU12') === 8. Throws on an unknown name. */
 export function auIndex(name: string): number {
