@@ -7,4 +7,13 @@ bash scripts/setup.sh
 export ONNXRUNTIME_NODE_INSTALL=skip
 export EMOVERSE_SHARED="${EMOVERSE_SHARED:-$(cd .. && pwd)/shared}"
 npx turbo run build --output-logs=errors-only
-npx turbo run test --concurrency=1 --continue=never "$@"
+log=$(mktemp)
+set +e
+npx turbo run test --concurrency=1 --continue "$@" 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+set -e
+# One closing line over every package's node:test summary (turbo replays cached packages' logs too).
+awk '/:test: # pass [0-9]+$/ { p += $NF } /:test: # fail [0-9]+$/ { f += $NF }
+     END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
+rm -f "$log"
+exit "$rc"
