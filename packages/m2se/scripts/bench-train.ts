@@ -2,7 +2,6 @@
 // sampler, DWA weights, schedule, LoRA + projector on LmTrainer), against a peer measured in the
 // same run: the same micro-batches fed straight to LmTrainer.step. The ratio is the loop's overhead.
 // Data: the paper-format ER and ECPE samples in $EMOVERSE_SHARED/data/m2se_format.
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { EmoVerseLM } from '@emoverse/models';
 import {
@@ -12,22 +11,13 @@ import {
   type EmtExample,
   encodeExample,
   lmTrainerEngine,
+  readPaperFormatSamples,
   train,
   validateRecipe,
 } from '../src/index.js';
 
 const shared = resolve(process.env.EMOVERSE_SHARED ?? join(import.meta.dirname, '../../../../shared'));
-const load = (file: string, task: 'ER' | 'ECPE'): EmtExample[] =>
-  (
-    JSON.parse(readFileSync(join(shared, 'data/m2se_format', file), 'utf8')) as {
-      query: string;
-      response: string;
-    }[]
-  ).map((r) => ({ task, query: r.query, response: r.response }));
-const examples = {
-  ER: load('meld_dev_er_sample.json', 'ER'),
-  ECPE: load('ecf_dev_ecpe_sample.json', 'ECPE'),
-};
+const examples = readPaperFormatSamples(shared);
 const samples = Number(process.env.BENCH_SAMPLES ?? 48);
 
 const recipe = validateRecipe({

@@ -79,7 +79,12 @@ export {
   type Tokenizer,
 } from './private/train/encode.js';
 export type { NamedTensors, TrainBatch, TrainEngine } from './private/train/engine.js';
-export { type EmtExample, readEmtShards, taskFromRecord } from './private/train/examples.js';
+export {
+  type EmtExample,
+  readEmtShards,
+  readPaperFormatSamples,
+  taskFromRecord,
+} from './private/train/examples.js';
 export {
   type LmTextBatch,
   type LmTrainerEngineOptions,

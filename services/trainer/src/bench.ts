@@ -4,7 +4,6 @@
 // measured in the same run on the same micro-batches: the LM pre-training setting (every weight
 // trained, no LoRA). The two alternate (the machine is shared) and each keeps its best round.
 // Data: the paper-format ER and ECPE samples in $EMOVERSE_SHARED/data/m2se_format.
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   chatTemplateFormat,
@@ -12,23 +11,14 @@ import {
   encodeExample,
   lmTrainerEngine,
   lmTrainerOptions,
+  readPaperFormatSamples,
   train,
   validateRecipe,
 } from '@emoverse/m2se';
 import { createBaseModel } from './base-model.js';
 
 const shared = resolve(process.env.EMOVERSE_SHARED ?? join(import.meta.dirname, '../../../../shared'));
-const load = (file: string, task: 'ER' | 'ECPE'): EmtExample[] =>
-  (
-    JSON.parse(readFileSync(join(shared, 'data/m2se_format', file), 'utf8')) as {
-      query: string;
-      response: string;
-    }[]
-  ).map((r) => ({ task, query: r.query, response: r.response }));
-const examples = {
-  ER: load('meld_dev_er_sample.json', 'ER'),
-  ECPE: load('ecf_dev_ecpe_sample.json', 'ECPE'),
-};
+const examples = readPaperFormatSamples(shared);
 const samples = Number(process.env.BENCH_SAMPLES ?? 32);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
 

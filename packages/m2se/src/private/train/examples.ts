@@ -1,7 +1,7 @@
 // EMT training examples read from JSONL shards ({query, response, images|videos, task, split}, as
 // packages/emt writes them: <dataset>/<task>/<split>-NNNNN.jsonl). Files are read in sorted order and
 // lines in file order, so an example's index (which the sampler's data order refers to) is stable.
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { isTaskName, type TaskName } from '../tasks.js';
@@ -84,4 +84,22 @@ export async function readEmtShards(
     throw new Error(`bad EMT shards:\n  - ${problems.slice(0, 20).join('\n  - ')}`);
   }
   return out;
+}
+
+/**
+ * The paper-format samples in `<shared>/data/m2se_format` (ms-swift JSON: {query, response, ...}) as
+ * ER and ECPE training examples: real prompts of realistic length for the training benchmarks.
+ */
+export function readPaperFormatSamples(sharedDir: string): { ER: EmtExample[]; ECPE: EmtExample[] } {
+  const load = (file: string, task: TaskName): EmtExample[] =>
+    (
+      JSON.parse(readFileSync(join(sharedDir, 'data/m2se_format', file), 'utf8')) as {
+        query: string;
+        response: string;
+      }[]
+    ).map((r) => ({ task, query: r.query, response: r.response }));
+  return {
+    ER: load('meld_dev_er_sample.json', 'ER'),
+    ECPE: load('ecf_dev_ecpe_sample.json', 'ECPE'),
+  };
 }
