@@ -1,6 +1,7 @@
 // Test helpers: a real nats-server on a free loopback port, the shared data folder, free ports,
 // and service processes started from source that answer gRPC health.
 
+export { eventually } from './private/eventually.js';
 export { checkHealth, type HealthStatus, waitForHealth } from './private/health.js';
 export { type NatsServer, type StartNatsOptions, startNatsServer } from './private/nats-server.js';
 export { repoRoot, sharedDir } from './private/paths.js';
