@@ -104,6 +104,9 @@ describe('chart objects from typed values', () => {
         assert.deepEqual(probe?.grpc, { port: grpc });
       const env = Object.fromEntries((c?.env ?? []).map((e) => [e.name, e.value]));
       assert.equal(env.OTEL_EXPORTER_OTLP_ENDPOINT, values.telemetry.otlpEndpoint);
+      assert.equal(env.EMOVERSE_TRACE_EXPORTER, values.telemetry.otlpEndpoint ? 'otlp' : 'none');
+      // service-kit's variable names: the server listens where the probes look.
+      assert.equal(env.EMOVERSE_GRPC_PORT, String(grpc));
       assert.equal(env.NATS_URL, 'nats://emoverse-nats.emoverse.svc:4222');
       const annotations = d.spec?.template.metadata?.annotations ?? {};
       assert.equal(annotations['prometheus.io/scrape'], 'true');

@@ -35,6 +35,8 @@ Call with (dict "root" $ "serviceName" "gateway" "ep" "cpu" "grpcPort" 50051 "me
   value: {{ .root.Values.telemetry.otlpEndpoint | quote }}
 - name: OTEL_SERVICE_NAME
   value: {{ .serviceName | quote }}
+- name: EMOVERSE_TRACE_EXPORTER
+  value: {{ if .root.Values.telemetry.otlpEndpoint }}"otlp"{{ else }}"none"{{ end }}
 - name: EMOVERSE_EP
   value: {{ .ep | quote }}
 - name: EMOVERSE_STORAGE_MODE
@@ -47,11 +49,11 @@ Call with (dict "root" $ "serviceName" "gateway" "ep" "cpu" "grpcPort" 50051 "me
   value: {{ .root.Values.storage.objectStoreBucket | quote }}
 {{- end }}
 {{- if .grpcPort }}
-- name: GRPC_PORT
+- name: EMOVERSE_GRPC_PORT
   value: {{ .grpcPort | quote }}
 {{- end }}
 {{- if .metricsPort }}
-- name: METRICS_PORT
+- name: EMOVERSE_METRICS_PORT
   value: {{ .metricsPort | quote }}
 {{- end }}
 - name: POD_NAMESPACE

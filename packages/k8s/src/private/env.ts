@@ -23,14 +23,18 @@ export function containerEnv(values: EmoverseValues, release: Release, o: Contai
     { name: 'NATS_URL', value: natsUrl(values, release) },
     { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: values.telemetry.otlpEndpoint },
     { name: 'OTEL_SERVICE_NAME', value: o.serviceName },
+    // service-kit exports traces over OTLP only when asked to.
+    { name: 'EMOVERSE_TRACE_EXPORTER', value: values.telemetry.otlpEndpoint ? 'otlp' : 'none' },
     { name: 'EMOVERSE_EP', value: o.executionProvider },
     { name: 'EMOVERSE_STORAGE_MODE', value: values.storage.mode },
   ];
   if (values.storage.mode === 'pvc')
     env.push({ name: 'EMOVERSE_MODELS_DIR', value: values.storage.mountPath });
   else env.push({ name: 'EMOVERSE_OBJECT_STORE_BUCKET', value: values.storage.objectStoreBucket });
-  if (o.grpcPort !== undefined) env.push({ name: 'GRPC_PORT', value: String(o.grpcPort) });
-  if (o.metricsPort !== undefined) env.push({ name: 'METRICS_PORT', value: String(o.metricsPort) });
+  // The names service-kit reads (packages/service-kit/src/private/config.ts), so the server listens
+  // where the probes, the Service and the Prometheus annotations look.
+  if (o.grpcPort !== undefined) env.push({ name: 'EMOVERSE_GRPC_PORT', value: String(o.grpcPort) });
+  if (o.metricsPort !== undefined) env.push({ name: 'EMOVERSE_METRICS_PORT', value: String(o.metricsPort) });
   env.push({ name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } });
   for (const name of Object.keys(o.extra).sort()) env.push({ name, value: o.extra[name] });
   return env;
