@@ -115,69 +115,73 @@ export function wrapHandler(
       attributes: { 'rpc.system': 'grpc', 'rpc.service': service.typeName, 'rpc.method': method.name },
     });
 
+  // How a call ends, whatever its kind: the outcome is recorded, then sent as one response or as the
+  // end (or error) of the response stream.
+  const failed = (start: bigint, err: unknown) => {
+    const status = toServiceError(err);
+    observe(start, status.code ?? grpc.status.INTERNAL);
+    return status;
+  };
+  const respond = (start: bigint, work: Promise<unknown>, callback: grpc.sendUnaryData<unknown>) =>
+    work.then(
+      (res) => {
+        observe(start, grpc.status.OK);
+        callback(null, res);
+      },
+      (err) => callback(failed(start, err)),
+    );
+  const stream = (
+    start: bigint,
+    call: grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>,
+    responses: Promise<void>,
+  ) =>
+    responses.then(
+      () => {
+        observe(start, grpc.status.OK);
+        call.end();
+      },
+      (err) => call.emit('error', failed(start, err)),
+    );
+
   switch (method.methodKind) {
     case 'unary':
       return (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
         const start = process.hrtime.bigint();
-        traced(call, async (ctx) => fn(checked(call.request), ctx)).then(
-          (res) => {
-            observe(start, grpc.status.OK);
-            callback(null, res);
-          },
-          (err) => {
-            const status = toServiceError(err);
-            observe(start, status.code ?? grpc.status.INTERNAL);
-            callback(status);
-          },
+        respond(
+          start,
+          traced(call, async (ctx) => fn(checked(call.request), ctx)),
+          callback,
         );
       };
     case 'server_streaming':
       return (call: grpc.ServerWritableStream<unknown, unknown>) => {
         const start = process.hrtime.bigint();
-        traced(call, async (ctx) =>
-          writeAll(call, fn(checked(call.request), ctx) as AsyncIterable<unknown>, ctx.signal),
-        ).then(
-          () => {
-            observe(start, grpc.status.OK);
-            call.end();
-          },
-          (err) => {
-            const status = toServiceError(err);
-            observe(start, status.code ?? grpc.status.INTERNAL);
-            call.emit('error', status);
-          },
+        stream(
+          start,
+          call,
+          traced(call, async (ctx) =>
+            writeAll(call, fn(checked(call.request), ctx) as AsyncIterable<unknown>, ctx.signal),
+          ),
         );
       };
     case 'client_streaming':
       return (call: grpc.ServerReadableStream<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
         const start = process.hrtime.bigint();
-        traced(call, async (ctx) => fn(call as AsyncIterable<unknown>, ctx)).then(
-          (res) => {
-            observe(start, grpc.status.OK);
-            callback(null, res);
-          },
-          (err) => {
-            const status = toServiceError(err);
-            observe(start, status.code ?? grpc.status.INTERNAL);
-            callback(status);
-          },
+        respond(
+          start,
+          traced(call, async (ctx) => fn(call as AsyncIterable<unknown>, ctx)),
+          callback,
         );
       };
     default:
       return (call: grpc.ServerDuplexStream<unknown, unknown>) => {
         const start = process.hrtime.bigint();
-        traced(call, async (ctx) =>
-          writeAll(call, fn(call as AsyncIterable<unknown>, ctx) as AsyncIterable<unknown>, ctx.signal),
-        ).then(
-          () => {
-            observe(start, grpc.status.OK);
-            call.end();
-          },
-          (err) => {
-            const status = toServiceError(err);
-            observe(start, status.code ?? grpc.status.INTERNAL);
-            call.emit('error', status);
-          },
+        stream(
+          start,
+          call,
+          traced(call, async (ctx) =>
+            writeAll(call, fn(call as AsyncIterable<unknown>, ctx) as AsyncIterable<unknown>, ctx.signal),
+          ),
         );
       };
   }
