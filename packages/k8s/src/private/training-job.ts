@@ -4,17 +4,10 @@
 // so GPU training is sized by `training.*` values alone, apart from the serving Deployments.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type {
-  V1ConfigMap,
-  V1EnvVar,
-  V1Job,
-  V1Toleration,
-  V1Volume,
-  V1VolumeMount,
-} from '@kubernetes/client-node';
+import type { V1ConfigMap, V1EnvVar, V1Job, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import { containerEnv } from './env.js';
 import { labels, objectName, selectorLabels } from './names.js';
-import type { EmoverseValues, ExecutionProvider, Release, ResourceValues } from './values.js';
+import type { EmoverseValues, ExecutionProvider, Release, TrainingValues } from './values.js';
 import {
   containerSecurityContext,
   imageRef,
@@ -25,22 +18,25 @@ import {
 } from './workloads.js';
 
 /** Everything about a training Job that is fixed by the deployment rather than by the run. */
-export interface TrainingJobConfig {
+export interface TrainingJobConfig
+  extends Pick<
+    TrainingValues,
+    | 'gpusPerJob'
+    | 'executionProvider'
+    | 'resources'
+    | 'nodeSelector'
+    | 'tolerations'
+    | 'shmSize'
+    | 'backoffLimit'
+    | 'activeDeadlineSeconds'
+    | 'ttlSecondsAfterFinished'
+  > {
   namespace: string;
   releaseName: string;
   image: string;
   imagePullPolicy: 'Always' | 'IfNotPresent' | 'Never';
   /** The worker's entry point; the run's own arguments follow it. */
   command: string[];
-  gpusPerJob: number;
-  executionProvider: ExecutionProvider;
-  resources: ResourceValues;
-  nodeSelector: Record<string, string>;
-  tolerations: V1Toleration[];
-  shmSize: string;
-  backoffLimit: number;
-  activeDeadlineSeconds: number;
-  ttlSecondsAfterFinished: number;
   /** NATS, OTel and storage env shared with the services. */
   env: V1EnvVar[];
   volumes: V1Volume[];
