@@ -1,6 +1,7 @@
-// Cross-checks of deploy/helm/emoverse without helm: the values files against values.schema.json (ajv, as
-// helm validates the merged values), and the thin templates against the TypeScript objects, which are the
-// source of truth (no trustworthy Go-template renderer with Helm's functions exists in npm).
+// Static cross-checks of deploy/helm/emoverse: the values files against values.schema.json (ajv, as helm
+// validates the merged values), and the thin templates' text against the TypeScript objects (names, field
+// keys, values paths, balanced actions). chart-template.spec.ts renders the same templates for real and
+// requires the objects equal; these checks stay as quick, precise pointers to what drifted.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';

@@ -4,7 +4,7 @@ Call with (dict "root" $ "component" "gateway").
 */}}
 {{- define "emoverse.selectorLabels" -}}
 app.kubernetes.io/name: emoverse
-app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/instance: {{ .root.Release.Name | quote }}
 app.kubernetes.io/component: {{ .component }}
 {{- end }}
 
@@ -66,17 +66,17 @@ Call with (dict "root" $ "serviceName" "gateway" "ep" "cpu" "grpcPort" 50051 "me
 {{- end }}
 {{- end }}
 
-{{/* requests/limits plus nvidia.com/gpu in limits (workloads.ts resourceRequirements). */}}
+{{/*
+requests/limits plus nvidia.com/gpu in limits (workloads.ts resourceRequirements): `gpus` wins over an
+nvidia.com/gpu written into limits by hand, and empty maps render as {} rather than null.
+*/}}
 {{- define "emoverse.resources" -}}
-requests:
-  {{- toYaml .resources.requests | nindent 2 }}
-limits:
-  {{- with .resources.limits }}
-  {{- toYaml . | nindent 2 }}
-  {{- end }}
-  {{- if gt (int .gpus) 0 }}
-  nvidia.com/gpu: {{ .gpus | quote }}
-  {{- end }}
+{{- $limits := deepCopy .resources.limits }}
+{{- if gt (int .gpus) 0 }}
+{{- $_ := set $limits "nvidia.com/gpu" (toString .gpus) }}
+{{- end -}}
+requests: {{- toYaml .resources.requests | nindent 2 }}
+limits: {{- toYaml $limits | nindent 2 }}
 {{- end }}
 
 {{- define "emoverse.podSecurityContext" -}}

@@ -57,7 +57,10 @@ export function renderManifests(
   return out;
 }
 
-/** A multi-document YAML stream, like `helm template` prints. */
+/**
+ * A multi-document YAML stream, like `helm template` prints. Written as YAML 1.1, which kubectl and the API
+ * server read, so a string such as `yes` or `on` is quoted instead of turning into a boolean there.
+ */
 export function toYamlStream(objects: KubernetesObject[]): string {
-  return objects.map((o) => `---\n${stringify(o, { lineWidth: 0 })}`).join('');
+  return objects.map((o) => `---\n${stringify(o, { lineWidth: 0, version: '1.1' })}`).join('');
 }

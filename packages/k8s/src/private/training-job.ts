@@ -189,6 +189,28 @@ export function trainingJobConfigFromValues(values: EmoverseValues, release: Rel
 export const trainingJobConfigKey = 'training-job.json';
 export const trainingJobConfigMountPath = '/etc/emoverse';
 
+/** Object keys sorted, recursively (Go's encoding/json writes maps so). */
+function sortedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedKeys);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .map((k) => [k, sortedKeys((value as Record<string, unknown>)[k])]),
+  );
+}
+
+/**
+ * JSON as the chart's template writes it with `toPrettyJson` (Go's json.MarshalIndent): keys sorted, two-space
+ * indent, `<`, `>`, `&`, U+2028 and U+2029 escaped. So the ConfigMap is byte for byte the one helm renders.
+ */
+function goPrettyJson(value: unknown): string {
+  return JSON.stringify(sortedKeys(value), null, 2).replace(
+    /[<>&\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
 /** ConfigMap <release>-training-job, mounted into the trainer controller at /etc/emoverse. */
 export function buildTrainingJobConfigMap(values: EmoverseValues, release: Release): V1ConfigMap {
   return {
@@ -200,7 +222,7 @@ export function buildTrainingJobConfigMap(values: EmoverseValues, release: Relea
       labels: labels(release, 'training'),
     },
     data: {
-      [trainingJobConfigKey]: `${JSON.stringify(trainingJobConfigFromValues(values, release), null, 2)}\n`,
+      [trainingJobConfigKey]: `${goPrettyJson(trainingJobConfigFromValues(values, release))}\n`,
     },
   };
 }
