@@ -37,10 +37,18 @@ export {
 export {
   EXPERIMENTS,
   type ExperimentName,
+  METRIC_KEYS,
+  type MetricKey,
+  type MetricSummary,
+  meanSd,
   parseResultsTable,
   type ResultRow,
   renderResultsTable,
+  renderSeededTable,
+  type SeededRow,
+  type SeededTableOptions,
   upsertResultRows,
+  writeFileAtomic,
   writeResultRows,
 } from './private/results-table.js';
 export { hashSeed, permutation, Rng } from './private/rng.js';
@@ -70,6 +78,7 @@ export {
   type CollatedBatch,
   chatTemplateFormat,
   collate,
+  cutPrompt,
   DEFAULT_PROMPT_FORMAT,
   type EncodedExample,
   encodeExample,

@@ -118,7 +118,7 @@ describe('EmoVerseLM with a ViT encoder', () => {
       projector: checkpointSource(Checkpoint.open(join(FIXTURES, 'emoverse-tiny', 'projector.safetensors'))),
       imageTokenId: tokenizer.tokenId('<|image|>')!,
     });
-    const lm = new EmoVerseLM(llm, tokenizer, emoverse, 16);
+    const lm = new EmoVerseLM({ llm, tokenizer, emoverse, visualTokens: 16 });
     const img = (v: number) => ({
       width: 40,
       height: 40,

@@ -27,6 +27,7 @@ export {
 // --- the high-level model (trainer and gateway)
 export {
   EmoVerseLM,
+  type EmoVerseLMParts,
   type Example,
   hfConfig,
   type ScoreResult,
@@ -70,13 +71,21 @@ export {
   EMOVERSE_4B_LIKE,
   EMOVERSE_8B_LIKE,
   NANO_CHAT_TEMPLATE,
+  NANO_SIZE,
   NANO_SPECIAL_TOKENS,
+  type NanoSize,
   nanoPreset,
   type Preset,
   presetParams,
   randomWeights,
 } from './private/presets.js';
-export { argmax, type SamplingOptions, sampleToken, seededRandom } from './private/sampling.js';
+export {
+  argmax,
+  penalizeRepetition,
+  type SamplingOptions,
+  sampleToken,
+  seededRandom,
+} from './private/sampling.js';
 export { GraphSession } from './private/session.js';
 export { causalLmTargets, type LossTargets, perExampleLoss } from './private/targets.js';
 export { type ChatMessage, DEFAULT_CHAT_TEMPLATE, TextTokenizer } from './private/tokenizer.js';

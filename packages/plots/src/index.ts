@@ -1,6 +1,13 @@
 // Charts and overlays as PNG: vega-lite to SVG to PNG with sharp
 
 export {
+  type BarChartOptions,
+  type BarGroup,
+  barChartData,
+  barChartPng,
+  barChartSpec,
+} from './private/bar-chart.js';
+export {
   flattenLossSeries,
   type LossCurvesOptions,
   type LossPoint,

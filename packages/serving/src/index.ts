@@ -10,6 +10,13 @@ export {
 } from './private/batcher.js';
 export { type Classification, classify } from './private/classify.js';
 export {
+  createTaskModel,
+  EMOVERSE_MODEL_MODULE,
+  type EmoVerseModelOptions,
+  EmoVerseTaskModel,
+  loadBase,
+} from './private/emoverse-model.js';
+export {
   type EngineOptions,
   type EngineRequest,
   type LoadedModel,
@@ -38,6 +45,7 @@ export {
   labelAnswer,
   parseEcpeQuery,
   parseEmotionQuery,
+  parseSentimentQuery,
   SENTIMENT_LABELS,
   sentimentPrompt,
   TASKS,

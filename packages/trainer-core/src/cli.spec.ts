@@ -1,14 +1,14 @@
 // The four experiments of the ablation in --smoke form, end to end: EMT from the shared data,
-// emoverse-nano from scratch, LM pre-training + LoRA stages, evaluation, table, PNG.
+// emoverse-nano from scratch, LM pre-training + LoRA stages, evaluation through the serving code with
+// the baselines of the same run, the seeded table, its chart, the result lines.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { loadRecipeFile, parseResultsTable, shippedRecipePath } from '@emoverse/m2se';
+import { loadRecipeFile, shippedRecipePath } from '@emoverse/m2se';
 import { main } from './cli.js';
-import { loadTrainData } from './private/data.js';
-import { ensureEmt } from './private/experiment.js';
+import { ensureEmt, loadTrainData } from './private/data.js';
 
 const shared = process.env.EMOVERSE_SHARED
   ? resolve(process.env.EMOVERSE_SHARED)
@@ -19,10 +19,10 @@ const work = join(tmp, 'work');
 const results = join(tmp, 'results');
 
 describe('npm run experiment -- --smoke', () => {
-  it('runs the four experiments and writes their rows, the baselines and a loss PNG each', async () => {
+  it('runs the four experiments over two seeds, each with its baselines, and writes the seeded table, its chart and the result lines', async () => {
     const lines: string[] = [];
     const code = await main(
-      ['all', '--smoke', '--shared', shared, '--work', work, '--results', results],
+      ['all', '--smoke', '--seeds', '2', '--shared', shared, '--work', work, '--results', results],
       (l) => lines.push(l),
     );
     assert.equal(code, 0);
@@ -30,37 +30,67 @@ describe('npm run experiment -- --smoke', () => {
       lines.some((l) => /no FER data: left out of stage "multitask-pretraining"/.test(l)),
       'FER is dropped and said so',
     );
-    const rows = parseResultsTable(readFileSync(join(results, 'ablation-smoke.md'), 'utf8'));
-    const byName = new Map(rows.map((r) => [r.name, r]));
-    assert.deepEqual(
-      rows.map((r) => r.name),
-      ['majority class', 'msa-only', 'er-only', 'multitask-1stage', 'm2se', 'paper: EmoVerse-4B (M2SE)'],
+    const results_ = lines.filter((l) => l.startsWith('result '));
+    assert.equal(results_.length, 8, 'one result line per experiment and seed');
+    const num = '\\d+\\.\\d\\d';
+    assert.match(
+      lines.at(-1)!,
+      new RegExp(
+        `^result name=m2se er_wf1=${num} er_bow_wf1=${num} er_majority_wf1=${num} acc2=${num} acc2_bow=${num} ecpe_f1=${num} ecpe_selfprev_f1=${num} train_s=\\d+$`,
+      ),
     );
-    assert.ok(
-      byName.get('msa-only')?.acc2NegNonNeg !== undefined && byName.get('msa-only')?.meldAcc === undefined,
-    );
-    assert.ok(
-      byName.get('er-only')?.meldWf1 !== undefined && byName.get('er-only')?.acc2NegPos === undefined,
-    );
-    for (const n of ['multitask-1stage', 'm2se']) {
-      const r = byName.get(n)!;
-      for (const k of ['meldAcc', 'meldWf1', 'acc2NegNonNeg', 'acc2NegPos', 'ecpeF1'] as const) {
-        assert.ok(r[k] !== undefined && r[k]! >= 0 && r[k]! <= 1, `${n} ${k}`);
-      }
-    }
+    assert.match(results_[0], /^result name=msa-only er_wf1=- er_bow_wf1=- er_majority_wf1=- acc2=\d/);
+    const table = readFileSync(join(results, 'ablation-smoke.md'), 'utf8');
+    for (const row of [
+      'majority class',
+      'bag-of-words LR',
+      'ECPE: self + previous',
+      'msa-only',
+      'm2se',
+      'paper: EmoVerse-4B',
+    ])
+      assert.ok(table.includes(`| ${row}`), `table row ${row}`);
+    assert.match(table, /Commit `[0-9a-f]+`/);
+    assert.match(table, /M2SE (beats|does not beat) single-task training at this scale/);
+    assert.equal(readFileSync(join(results, 'ablation-smoke.png')).subarray(1, 4).toString('ascii'), 'PNG');
     for (const n of ['msa-only', 'er-only', 'multitask-1stage', 'm2se']) {
-      const png = join(results, `${n}-smoke-loss.png`);
-      const bytes = readFileSync(png);
+      for (const seed of [42, 43]) {
+        const run = JSON.parse(readFileSync(join(results, 'runs', `${n}-seed${seed}-smoke.json`), 'utf8'));
+        assert.equal(run.seed, seed);
+        assert.ok(run.baselines.length >= 2, `${n}: baselines of the same run`);
+      }
+      const bytes = readFileSync(join(results, `${n}-smoke-loss.png`));
       assert.equal(bytes.subarray(1, 4).toString('ascii'), 'PNG');
       assert.ok(bytes.readUInt32BE(16) >= 400 && bytes.readUInt32BE(20) >= 200, 'IHDR width and height');
-      assert.ok(existsSync(join(work, 'models', `${n}-nano-smoke`, 'emoverse.json')), `${n}: model saved`);
+      assert.ok(existsSync(join(work, 'models', `${n}-nano-smoke-seed42`, 'emoverse.json')), `${n}: model saved`);
     }
+  });
+
+  it('writes a smoke run without --results under the work folder, not into results/', async () => {
+    const lines: string[] = [];
+    await main(['er-only', '--smoke', '--shared', shared, '--work', work], (l) => lines.push(l));
+    assert.ok(existsSync(join(work, 'results', 'ablation-smoke.md')));
+  });
+
+  it('stops before training when the test split has no records', async () => {
+    const w = join(tmp, 'empty-test');
+    cpSync(join(work, 'emt'), join(w, 'emt'), { recursive: true });
+    for (const f of readdirSync(join(w, 'emt', 'er')).filter((f) => f.startsWith('test-')))
+      writeFileSync(join(w, 'emt', 'er', f), '');
+    const lines: string[] = [];
+    await assert.rejects(
+      main(['er-only', '--smoke', '--shared', shared, '--work', w], (l) => lines.push(l)),
+      /no er records in the test split/,
+    );
+    assert.ok(!lines.some((l) => /step/.test(l)), 'no training step ran');
   });
 
   it('rejects bad input before any compute', async () => {
     await assert.rejects(main(['msa-alone', '--smoke']), /unknown experiment "msa-alone"/);
     await assert.rejects(main([]), /name an experiment/);
     await assert.rejects(main(['m2se', '--eval-limit', '0']), /--eval-limit needs a positive integer/);
+    await assert.rejects(main(['m2se', '--seeds', '1.5']), /--seeds needs a positive integer/);
+    await assert.rejects(main(['m2se', '--eval-split', 'train']), /--eval-split is test or dev/);
     await assert.rejects(
       main(['m2se', '--smoke', '--shared', join(tmp, 'nowhere'), '--work', join(tmp, 'w2')]),
       /no MELD data under/,

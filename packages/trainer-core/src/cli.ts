@@ -1,11 +1,39 @@
-// npm run experiment -- <msa-only|er-only|multitask-1stage|m2se|all> [--smoke] [--shared DIR]
-//   [--work DIR] [--results DIR] [--eval-limit N]
-// Trains emoverse-nano from scratch on CPU with the named recipe of the paper's ablation, evaluates it
-// on the MELD / ECF test splits, and writes its row of results/ablation.md and its loss-curve PNG.
+// npm run experiment -- <msa-only|er-only|multitask-1stage|m2se|all> [--seeds N] [--smoke]
+//   [--shared DIR] [--work DIR] [--results DIR] [--eval-split test|dev] [--eval-limit N]
+// Trains emoverse-nano from scratch on CPU with the named recipe of the paper's ablation (once per
+// seed), evaluates the saved model folder through the gateway's serving code on the full MELD / ECF
+// test splits with the baselines of the same run, and rewrites results/ablation.md and its chart from
+// every run recorded so far. The last line is machine-readable:
+//   result name=<n> er_wf1=<x> er_bow_wf1=<x> er_majority_wf1=<x> acc2=<x> acc2_bow=<x> ecpe_f1=<x>
+//     ecpe_selfprev_f1=<x> train_s=<s>
+// Smoke runs, dev-split runs and --eval-limit runs go under the work folder, never into results/.
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EXPERIMENTS } from '@emoverse/m2se';
-import { isExperimentName, runExperiment } from './private/experiment.js';
+import { writeAblation } from './private/ablation.js';
+import { isExperimentName, type RunRecord, runExperiment } from './private/experiment.js';
+
+const FLAGS = ['smoke', 'shared', 'work', 'results', 'eval-limit', 'eval-split', 'seeds'];
+
+/** The closing line: every value in % on the evaluated records, '-' where a task was not trained. */
+export function resultLine(run: RunRecord): string {
+  const pct = (v?: { value: number }) => (v === undefined ? '-' : (v.value * 100).toFixed(2));
+  const base = (name: string) => run.baselines.find((b) => b.name === name)?.scores;
+  const fields = {
+    name: run.name,
+    er_wf1: pct(run.scores.meldWf1),
+    er_bow_wf1: pct(base('bag-of-words')?.meldWf1),
+    er_majority_wf1: pct(base('majority')?.meldWf1),
+    acc2: pct(run.scores.acc2NegNonNeg),
+    acc2_bow: pct(base('bag-of-words')?.acc2NegNonNeg),
+    ecpe_f1: pct(run.scores.ecpeF1),
+    ecpe_selfprev_f1: pct(base('ecpe-self-prev')?.ecpeF1),
+    train_s: run.trainSeconds.toFixed(0),
+  };
+  return `result ${Object.entries(fields)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ')}`;
+}
 
 export async function main(argv: string[], log: (line: string) => void = console.log): Promise<number> {
   const names: string[] = [];
@@ -20,9 +48,7 @@ export async function main(argv: string[], log: (line: string) => void = console
       i++;
     } else names.push(a);
   }
-  const unknown = Object.keys(flags).filter(
-    (k) => !['smoke', 'shared', 'work', 'results', 'eval-limit'].includes(k),
-  );
+  const unknown = Object.keys(flags).filter((k) => !FLAGS.includes(k));
   if (unknown.length) throw new Error(`unknown option --${unknown[0]}`);
   const list = names.includes('all') ? [...EXPERIMENTS] : names;
   if (list.length === 0) throw new Error(`name an experiment: ${EXPERIMENTS.join(', ')} or all`);
@@ -36,29 +62,44 @@ export async function main(argv: string[], log: (line: string) => void = console
     ? resolve(cwd, flags.shared as string)
     : resolve(process.env.EMOVERSE_SHARED ?? join(repo, '..', 'shared'));
   const workDir = resolve(cwd, (flags.work as string) ?? '.cache/experiments');
-  const resultsDir = resolve(cwd, (flags.results as string) ?? 'results');
-  const evalLimit = flags['eval-limit'] === undefined ? undefined : Number(flags['eval-limit']);
-  if (evalLimit !== undefined && !(Number.isInteger(evalLimit) && evalLimit > 0))
-    throw new Error('--eval-limit needs a positive integer');
+  const evalLimit = positive(flags['eval-limit'], '--eval-limit');
+  const seeds = positive(flags.seeds, '--seeds') ?? 1;
+  const evalSplit = (flags['eval-split'] as string | undefined) ?? 'test';
+  if (evalSplit !== 'test' && evalSplit !== 'dev') throw new Error('--eval-split is test or dev');
+  // only full test-split runs are reported: anything else goes under the work folder
+  const reported = flags.smoke !== true && evalSplit === 'test' && evalLimit === undefined;
+  const resultsDir = resolve(
+    cwd,
+    (flags.results as string) ?? (reported ? 'results' : join(workDir, 'results')),
+  );
   for (const name of list) {
     if (!isExperimentName(name)) continue;
-    log(`== ${name}${flags.smoke ? ' (smoke)' : ''}`);
-    const r = await runExperiment({
-      name,
-      sharedDir,
-      workDir,
-      resultsDir,
-      smoke: flags.smoke === true,
-      evalLimit,
-      log,
-    });
-    const pct = (v?: number) => (v === undefined ? '-' : (v * 100).toFixed(2));
-    log(
-      `${name}: MELD Acc ${pct(r.row.meldAcc)} WF1 ${pct(r.row.meldWf1)} | Acc-2 ${pct(r.row.acc2NegNonNeg)} / ${pct(r.row.acc2NegPos)} | ECPE F1 ${pct(r.row.ecpeF1)} (${r.seconds.toFixed(0)} s)`,
-    );
-    log(`   table ${r.tablePath}\n   plot  ${r.plotPath}\n   model ${r.modelDir}`);
+    for (let k = 0; k < seeds; k++) {
+      log(`== ${name}${flags.smoke ? ' (smoke)' : ''}${seeds > 1 ? ` seed ${k + 1}/${seeds}` : ''}`);
+      const r = await runExperiment({
+        name,
+        sharedDir,
+        workDir,
+        resultsDir,
+        smoke: flags.smoke === true,
+        evalLimit,
+        evalSplit,
+        seedOffset: k,
+        log,
+      });
+      const table = await writeAblation(resultsDir, { smoke: flags.smoke === true });
+      log(`   run   ${r.runPath}\n   plot  ${r.plotPath}\n   model ${r.run.modelDir}\n   table ${table}`);
+      log(resultLine(r.run));
+    }
   }
   return 0;
+}
+
+function positive(v: string | true | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!(Number.isInteger(n) && n > 0)) throw new Error(`${flag} needs a positive integer`);
+  return n;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -1,19 +1,26 @@
-// The trainer's runs: EMT data -> model -> M2SE recipe -> evaluation -> results table and plots
-export { loadTrainData, type TrainData } from './private/data.js';
+// The trainer's runs: EMT data -> model -> M2SE recipe -> saved model -> evaluation through the
+// gateway's serving code, with baselines -> results table and plots (npm run experiment)
+export { type BaselineAnswers, type BaselineName, baselineAnswers } from './private/baselines.js';
+export { ensureEmt, loadTrainData, type TrainData } from './private/data.js';
 export {
-  type EvalModel,
+  type EvalAnswer,
   type EvalOptions,
   type EvalReport,
-  evaluateOnEmt,
-  majorityBaselineRows,
+  type EvalSplit,
+  type EvalTask,
+  evaluateModelDir,
   PAPER_REFERENCE,
   resultRow,
+  servingEngine,
+  splitRecords,
 } from './private/evaluate.js';
 export {
   type ExperimentOptions,
   type ExperimentResult,
-  ensureEmt,
   isExperimentName,
   lossPlotPng,
+  type RunRecord,
   runExperiment,
 } from './private/experiment.js';
+export { nanoModel } from './private/nano.js';
+export { type Estimate, METRICS, type MetricKey, type RunScores, scoreAnswers } from './private/scores.js';

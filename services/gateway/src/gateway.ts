@@ -5,6 +5,8 @@
 import type { GatewayService, ModelPublished } from '@emoverse/proto';
 import type { ServiceImpl } from '@emoverse/service-kit';
 import {
+  EMOVERSE_MODEL_MODULE,
+  type EmoVerseModelOptions,
   type InputLimits,
   type LoadedModel,
   loadedModel,
@@ -17,7 +19,6 @@ import type { Logger, Registry } from '@emoverse/telemetry';
 import { gatewayImpl } from './handlers.js';
 import type { MediaPipeline } from './media.js';
 import { GatewayMetrics } from './metrics.js';
-import type { EmoVerseModelOptions } from './model/emoverse-model.js';
 
 export interface GatewayConfig {
   modelId: string;
@@ -37,15 +38,10 @@ export interface GatewayConfig {
 /** Starts the model of a version: by default EmoVerseLM in worker threads. */
 export type ModelStarter = (options: EmoVerseModelOptions, workers: number) => Promise<TaskModel>;
 
-const modelModule = new URL(
-  import.meta.url.endsWith('.ts') ? './model/emoverse-model.ts' : './model/emoverse-model.js',
-  import.meta.url,
-).href;
-
 /** EmoVerseLM loaded once in each of `workers` worker threads; batches go round-robin. */
 export const startWorkerModel: ModelStarter = async (options, workers) => {
   const all = await Promise.all(
-    Array.from({ length: workers }, () => WorkerTaskModel.start(modelModule, options)),
+    Array.from({ length: workers }, () => WorkerTaskModel.start(EMOVERSE_MODEL_MODULE, options)),
   );
   if (all.length === 1) return all[0];
   let next = 0;

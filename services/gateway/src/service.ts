@@ -6,10 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GatewayService } from '@emoverse/proto';
 import { defineService, z } from '@emoverse/service-kit';
-import { DEFAULT_LIMITS } from '@emoverse/serving';
+import { DEFAULT_LIMITS, type EmoVerseModelOptions } from '@emoverse/serving';
 import { Gateway, type ModelStarter } from './gateway.js';
 import { AuScorerPipeline, type MediaPipeline } from './media.js';
-import type { EmoVerseModelOptions } from './model/emoverse-model.js';
 import { ModelRegistry } from './registry.js';
 
 const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);

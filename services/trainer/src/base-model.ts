@@ -102,7 +102,7 @@ export function createBaseModel(o: ModelOptions): EmoVerseLM {
     vocabSize: o.vocabSize,
     seed: o.seed,
   });
-  return new EmoVerseLM(nano.llm, nano.tokenizer, nano.emoverse, nano.visualTokens, nano.preset, session);
+  return new EmoVerseLM({ ...nano.parts, sessionOptions: session });
 }
 
 /** Checks that ONNX Runtime can open a session on `ep` in this process (probed once per process). */

@@ -204,7 +204,8 @@ export async function runTraining(
   try {
     const trainer = run.trainer;
     await trainer.savePeft(join(work, 'adapter'));
-    const served = await run.base.withTrained(trainer);
+    // served prompts are cut to the length the recipe trained with, as the trainer cut them
+    const served = (await run.base.withTrained(trainer)).withContextLength(recipe.batch.maxSeqLen);
     await trainer.release();
     served.save(join(work, 'model'));
     await served.release();

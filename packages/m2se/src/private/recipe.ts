@@ -51,6 +51,11 @@ const StageSchema = z.strictObject({
 });
 
 const LoraSchema = z.strictObject({
+  /**
+   * 'adapters' (the paper: LoRA on a frozen base) or 'full' (every base weight trained in the stages;
+   * a departure for small from-scratch models, whose weak base LoRA cannot reshape enough).
+   */
+  mode: z.enum(['adapters', 'full']).default('adapters'),
   r: z.number().int().positive().default(8),
   alpha: z.number().positive().default(32),
   dropout: z.number().min(0).lt(1).default(0.05),
@@ -124,6 +129,18 @@ const ModelSchema = z.strictObject({
   /** Parameter groups kept fixed (the paper freezes the ViT) and trained in full (the projector). */
   frozen: z.array(z.string().min(1)).default(['vision']),
   trainable: z.array(z.string().min(1)).default(['projector']),
+  /**
+   * For a model made here from scratch (emoverse-nano): its decoder's shape and the size of the BPE
+   * vocabulary learnt from the training text. Absent: the preset's 4 x 128 and 2,048 tokens.
+   */
+  nano: z
+    .strictObject({
+      hidden: z.number().int().positive().multipleOf(32),
+      layers: z.number().int().positive(),
+      /** BPE vocabulary size */
+      vocab: z.number().int().min(300).default(2048),
+    })
+    .optional(),
 });
 
 const shardList = z.array(z.string().min(1)).min(1);

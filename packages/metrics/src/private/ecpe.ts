@@ -28,7 +28,8 @@ export interface EcpeReport {
   perEmotion: Partial<Record<MeldEmotion, Prf>>;
 }
 
-function prf(tp: number, predicted: number, gold: number): Prf {
+/** P/R/F1 from counts; 0 (not NaN) when a denominator is 0. */
+export function prf(tp: number, predicted: number, gold: number): Prf {
   const precision = predicted === 0 ? 0 : tp / predicted;
   const recall = gold === 0 ? 0 : tp / gold;
   const f1 = precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);

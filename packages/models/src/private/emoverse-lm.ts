@@ -17,6 +17,7 @@ import {
   decoderSpec,
   NANO_CHAT_TEMPLATE,
   NANO_SPECIAL_TOKENS,
+  type NanoSize,
   nanoPreset,
   normalInit,
   randomWeights,
@@ -25,6 +26,7 @@ import { seededRandom } from './sampling.js';
 import { f32, GraphSession, i64, type SessionOptions } from './session.js';
 import { type ChatMessage, TextTokenizer } from './tokenizer.js';
 import { LmTrainer, type TrainOptions } from './train.js';
+import { TreeScorer } from './tree-scorer.js';
 import { VisionModel } from './vision.js';
 import { checkpointSource, mapSource, type WeightSource } from './weights.js';
 
@@ -33,6 +35,8 @@ export interface Example {
   messages?: ChatMessage[];
   /** or a raw prompt string, used as is */
   prompt?: string;
+  /** or the prompt's token ids, used as is (visual placeholders are still added) */
+  promptIds?: readonly number[];
   /** T_v of this example, [visualTokens, D_v] row-major (EmoVerse only) */
   visual?: Float32Array;
 }
@@ -61,27 +65,70 @@ interface Manifest {
   imageToken?: string;
   visualTokens?: number;
   preset?: string;
+  /** tokens of prompt + answer the model was tuned with (EmoVerseLMParts.contextLength) */
+  contextLength?: number;
+}
+
+/** What an EmoVerseLM is made of. */
+export interface EmoVerseLMParts {
+  llm: DecoderModel;
+  tokenizer: TextTokenizer;
+  /** present when the model takes visual tokens */
+  emoverse?: EmoVerseModel;
+  /** visual tokens per example (placeholders per prompt); 0 for text-only models */
+  visualTokens?: number;
+  preset?: string;
+  sessionOptions?: SessionOptions;
+  /**
+   * Tokens of prompt + answer the model was tuned with (the recipe's maxSeqLen); serving cuts
+   * prompts to it as training did. Default: the decoder's positions.
+   */
+  contextLength?: number;
 }
 
 export class EmoVerseLM {
   private scoreSession?: GraphSession;
+  private treeScorer?: Promise<TreeScorer>;
   private generator?: Generator;
+  readonly llm: DecoderModel;
+  readonly tokenizer: TextTokenizer;
+  readonly emoverse?: EmoVerseModel;
+  readonly visualTokens: number;
+  readonly preset?: string;
+  readonly sessionOptions: SessionOptions;
+  readonly contextLength: number;
 
-  constructor(
-    readonly llm: DecoderModel,
-    readonly tokenizer: TextTokenizer,
-    /** present when the model takes visual tokens */
-    readonly emoverse?: EmoVerseModel,
-    /** visual tokens per example (placeholders per prompt) */
-    readonly visualTokens = 0,
-    readonly preset?: string,
-    readonly sessionOptions: SessionOptions = {},
-  ) {
-    if (tokenizer.vocabSize > llm.config.vocabSize) {
+  constructor(parts: EmoVerseLMParts) {
+    this.llm = parts.llm;
+    this.tokenizer = parts.tokenizer;
+    this.emoverse = parts.emoverse;
+    this.visualTokens = parts.visualTokens ?? 0;
+    this.preset = parts.preset;
+    this.sessionOptions = parts.sessionOptions ?? {};
+    this.contextLength = Math.min(parts.contextLength ?? Infinity, this.llm.config.maxPositions);
+    if (this.tokenizer.vocabSize > this.llm.config.vocabSize) {
       throw new ConfigError(
-        `tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${llm.config.vocabSize}`,
+        `tokenizer has ${this.tokenizer.vocabSize} tokens but the model's vocab_size is ${this.llm.config.vocabSize}`,
       );
     }
+  }
+
+  /** The parts of this model, to make a changed copy: new EmoVerseLM({ ...lm.parts, llm }). */
+  get parts(): EmoVerseLMParts {
+    return {
+      llm: this.llm,
+      tokenizer: this.tokenizer,
+      emoverse: this.emoverse,
+      visualTokens: this.visualTokens,
+      preset: this.preset,
+      sessionOptions: this.sessionOptions,
+      contextLength: this.contextLength,
+    };
+  }
+
+  /** A copy that cuts prompts to `tokens` (prompt + answer), as the recipe's maxSeqLen did in training. */
+  withContextLength(tokens: number): EmoVerseLM {
+    return new EmoVerseLM({ ...this.parts, contextLength: tokens });
   }
 
   /**
@@ -94,6 +141,8 @@ export class EmoVerseLM {
       tokenizer?: TextTokenizer;
       vocabSize?: number;
       frames?: number;
+      /** the decoder's shape (NANO_SIZE by default) */
+      size?: NanoSize;
       seed?: number;
     } = {},
   ): EmoVerseLM {
@@ -107,7 +156,7 @@ export class EmoVerseLM {
         { bos_token: '<|bos|>', eos_token: '<|eos|>', pad_token: '<|pad|>' },
         NANO_CHAT_TEMPLATE,
       );
-    const preset = nanoPreset(tokenizer.vocabSize, o.frames ?? 8);
+    const preset = nanoPreset(tokenizer.vocabSize, o.frames ?? 8, o.size);
     const cfg = parseConfig(preset.llm) as DecoderConfig;
     const llm = new DecoderModel(cfg, randomWeights(decoderSpec(cfg), o.seed ?? 0), 'emoverse-nano');
     const dim = (preset.encoder as { dim: number }).dim;
@@ -129,7 +178,13 @@ export class EmoVerseLM {
       projector,
       imageTokenId,
     });
-    return new EmoVerseLM(llm, tokenizer, emoverse, preset.visualTokens, preset.name);
+    return new EmoVerseLM({
+      llm,
+      tokenizer,
+      emoverse,
+      visualTokens: preset.visualTokens,
+      preset: preset.name,
+    });
   }
 
   /**
@@ -140,11 +195,12 @@ export class EmoVerseLM {
     const manifestPath = join(dir, 'emoverse.json');
     const tokenizer = TextTokenizer.fromDir(dir);
     if (!existsSync(manifestPath))
-      return new EmoVerseLM(DecoderModel.fromDir(dir), tokenizer, undefined, 0, undefined, sessionOptions);
+      return new EmoVerseLM({ llm: DecoderModel.fromDir(dir), tokenizer, sessionOptions });
     const m = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
     const llm = DecoderModel.fromDir(join(dir, 'llm'));
+    const contextLength = m.contextLength;
     if (m.encoder.kind === 'none')
-      return new EmoVerseLM(llm, tokenizer, undefined, 0, m.preset, sessionOptions);
+      return new EmoVerseLM({ llm, tokenizer, preset: m.preset, sessionOptions, contextLength });
     const encoder: VisualEncoder =
       m.encoder.kind === 'vit'
         ? { kind: 'vit', tower: VisionModel.fromDir(join(dir, m.encoder.path)) }
@@ -153,7 +209,15 @@ export class EmoVerseLM {
     if (imageTokenId === undefined) throw new ConfigError(`${dir}: tokenizer has no ${m.imageToken} token`);
     const projector = checkpointSource(Checkpoint.open(join(dir, 'projector.safetensors')));
     const emoverse = new EmoVerseModel({ llm, encoder, projector, imageTokenId });
-    return new EmoVerseLM(llm, tokenizer, emoverse, m.visualTokens ?? 0, m.preset, sessionOptions);
+    return new EmoVerseLM({
+      llm,
+      tokenizer,
+      emoverse,
+      visualTokens: m.visualTokens ?? 0,
+      preset: m.preset,
+      sessionOptions,
+      contextLength,
+    });
   }
 
   /** Writes llm/ (HF config.json + model.safetensors), projector, tokenizer and emoverse.json. */
@@ -188,6 +252,7 @@ export class EmoVerseLM {
       imageToken: e ? tok.idToToken(e.imageTokenId) : undefined,
       visualTokens: this.visualTokens,
       preset: this.preset,
+      contextLength: this.contextLength < this.llm.config.maxPositions ? this.contextLength : undefined,
     };
     writeFileSync(join(dir, 'emoverse.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   }
@@ -209,7 +274,7 @@ export class EmoVerseLM {
           imageTokenId: e.imageTokenId,
         })
       : undefined;
-    return new EmoVerseLM(llm, this.tokenizer, emoverse, this.visualTokens, this.preset, this.sessionOptions);
+    return new EmoVerseLM({ ...this.parts, llm, emoverse });
   }
 
   /** A copy with a LoRA adapter merged into the base weights (for serving). */
@@ -219,7 +284,7 @@ export class EmoVerseLM {
     const emoverse = e
       ? new EmoVerseModel({ llm, encoder: e.encoder, projector: e.projector, imageTokenId: e.imageTokenId })
       : undefined;
-    return new EmoVerseLM(llm, this.tokenizer, emoverse, this.visualTokens, this.preset, this.sessionOptions);
+    return new EmoVerseLM({ ...this.parts, llm, emoverse });
   }
 
   /**
@@ -228,9 +293,12 @@ export class EmoVerseLM {
    * no image token, the placeholders go first (the layout of the paper's eq. 6).
    */
   encodePrompt(ex: Example): number[] {
-    const text =
-      ex.prompt ?? this.tokenizer.applyChatTemplate(ex.messages ?? [], { addGenerationPrompt: true });
-    const ids = this.tokenizer.encode(text, { addSpecialTokens: false });
+    const ids = ex.promptIds
+      ? [...ex.promptIds]
+      : this.tokenizer.encode(
+          ex.prompt ?? this.tokenizer.applyChatTemplate(ex.messages ?? [], { addGenerationPrompt: true }),
+          { addSpecialTokens: false },
+        );
     const e = this.emoverse;
     if (!e) return ids;
     const img = e.imageTokenId;
@@ -381,6 +449,15 @@ export class EmoVerseLM {
     return { logLikelihood: ll, meanLogLikelihood: mean, best, probabilities };
   }
 
+  /**
+   * The same log-likelihoods as score().logLikelihood (candidates closed by eos), with each prompt
+   * run once and the candidates as branches after it (tree-scorer.ts): the serving path.
+   */
+  async scoreShared(examples: readonly Example[], candidates: readonly string[]): Promise<number[][]> {
+    this.treeScorer ??= TreeScorer.create(this);
+    return (await this.treeScorer).score(examples, candidates);
+  }
+
   /** Text generation (batched, KV cache); returns the generated text per example. */
   async generate(
     examples: readonly Example[],
@@ -422,9 +499,11 @@ export class EmoVerseLM {
 
   async release(): Promise<void> {
     await this.scoreSession?.release();
+    await (await this.treeScorer)?.release();
     await this.generator?.release();
     await this.emoverse?.release();
     this.scoreSession = undefined;
+    this.treeScorer = undefined;
     this.generator = undefined;
   }
 }

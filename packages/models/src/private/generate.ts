@@ -7,7 +7,7 @@ import type { Ctx } from './layers.js';
 import { buildLmGraph, type DecoderModel } from './lm.js';
 import type { LoraInGraph } from './lora.js';
 import { causalBias } from './masks.js';
-import { type SamplingOptions, sampleToken, seededRandom } from './sampling.js';
+import { penalizeRepetition, type SamplingOptions, sampleToken, seededRandom } from './sampling.js';
 import { type Feeds, f32, GraphSession, i64, type ort, type SessionOptions } from './session.js';
 
 export interface GenerateOptions extends SamplingOptions {
@@ -95,6 +95,7 @@ export class Generator {
         for (let b = 0; b < B; b++) logits[b * c.vocabSize + s] = Number.NEGATIVE_INFINITY;
       const next: number[] = [];
       for (let b = 0; b < B; b++) {
+        if (!done[b]) penalizeRepetition(logits, b * c.vocabSize, tokens[b], o);
         const tok = done[b] ? pad : sampleToken(logits, b * c.vocabSize, c.vocabSize, o, random);
         next.push(tok);
         if (done[b]) continue;

@@ -35,21 +35,32 @@ export const NANO_CHAT_TEMPLATE =
   '{{ bos_token }}{% for m in messages %}<|{{ m.role }}|>{{ m.content }}{% if m.role == "assistant" %}{{ eos_token }}{% endif %}{% endfor %}' +
   '{% if add_generation_prompt %}<|assistant|>{% endif %}';
 
-export function nanoPreset(vocabSize: number, frames = 8): Preset {
+/** The decoder's shape of a nano preset: the default is 4 layers x 128 wide. */
+export interface NanoSize {
+  hidden: number;
+  layers: number;
+  /** attention heads of 32 dimensions each; KV heads are half of them (grouped-query attention) */
+  heads: number;
+  /** SwiGLU width (3 x hidden by default) */
+  intermediate?: number;
+}
+
+export const NANO_SIZE: NanoSize = { hidden: 128, layers: 4, heads: 4 };
+
+export function nanoPreset(vocabSize: number, frames = 8, size: NanoSize = NANO_SIZE): Preset {
   return {
     name: 'emoverse-nano',
-    description:
-      'Llama-shaped 4 x 128 decoder (~1M parameters) + face-feature visual tokens; trains from scratch on CPU',
+    description: `Llama-shaped ${size.layers} x ${size.hidden} decoder + face-feature visual tokens; trains from scratch on CPU`,
     llm: {
       architectures: ['LlamaForCausalLM'],
       model_type: 'llama',
       vocab_size: vocabSize,
-      hidden_size: 128,
-      intermediate_size: 384,
-      num_hidden_layers: 4,
-      num_attention_heads: 4,
-      num_key_value_heads: 2,
-      head_dim: 32,
+      hidden_size: size.hidden,
+      intermediate_size: size.intermediate ?? 3 * size.hidden,
+      num_hidden_layers: size.layers,
+      num_attention_heads: size.heads,
+      num_key_value_heads: Math.max(1, size.heads / 2),
+      head_dim: size.hidden / size.heads,
       max_position_embeddings: 512,
       rms_norm_eps: 1e-5,
       rope_parameters: { rope_type: 'default', rope_theta: 10000 },

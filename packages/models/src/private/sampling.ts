@@ -33,6 +33,43 @@ export interface SamplingOptions {
   topP?: number;
   /** only the k most likely tokens */
   topK?: number;
+  /** > 1 makes tokens already generated less likely (see penalizeRepetition); 1 = off */
+  repetitionPenalty?: number;
+  /** n > 0: never generate an n-gram a second time (see penalizeRepetition); 0 = off */
+  noRepeatNgramSize?: number;
+}
+
+/**
+ * Repetition control on one row of logits, in place, given the row's generated tokens `seen`:
+ *  - repetition penalty (Keskar et al. 2019, CTRL eq. 2 as transformers applies it): a seen token's
+ *    logit l becomes l / p when l > 0 and l * p otherwise, so its probability drops for p > 1;
+ *  - no-repeat n-grams: a token that would end an n-gram already present in `seen` gets -inf.
+ * Deviation from transformers: only generated tokens count, not the prompt, because answers
+ * must copy prompt tokens (an ECPE answer "4_joy,3" repeats the target's index and emotion).
+ */
+export function penalizeRepetition(
+  logits: Float32Array,
+  offset: number,
+  seen: readonly number[],
+  o: Pick<SamplingOptions, 'repetitionPenalty' | 'noRepeatNgramSize'>,
+): void {
+  const p = o.repetitionPenalty ?? 1;
+  if (p !== 1) {
+    for (const t of new Set(seen)) {
+      const l = logits[offset + t];
+      logits[offset + t] = l > 0 ? l / p : l * p;
+    }
+  }
+  const n = o.noRepeatNgramSize ?? 0;
+  if (n > 0 && seen.length >= n) {
+    // the last n-1 tokens, and every earlier position where they occurred: what followed is banned
+    const prefix = seen.slice(seen.length - n + 1);
+    for (let i = 0; i + n <= seen.length; i++) {
+      let match = true;
+      for (let k = 0; k < n - 1 && match; k++) match = seen[i + k] === prefix[k];
+      if (match) logits[offset + seen[i + n - 1]] = Number.NEGATIVE_INFINITY;
+    }
+  }
 }
 
 /** One token from one row of logits [vocab]. */

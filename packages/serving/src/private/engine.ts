@@ -98,6 +98,19 @@ const DEFAULT_MAX_NEW_TOKENS: Record<Task | 'generate', number> = {
   generate: 256,
 };
 
+/**
+ * Repetition control per task (GenerateOptions). Free-text answers (FER captions, ERI reasons) get
+ * CTRL's penalty of 1.2 and no repeated trigram, so that a small model writes sentences, not loops.
+ * ECPE answers repeat by design ("4_joy,4;4_joy,3"), so they get none; free generation takes the
+ * request's own settings.
+ */
+const DEFAULT_REPETITION: Partial<
+  Record<Task, Pick<GenerateOptions, 'repetitionPenalty' | 'noRepeatNgramSize'>>
+> = {
+  fer: { repetitionPenalty: 1.2, noRepeatNgramSize: 3 },
+  eri: { repetitionPenalty: 1.2, noRepeatNgramSize: 3 },
+};
+
 export class TaskEngine {
   private readonly scoring: DynamicBatcher<ScoreJob, ScoreOut>;
   private readonly generating: DynamicBatcher<GenerateJob, GenerateOut>;
@@ -211,6 +224,8 @@ export class TaskEngine {
           temperature: req.temperature ?? 0,
           topP: req.topP ?? 1,
           seed: req.seed ?? 0,
+          repetitionPenalty: req.repetitionPenalty ?? 1,
+          noRepeatNgramSize: req.noRepeatNgramSize ?? 0,
           stop: req.stop ?? [],
         },
         adapter: req.adapter || undefined,
@@ -269,6 +284,7 @@ export class TaskEngine {
         adapter: req.adapter,
         visual: req.visual,
         maxNewTokens: this.maxNewTokens[task],
+        ...DEFAULT_REPETITION[task],
       },
       ctx,
     );

@@ -82,6 +82,16 @@ export function parseEmotionQuery(query: string): { text: string } | undefined {
   return { text: query.slice(ER_HEAD.length, query.length - ER_TAIL.length) };
 }
 
+// The MSA query around its utterance.
+const [MSA_HEAD, MSA_TAIL] = prompts.msaQuery('\u0000', false).split('\u0000');
+
+/** The MSA query's utterance, or undefined when `query` is not a (three-class) MSA query. */
+export function parseSentimentQuery(query: string): { text: string } | undefined {
+  if (!query.startsWith(MSA_HEAD) || !query.endsWith(MSA_TAIL)) return undefined;
+  if (query.length < MSA_HEAD.length + MSA_TAIL.length) return undefined;
+  return { text: query.slice(MSA_HEAD.length, query.length - MSA_TAIL.length) };
+}
+
 const LINE = /^(\d+)_([A-Za-z]+)\. (.*?): (.*)$/;
 
 /** The ECPE query's conversation and target, or undefined when `query` is not an ECPE query. */

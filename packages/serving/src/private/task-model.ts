@@ -24,6 +24,10 @@ export interface GenerateOptions {
   temperature?: number;
   topP?: number;
   seed?: number;
+  /** > 1 makes tokens the answer already holds less likely (CTRL's penalty); 1 or absent = off */
+  repetitionPenalty?: number;
+  /** n > 0: the answer never holds the same n-gram twice; 0 or absent = off */
+  noRepeatNgramSize?: number;
   stop?: string[];
   /** Called with each newly decoded piece of text of input `index`, as soon as it is known. */
   onToken?: (index: number, piece: string) => void;

@@ -1,6 +1,9 @@
 // A recipe's training data from an EMT dataset folder, checked before any compute: every shard the
 // recipe names must exist. With `dropMissingTasks`, tasks without shards here (FER when no face was
 // captioned) are left out and their stage's rates rescaled, and the caller is told so.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildEmt } from '@emoverse/emt';
 import {
   checkShards,
   type EmtExample,
@@ -45,4 +48,25 @@ export async function loadTrainData(
     );
   }
   return { recipe, examples, dropped };
+}
+
+/** Builds EMT into `<workDir>/emt` unless it is there already (same seed, same bytes). */
+export async function ensureEmt(
+  sharedDir: string,
+  workDir: string,
+  log?: (line: string) => void,
+): Promise<string> {
+  const dir = join(workDir, 'emt');
+  if (!existsSync(join(sharedDir, 'data', 'meld'))) {
+    throw new Error(
+      `no MELD data under ${sharedDir}/data/meld: give the shared folder (--shared or EMOVERSE_SHARED)`,
+    );
+  }
+  if (!existsSync(join(dir, 'manifest.json'))) {
+    log?.(`building EMT from ${sharedDir} ...`);
+    const r = await buildEmt({ sharedDir, outDir: dir, seed: 0 });
+    log?.(`EMT: ${r.manifest.total} records`);
+    if (r.manifest.total === 0) throw new Error(`EMT built from ${sharedDir} is empty`);
+  }
+  return dir;
 }

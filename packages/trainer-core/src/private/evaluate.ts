@@ -1,47 +1,48 @@
-// The experiments' evaluation on the EMT test splits, with the paper's metrics (packages/metrics):
-// ER accuracy and weighted F1 over MELD's 7 emotions and MSA Acc-2 in both conventions by
-// constrained classification (the answer is the label whose text the model finds most likely), and
-// ECPE pair F1 on ECF from generated answers. `limit` evaluates the first records of each test set
-// (EMT shards are shuffled with a seed, so that is a fixed random subset).
+// The experiments' evaluation on the EMT splits, through the gateway's own serving code: a saved
+// model folder is loaded as the gateway loads it (serving's EmoVerseTaskModel) and every record is
+// asked through serving's TaskEngine (the task prompt, batching, constrained classification, ECPE
+// generation and parsing), so a reported number is what a user of the gateway gets. Each record's
+// query is rebuilt from its parsed request and must equal the EMT query the model was trained on.
+// Metrics (packages/metrics): ER accuracy and weighted F1 over MELD's 7 emotions, MSA Acc-2 in both
+// conventions, ECPE pair F1 as the paper's released scorer counts it and as ECF's convention does.
 import { type EmtRecord, readRecords } from '@emoverse/emt';
-import { PROMPT_HEAD_SHARE, type ResultRow } from '@emoverse/m2se';
+import type { ResultRow } from '@emoverse/m2se';
 import {
   type EcpeReport,
   type ErReport,
   ecpeScores,
-  erMajorityBaseline,
   erScores,
-  MELD_EMOTIONS,
   type MeldEmotion,
   type MsaReport,
-  msaMajorityBaseline,
   msaScores,
   parseEcpePairs,
-  SENTIMENTS,
   type Sentiment,
   sentimentScore,
 } from '@emoverse/metrics';
+import {
+  createTaskModel,
+  ecpePrompt,
+  emotionPrompt,
+  loadedModel,
+  ModelHolder,
+  parseEcpeQuery,
+  parseEmotionQuery,
+  parseSentimentQuery,
+  sentimentPrompt,
+  TaskEngine,
+  type TaskResult,
+} from '@emoverse/serving';
 
-/** What evaluation needs of a model (packages/models' EmoVerseLM). */
-export interface EvalModel {
-  readonly tokenizer: { encode(text: string, opts?: { addSpecialTokens?: boolean }): number[] };
-  score(
-    examples: readonly { messages: { role: string; content: string }[] }[],
-    candidates: readonly string[],
-  ): Promise<{ best: number[] }>;
-  generate(
-    examples: readonly { messages: { role: string; content: string }[] }[],
-    o: { maxNewTokens: number },
-  ): Promise<{ text: string[] }>;
-}
+export type EvalTask = 'er' | 'msa' | 'ecpe';
+export type EvalSplit = 'test' | 'dev';
 
 export interface EvalOptions {
-  /** Records per test set (all when absent). */
+  /** Records per split (all when absent): for quick looks only, never for reported numbers. */
   limit?: number;
+  /** Which split to score: 'test' for reported numbers, 'dev' for diagnosis and tuning. */
+  split?: EvalSplit;
+  /** Requests per model batch (the gateway's maxBatchSize). */
   batchSize?: number;
-  /** Prompts are cut (from the start) to this many tokens; the model's context must hold it plus the answer. */
-  maxPromptTokens?: number;
-  maxNewTokens?: number;
   onProgress?: (task: string, done: number, total: number) => void;
 }
 
@@ -50,130 +51,146 @@ export interface EvalReport {
   msa?: MsaReport & { n: number };
   ecpe?: EcpeReport & { n: number };
   /** Every answer, for re-scoring: task, record id, answer, gold. */
-  answers: { task: string; id: string; answer: string; gold: string }[];
+  answers: EvalAnswer[];
 }
 
-/** The answer texts the EMT builder writes ("Joy.", "Negative."). */
-const label = (s: string) => `${s[0].toUpperCase()}${s.slice(1)}.`;
+export interface EvalAnswer {
+  task: EvalTask;
+  id: string;
+  answer: string;
+  gold: string;
+}
 
-async function testRecords(
+/** The records of one task and split (EMT shards are shuffled with a seed: a prefix is a random subset). */
+export async function splitRecords(
   emtDir: string,
-  task: 'er' | 'msa' | 'ecpe',
+  task: EvalTask,
+  split: EvalSplit | 'train',
   limit?: number,
 ): Promise<EmtRecord[]> {
   const out: EmtRecord[] = [];
-  for await (const r of readRecords(emtDir, { task, split: 'test' })) {
+  for await (const r of readRecords(emtDir, { task, split })) {
+    if (task === 'msa' && r.source !== 'meld') continue;
     out.push(r);
     if (limit !== undefined && out.length >= limit) break;
   }
+  if (out.length === 0) throw new Error(`${emtDir}: no ${task} records in the ${split} split`);
   return out;
 }
 
-/**
- * Cuts the middle of a query until it fits the token budget, keeping its start and (mostly) its end,
- * the way training cut its prompts (encodeExample): EMT's ECPE queries end with the target utterance.
- */
-function fitPrompt(model: EvalModel, query: string, maxTokens: number): string {
-  let q = query;
-  for (let i = 0; i < 8; i++) {
-    const n = model.tokenizer.encode(q, { addSpecialTokens: false }).length;
-    if (n <= maxTokens) return q;
-    const keep = Math.floor(q.length * (maxTokens / n) * 0.95);
-    const head = Math.floor(keep * PROMPT_HEAD_SHARE);
-    q = q.slice(0, head) + q.slice(q.length - (keep - head));
-  }
-  return q;
+/** The gateway's engine over a saved model folder, in this process (no gRPC, no worker thread). */
+export async function servingEngine(
+  modelDir: string,
+  batchSize = 16,
+): Promise<{ engine: TaskEngine; close(): Promise<void> }> {
+  const holder = new ModelHolder({
+    load: async () => loadedModel(await createTaskModel({ dir: modelDir }), 1),
+    dispose: (m) => m.model.dispose(),
+  });
+  await holder.load(modelDir);
+  const engine = new TaskEngine(holder, {
+    maxBatchSize: batchSize,
+    maxWaitMs: 1,
+    maxQueue: Number.MAX_SAFE_INTEGER,
+  });
+  return {
+    engine,
+    close: async () => {
+      engine.close();
+      await holder.close();
+    },
+  };
 }
 
-async function inBatches<T, R>(
-  items: readonly T[],
-  size: number,
-  run: (batch: T[]) => Promise<R[]>,
-  progress?: (done: number) => void,
-) {
-  const out: R[] = [];
-  for (let i = 0; i < items.length; i += size) {
-    out.push(...(await run(items.slice(i, i + size))));
-    progress?.(Math.min(items.length, i + size));
+/** The served request of an EMT record, checked to ask exactly the record's query. */
+function request(task: EvalTask, r: EmtRecord, engine: TaskEngine): Promise<TaskResult> {
+  const drift = (prompt: string) => {
+    if (prompt !== r.query)
+      throw new Error(
+        `record ${r.id}: the gateway's ${task} prompt differs from the EMT query it was trained on`,
+      );
+  };
+  if (task === 'ecpe') {
+    const q = parseEcpeQuery(r.query);
+    if (!q) throw new Error(`record ${r.id}: not an ECPE query`);
+    drift(ecpePrompt(q.conversation, q.target));
+    return engine.emotionCausePairs(q);
   }
-  return out;
+  const parsed = task === 'er' ? parseEmotionQuery(r.query) : parseSentimentQuery(r.query);
+  if (!parsed) throw new Error(`record ${r.id}: not an ${task.toUpperCase()} query`);
+  drift(task === 'er' ? emotionPrompt(parsed.text) : sentimentPrompt(parsed.text));
+  return task === 'er' ? engine.emotion(parsed) : engine.sentiment(parsed);
 }
 
-export async function evaluateOnEmt(
-  model: EvalModel,
+/** Every record through the engine, all queued at once (the batcher forms the batches), in order. */
+async function ask(
+  engine: TaskEngine,
+  task: EvalTask,
+  recs: readonly EmtRecord[],
+  progress?: EvalOptions['onProgress'],
+): Promise<TaskResult[]> {
+  let done = 0;
+  return Promise.all(
+    recs.map(async (r) => {
+      const out = await request(task, r, engine);
+      done++;
+      if (done % 100 === 0 || done === recs.length) progress?.(task.toUpperCase(), done, recs.length);
+      return out;
+    }),
+  );
+}
+
+/** Scores a saved model folder on EMT records of `tasks`, through the gateway's serving code. */
+export async function evaluateModelDir(
+  modelDir: string,
   emtDir: string,
-  tasks: readonly ('er' | 'msa' | 'ecpe')[],
+  tasks: readonly EvalTask[],
   options: EvalOptions = {},
 ): Promise<EvalReport> {
-  const size = options.batchSize ?? 16;
-  const maxPrompt = options.maxPromptTokens ?? 320;
-  const ask = (r: EmtRecord) => ({
-    messages: [{ role: 'user', content: fitPrompt(model, r.query, maxPrompt) }],
-  });
+  const split = options.split ?? 'test';
+  const { engine, close } = await servingEngine(modelDir, options.batchSize);
   const report: EvalReport = { answers: [] };
-
-  if (tasks.includes('er')) {
-    const recs = await testRecords(emtDir, 'er', options.limit);
-    const candidates = MELD_EMOTIONS.map(label);
-    const best = await inBatches(
-      recs,
-      size,
-      async (b) => (await model.score(b.map(ask), candidates)).best,
-      (d) => options.onProgress?.('ER', d, recs.length),
-    );
-    const preds = best.map((i) => MELD_EMOTIONS[i]);
-    const golds = recs.map((r) => r.meta.emotion as MeldEmotion);
-    recs.forEach((r, i) => {
-      report.answers.push({ task: 'er', id: r.id, answer: candidates[best[i]], gold: r.response });
-    });
-    report.er = { ...erScores(preds, golds), n: recs.length };
-  }
-  if (tasks.includes('msa')) {
-    const recs = (await testRecords(emtDir, 'msa', options.limit)).filter((r) => r.source === 'meld');
-    const candidates = SENTIMENTS.map(label);
-    const best = await inBatches(
-      recs,
-      size,
-      async (b) => (await model.score(b.map(ask), candidates)).best,
-      (d) => options.onProgress?.('MSA', d, recs.length),
-    );
-    const golds = recs.map((r) => r.meta.sentiment as Sentiment);
-    recs.forEach((r, i) => {
-      report.answers.push({ task: 'msa', id: r.id, answer: candidates[best[i]], gold: r.response });
-    });
-    report.msa = {
-      ...msaScores(
-        best.map((i) => sentimentScore(SENTIMENTS[i])),
-        golds.map(sentimentScore),
-      ),
-      n: recs.length,
-    };
-  }
-  if (tasks.includes('ecpe')) {
-    const recs = await testRecords(emtDir, 'ecpe', options.limit);
-    const texts = await inBatches(
-      recs,
-      size,
-      async (b) => (await model.generate(b.map(ask), { maxNewTokens: options.maxNewTokens ?? 24 })).text,
-      (d) => options.onProgress?.('ECPE', d, recs.length),
-    );
-    // per-target records of one conversation are merged by the metric (documents keyed by conversation)
-    const doc = (r: EmtRecord, text: string) => ({
-      conversationId: r.meta.conversation ?? r.sourceId,
-      pairs: parseEcpePairs(text),
-    });
-    recs.forEach((r, i) => {
-      report.answers.push({ task: 'ecpe', id: r.id, answer: texts[i], gold: r.response });
-    });
-    report.ecpe = {
-      ...ecpeScores(
-        recs.map((r, i) => doc(r, texts[i])),
-        recs.map((r) => doc(r, r.response)),
-      ),
-      n: recs.length,
-    };
+  try {
+    for (const task of tasks) {
+      const recs = await splitRecords(emtDir, task, split, options.limit);
+      const out = await ask(engine, task, recs, options.onProgress);
+      recs.forEach((r, i) => {
+        report.answers.push({ task, id: r.id, answer: out[i].text, gold: r.response });
+      });
+      if (task === 'er') {
+        const preds = out.map((o) => o.label as MeldEmotion);
+        const golds = recs.map((r) => r.meta.emotion as MeldEmotion);
+        report.er = { ...erScores(preds, golds), n: recs.length };
+      } else if (task === 'msa') {
+        const preds = out.map((o) => sentimentScore(o.label as Sentiment));
+        const golds = recs.map((r) => sentimentScore(r.meta.sentiment as Sentiment));
+        report.msa = { ...msaScores(preds, golds), n: recs.length };
+      } else {
+        report.ecpe = {
+          ...ecpeReport(
+            recs,
+            out.map((o) => o.text),
+          ),
+          n: recs.length,
+        };
+      }
+    }
+  } finally {
+    await close();
   }
   return report;
+}
+
+/** ECF's convention (documents keyed by conversation, pairs merged, emotion not checked). */
+export function ecpeReport(recs: readonly EmtRecord[], answers: readonly string[]): EcpeReport {
+  const doc = (r: EmtRecord, text: string) => ({
+    conversationId: r.meta.conversation ?? r.sourceId,
+    pairs: parseEcpePairs(text),
+  });
+  return ecpeScores(
+    recs.map((r, i) => doc(r, answers[i])),
+    recs.map((r) => doc(r, r.response)),
+  );
 }
 
 /** The results-table row of an evaluated run. */
@@ -188,44 +205,6 @@ export function resultRow(name: string, r: EvalReport, note?: string): ResultRow
     ecpeF1: r.ecpe?.pair.f1,
     note,
   };
-}
-
-/** Majority-class rows: the train set's most frequent label, scored on the (same subset of the) test set. */
-export async function majorityBaselineRows(
-  emtDir: string,
-  options: { limit?: number } = {},
-): Promise<ResultRow[]> {
-  const emotions = async (split: 'train' | 'test', limit?: number) => {
-    const out: MeldEmotion[] = [];
-    for await (const r of readRecords(emtDir, { task: 'er', split })) {
-      out.push(r.meta.emotion as MeldEmotion);
-      if (limit !== undefined && out.length >= limit) break;
-    }
-    return out;
-  };
-  const sentiments = async (split: 'train' | 'test', limit?: number) => {
-    const out: Sentiment[] = [];
-    for await (const r of readRecords(emtDir, { task: 'msa', split })) {
-      if (r.source !== 'meld') continue;
-      out.push(r.meta.sentiment as Sentiment);
-      if (limit !== undefined && out.length >= limit) break;
-    }
-    return out;
-  };
-  const er = erMajorityBaseline(await emotions('train'), await emotions('test', options.limit));
-  const msa = msaMajorityBaseline(await sentiments('train'), await sentiments('test', options.limit));
-  return [
-    {
-      name: 'majority class',
-      kind: 'baseline',
-      meldAcc: er.accuracy,
-      meldWf1: er.weightedF1,
-      acc2NegNonNeg: msa.nonNegative.accuracy,
-      acc2NegPos: msa.negPos.accuracy,
-      ecpeF1: 0,
-      note: `always "${er.label}" / "${msa.label}"; ECPE: no pairs`,
-    },
-  ];
 }
 
 /** The paper's reported number for comparison (EmoVerse, a pretrained 4B model; MELD WF1). */

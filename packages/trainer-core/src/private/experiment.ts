@@ -1,31 +1,27 @@
 // One experiment of the paper's ablation (Fig. 1) on emoverse-nano trained from scratch on CPU:
-// build EMT if needed, train the recipe (LM pre-training, then the LoRA stages), evaluate on the
-// test splits, write the run's row of the results table and its loss-curve PNG.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+// build EMT if needed, train the recipe (LM pre-training, then the LoRA stages), save the model
+// folder the gateway serves, evaluate that folder through the gateway's serving code on the full
+// test splits with the baselines of the same run, write the run's table and its loss-curve PNG.
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildEmt } from '@emoverse/emt';
+import type { EmtRecord } from '@emoverse/emt';
 import {
   DirectoryCheckpointStore,
   EXPERIMENTS,
   type ExperimentName,
   loadShippedRecipe,
   lossCurveData,
-  type ResultRow,
   type StepLog,
   smokeRecipe,
   trainRecipe,
-  writeResultRows,
+  writeFileAtomic,
 } from '@emoverse/m2se';
-import { EmoVerseLM } from '@emoverse/models';
 import { lossCurvesPng } from '@emoverse/plots';
-import { loadTrainData } from './data.js';
-import {
-  type EvalReport,
-  evaluateOnEmt,
-  majorityBaselineRows,
-  PAPER_REFERENCE,
-  resultRow,
-} from './evaluate.js';
+import { type BaselineName, baselineAnswers } from './baselines.js';
+import { ensureEmt, loadTrainData } from './data.js';
+import { type EvalSplit, evaluateModelDir, splitRecords } from './evaluate.js';
+import { nanoModel } from './nano.js';
+import { type RunScores, scoreAnswers } from './scores.js';
 
 export interface ExperimentOptions {
   name: ExperimentName;
@@ -37,44 +33,41 @@ export interface ExperimentOptions {
   resultsDir: string;
   /** CI size: a few steps per phase and a few test records per task. */
   smoke?: boolean;
-  /** Test records per task (default: 400; smoke: 8). */
+  /** Records per task: for quick looks only (default: all; smoke: 8). */
   evalLimit?: number;
+  /** The split scored: 'test' (reported numbers, the default) or 'dev' (diagnosis, tuning). */
+  evalSplit?: EvalSplit;
+  /** Runs over several seeds use the recipe's seed + seedOffset (0, 1, 2, ...). */
+  seedOffset?: number;
   log?: (line: string) => void;
 }
 
-export interface ExperimentResult {
-  row: ResultRow;
-  report: EvalReport;
-  tablePath: string;
-  plotPath: string;
+/** What one run measured, as written to <results>/runs/<name>-seed<seed>.json. */
+export interface RunRecord {
+  name: ExperimentName;
+  seed: number;
+  split: EvalSplit;
+  /** Records scored per task (all of the split unless --eval-limit). */
+  records: Partial<Record<string, number>>;
+  limited: boolean;
+  smoke: boolean;
+  scores: RunScores;
+  /** The baselines on the same records, same run. */
+  baselines: { name: BaselineName; note: string; scores: RunScores }[];
+  trainSeconds: number;
+  evalSeconds: number;
   modelDir: string;
+}
+
+export interface ExperimentResult {
+  run: RunRecord;
+  runPath: string;
+  plotPath: string;
   history: { pretraining: StepLog[]; stages: StepLog[] };
-  seconds: number;
 }
 
 export function isExperimentName(name: string): name is ExperimentName {
   return (EXPERIMENTS as readonly string[]).includes(name);
-}
-
-/** Builds EMT into `<workDir>/emt` unless it is there already (same seed, same bytes). */
-export async function ensureEmt(
-  sharedDir: string,
-  workDir: string,
-  log?: (line: string) => void,
-): Promise<string> {
-  const dir = join(workDir, 'emt');
-  if (!existsSync(join(sharedDir, 'data', 'meld'))) {
-    throw new Error(
-      `no MELD data under ${sharedDir}/data/meld: give the shared folder (--shared or EMOVERSE_SHARED)`,
-    );
-  }
-  if (!existsSync(join(dir, 'manifest.json'))) {
-    log?.(`building EMT from ${sharedDir} ...`);
-    const r = await buildEmt({ sharedDir, outDir: dir, seed: 0 });
-    log?.(`EMT: ${r.manifest.total} records`);
-    if (r.manifest.total === 0) throw new Error(`EMT built from ${sharedDir} is empty`);
-  }
-  return dir;
 }
 
 export async function runExperiment(o: ExperimentOptions): Promise<ExperimentResult> {
@@ -82,22 +75,25 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
   const log = o.log ?? (() => {});
   const emtDir = await ensureEmt(o.sharedDir, o.workDir, log);
   const shipped = loadShippedRecipe(`${o.name}-nano`);
-  const base = o.smoke ? smokeRecipe(shipped, { samples: 16 }) : shipped;
+  const seeded = { ...shipped, seed: shipped.seed + (o.seedOffset ?? 0) };
+  const base = o.smoke ? smokeRecipe(seeded, { samples: 16 }) : seeded;
   const { recipe, examples, dropped } = await loadTrainData(base, emtDir, { dropMissingTasks: true });
   for (const d of dropped)
     log(`no ${d.task} data: left out of stage "${d.stage}" (rate ${d.rate}), other rates rescaled`);
+  const tasks = Object.keys(examples).map((t) => t.toLowerCase());
+  const evalTasks = (['er', 'msa', 'ecpe'] as const).filter((t) => tasks.includes(t));
+  const split = o.evalSplit ?? 'test';
+  const limit = o.evalLimit ?? (o.smoke ? 8 : undefined);
+  // an empty split stops the run before any training
+  for (const t of evalTasks) await splitRecords(emtDir, t, split, 1);
 
-  // the tokenizer is learnt from (a slice of) the training text; the model starts from random weights
-  const corpus = Object.values(examples)
-    .flatMap((list) => (list ?? []).slice(0, 1500))
-    .flatMap((e) => [e.query, e.response]);
-  const model = EmoVerseLM.createNano({ corpus, vocabSize: o.smoke ? 512 : 2048, seed: recipe.seed });
+  const model = nanoModel(recipe, examples, o.smoke === true);
   log(
-    `${recipe.name}: emoverse-nano, vocab ${model.tokenizer.vocabSize}, tasks ${Object.keys(examples).join(', ')}`,
+    `${recipe.name}: emoverse-nano ${model.llm.config.numLayers} x ${model.llm.config.hiddenSize}, vocab ${model.tokenizer.vocabSize}, tasks ${Object.keys(examples).join(', ')}`,
   );
 
-  const ckpt = join(o.workDir, 'checkpoints', recipe.name);
-  const run = await trainRecipe({
+  const ckpt = join(o.workDir, 'checkpoints', `${recipe.name}-seed${recipe.seed}`);
+  const training = await trainRecipe({
     recipe,
     model,
     examples,
@@ -117,56 +113,71 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
       }
     },
   });
-  const trainer = run.trainer;
-  if (!run.completed || !trainer) throw new Error(`${recipe.name}: training stopped before the end`);
-  const params = await trainer.parameters();
-  const adapter = await trainer.adapter();
+  const trainer = training.trainer;
+  if (!training.completed || !trainer) throw new Error(`${recipe.name}: training stopped before the end`);
+  // the stages' projector W_v and their LoRA adapter merged (or their full weights) give the served
+  // model, which cuts prompts to the length it was tuned with, as the trainer did
+  const trained = (await training.base.withTrained(trainer)).withContextLength(recipe.batch.maxSeqLen);
   await trainer.release();
-  // the stages' projector W_v and the merged LoRA adapter give the served model
-  const projector = new Map([...params].filter(([n]) => n.startsWith('projector.')));
-  const trained = run.base.withParameters(projector).withAdapter(adapter);
-  const modelDir = join(o.workDir, 'models', recipe.name);
+  const modelDir = join(o.workDir, 'models', `${recipe.name}-seed${recipe.seed}`);
   trained.save(modelDir);
-
-  const limit = o.evalLimit ?? (o.smoke ? 8 : 400);
-  log(`evaluating on up to ${limit} test records per task ...`);
-  const tasks = Object.keys(examples).map((t) => t.toLowerCase());
-  const evalTasks = (['er', 'msa', 'ecpe'] as const).filter((t) => tasks.includes(t));
-  // prompts as long as in training (answers are short; ECPE's generation gets 24 new tokens)
-  const report = await evaluateOnEmt(trained, emtDir, evalTasks, {
-    limit,
-    maxPromptTokens: recipe.batch.maxSeqLen - 24,
-  });
   await trained.release();
+  const trainSeconds = (performance.now() - started) / 1000;
+  log(`${recipe.name}: trained in ${trainSeconds.toFixed(0)} s, saved to ${modelDir}`);
 
-  const note = `${o.smoke ? 'smoke; ' : ''}n=${limit}/task`;
-  const row = resultRow(o.name, report, note);
-  mkdirSync(o.resultsDir, { recursive: true });
-  const tablePath = join(o.resultsDir, o.smoke ? 'ablation-smoke.md' : 'ablation.md');
-  const baselines = await majorityBaselineRows(emtDir, { limit });
-  writeResultRows(
-    tablePath,
-    [...baselines, PAPER_REFERENCE, row],
-    'M2SE ablation on emoverse-nano (CPU, from scratch)',
+  log(
+    `evaluating ${modelDir} through the gateway's serving code on ${limit ?? 'all'} ${split} records per task ...`,
   );
-  writeFileSync(
-    join(o.resultsDir, `${o.name}${o.smoke ? '-smoke' : ''}-answers.jsonl`),
+  const report = await evaluateModelDir(modelDir, emtDir, evalTasks, {
+    limit,
+    split,
+    onProgress: (task, done, total) => {
+      if (done === total || done % 500 === 0) log(`  ${task} ${done}/${total}`);
+    },
+  });
+
+  const ecpeRecords: EmtRecord[] = evalTasks.includes('ecpe')
+    ? await splitRecords(emtDir, 'ecpe', split, limit)
+    : [];
+  const baselines = await baselineAnswers(emtDir, evalTasks, split, limit);
+  const byName = new Map<BaselineName, { note: string; answers: typeof report.answers }>();
+  for (const b of baselines) {
+    const entry = byName.get(b.name) ?? { note: b.note, answers: [] };
+    entry.answers.push(...b.answers);
+    byName.set(b.name, entry);
+  }
+  const run: RunRecord = {
+    name: o.name,
+    seed: recipe.seed,
+    split,
+    records: Object.fromEntries(evalTasks.map((t) => [t, report.answers.filter((a) => a.task === t).length])),
+    limited: limit !== undefined && !o.smoke,
+    smoke: o.smoke === true,
+    scores: scoreAnswers(report.answers, ecpeRecords),
+    baselines: [...byName].map(([name, b]) => ({
+      name,
+      note: b.note,
+      scores: scoreAnswers(b.answers, ecpeRecords),
+    })),
+    trainSeconds,
+    evalSeconds: (performance.now() - started) / 1000 - trainSeconds,
+    modelDir,
+  };
+
+  const tag = `${o.name}-seed${recipe.seed}${o.smoke ? '-smoke' : ''}${split === 'dev' ? '-dev' : ''}`;
+  const runsDir = join(o.resultsDir, 'runs');
+  mkdirSync(runsDir, { recursive: true });
+  const runPath = join(runsDir, `${tag}.json`);
+  writeFileAtomic(runPath, `${JSON.stringify(run, null, 2)}\n`);
+  writeFileAtomic(
+    join(runsDir, `${tag}-answers.jsonl`),
     report.answers.map((a) => `${JSON.stringify(a)}\n`).join(''),
   );
-
-  const pre = run.pretraining?.history ?? [];
-  const stages = run.stages?.history ?? [];
+  const pre = training.pretraining?.history ?? [];
+  const stages = training.stages?.history ?? [];
   const plotPath = join(o.resultsDir, `${o.name}${o.smoke ? '-smoke' : ''}-loss.png`);
-  writeFileSync(plotPath, await lossPlotPng(pre, stages, recipe.name));
-  return {
-    row,
-    report,
-    tablePath,
-    plotPath,
-    modelDir,
-    history: { pretraining: pre, stages },
-    seconds: (performance.now() - started) / 1000,
-  };
+  writeFileAtomic(plotPath, await lossPlotPng(pre, stages, recipe.name));
+  return { run, runPath, plotPath, history: { pretraining: pre, stages } };
 }
 
 /** The loss PNG of a run: pre-training ("LM") and the stages on one step axis, stage starts marked. */

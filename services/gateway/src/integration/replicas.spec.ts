@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import { adamw } from '@emoverse/autograd';
 import { type Bus, blobBuckets, connectBus } from '@emoverse/bus';
-import { EMOTION_LABELS, emotionPrompt } from '@emoverse/serving';
+import { EMOTION_LABELS, emotionPrompt, loadBase } from '@emoverse/serving';
 import {
   type NatsServer,
   type ServiceProcess,
@@ -19,7 +19,6 @@ import {
 } from '@emoverse/testing';
 import * as grpc from '@grpc/grpc-js';
 import { GatewayClient } from '../client.js';
-import { loadBase } from '../model/emoverse-model.js';
 import { ModelRegistry } from '../registry.js';
 
 const corpus = join(sharedDir(), 'data/m2se_format/meld_dev_er_sample.json');

@@ -17,13 +17,17 @@ export interface PromptFormat {
   completion(response: string): string;
 }
 
-/** The layout of models' DEFAULT_CHAT_TEMPLATE, answer closed by a newline. */
+/** The layout of models' DEFAULT_CHAT_TEMPLATE, answer closed by a newline (tokenizers without a template). */
 export const DEFAULT_PROMPT_FORMAT: PromptFormat = {
   prompt: (q) => `<|user|>\n${q}\n<|assistant|>\n`,
   completion: (r) => `${r}\n`,
 };
 
-/** The prompt as a chat template renders a user turn plus the generation prompt (HF tokenizers). */
+/**
+ * The prompt as a chat template renders a user turn plus the generation prompt (HF tokenizers),
+ * the answer as is (the caller closes it with eos). This is the one format of the project: the
+ * trainer (trainRecipe), the evaluation and the gateway (serving's EmoVerseTaskModel) all use it.
+ */
 export function chatTemplateFormat(tokenizer: {
   applyChatTemplate(
     messages: { role: string; content: string }[],
@@ -46,6 +50,16 @@ export interface EncodedExample {
 
 /** Share of a cut prompt's room kept from its start; the rest comes from its end. */
 export const PROMPT_HEAD_SHARE = 0.25;
+
+/**
+ * A prompt cut to `room` tokens by dropping its middle: the first PROMPT_HEAD_SHARE of the room
+ * comes from its start, the rest from its end. Training (encodeExample) and serving cut alike.
+ */
+export function cutPrompt(prompt: readonly number[], room: number): number[] {
+  if (prompt.length <= room) return [...prompt];
+  const head = Math.floor(room * PROMPT_HEAD_SHARE);
+  return [...prompt.slice(0, head), ...prompt.slice(prompt.length - (room - head))];
+}
 
 /**
  * Token ids and labels. If too long for maxSeqLen, the response keeps at least half the window and
@@ -74,9 +88,7 @@ export function encodeExample(
   if (prompt.length + answer.length > max) {
     const keepAnswer = Math.min(answer.length, Math.max(Math.ceil(max / 2), max - prompt.length));
     answer = answer.slice(0, keepAnswer);
-    const room = max - keepAnswer;
-    const head = Math.floor(room * PROMPT_HEAD_SHARE);
-    prompt = [...prompt.slice(0, head), ...prompt.slice(prompt.length - (room - head))];
+    prompt = cutPrompt(prompt, max - keepAnswer);
   }
   const inputIds = [...prompt, ...answer];
   const from = options.promptLoss ? 0 : prompt.length;

@@ -58,8 +58,9 @@ export type TrainerOf<M> = M extends { trainer(o: LmTrainerOptions): Promise<inf
 export function lmTrainerOptions(recipe: Recipe, phase: RecipePhase): LmTrainerOptions {
   const o = recipe.optimizer;
   const pre = phase === 'pretraining';
+  const full = pre || recipe.lora.mode === 'full';
   return {
-    lora: pre
+    lora: full
       ? false
       : {
           r: recipe.lora.r,
@@ -67,7 +68,7 @@ export function lmTrainerOptions(recipe: Recipe, phase: RecipePhase): LmTrainerO
           dropout: recipe.lora.dropout,
           targetModules: recipe.lora.targets,
         },
-    trainBase: pre,
+    trainBase: full,
     // the projector has nothing to learn from text-only pre-training
     trainProjector: !pre && recipe.model.trainable.includes('projector'),
     optimizer: {

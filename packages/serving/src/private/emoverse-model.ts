@@ -1,16 +1,26 @@
-// The TaskModel over packages/models' EmoVerseLM: the model the gateway serves. This module is
-// loaded inside the model worker thread (WorkerTaskModel), once per replica and version.
+// The TaskModel over packages/models' EmoVerseLM: the model the gateway serves, and the model that
+// `npm run experiment` evaluates (so a reported number is what a user gets). The gateway loads this
+// module inside its model worker threads (WorkerTaskModel), once per replica and version.
 //
-// Prompts are wrapped exactly as the trainer wraps EMT queries (m2se's prompt format), answers are
-// scored as the trainer's completions, and LoRA adapters are merged into a copy of the base for
-// serving (EmoVerseLM.withAdapter), loaded on demand from <adapterDir>/<name>/.
+// One prompt path from training to serving: a query becomes token ids exactly as the trainer
+// encoded it (m2se's chatTemplateFormat: the model's own chat template, then cutPrompt to the
+// length the model was tuned with); candidate answers are scored as the trainer's completions
+// (answer + eos) with the prompt computed once (EmoVerseLM.scoreShared). LoRA adapters are merged
+// into a copy of the base for serving (EmoVerseLM.withAdapter), loaded on demand from
+// <adapterDir>/<name>/.
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_PROMPT_FORMAT } from '@emoverse/m2se';
+import { chatTemplateFormat, cutPrompt, type PromptFormat } from '@emoverse/m2se';
 import { EmoVerseLM, type Example, readPeftAdapter, visualTokensFromFrames } from '@emoverse/models';
-import type { GenerateOptions, Generation, ModelInput, TaskModel } from '@emoverse/serving';
-import { TreeScorer } from './tree-scorer.js';
+import type { GenerateOptions, Generation, ModelInput, TaskModel } from './task-model.js';
+
+/**
+ * Tokens kept free for the answer when a prompt is cut for generation: the trainer cut a prompt to
+ * maxSeqLen minus its answer's length, and generated answers (ECPE pairs, short reasons) are about
+ * this long. Prompts never cut at all when they fit.
+ */
+const GENERATION_ANSWER_ROOM = 16;
 
 export interface EmoVerseModelOptions {
   /** A folder written by EmoVerseLM.save (the trainer's output), or a plain HF decoder folder. */
@@ -96,34 +106,19 @@ class TextStream {
   }
 }
 
-/** One servable model: the LM and its prompt-sharing scorer. */
-interface Served {
-  lm: EmoVerseLM;
-  scorer: TreeScorer;
-}
-
-async function served(lm: EmoVerseLM): Promise<Served> {
-  return { lm, scorer: await TreeScorer.create(lm) };
-}
-
 export class EmoVerseTaskModel implements TaskModel {
-  private readonly adapters = new Map<string, Served>();
+  private readonly adapters = new Map<string, EmoVerseLM>();
+  private readonly format: PromptFormat;
 
-  private constructor(
-    private readonly baseModel: Served,
-    private readonly options: EmoVerseModelOptions,
-  ) {}
-
-  static async create(base: EmoVerseLM, options: EmoVerseModelOptions): Promise<EmoVerseTaskModel> {
-    return new EmoVerseTaskModel(await served(base), options);
+  constructor(
+    private readonly base: EmoVerseLM,
+    private readonly options: Pick<EmoVerseModelOptions, 'adapterDir'> = {},
+  ) {
+    this.format = chatTemplateFormat(base.tokenizer);
   }
 
-  private get base(): EmoVerseLM {
-    return this.baseModel.lm;
-  }
-
-  private model(adapter: string | undefined): Served {
-    if (!adapter) return this.baseModel;
+  private model(adapter: string | undefined): EmoVerseLM {
+    if (!adapter) return this.base;
     const m = this.adapters.get(adapter);
     if (!m) throw new Error(`adapter '${adapter}' is not loaded`);
     return m;
@@ -139,46 +134,48 @@ export class EmoVerseTaskModel implements TaskModel {
     return visualTokensFromFrames(frames, this.base.visualTokens);
   }
 
-  private example(input: ModelInput): Example {
-    return {
-      prompt: DEFAULT_PROMPT_FORMAT.prompt(input.prompt) + (input.answerPrefix ?? ''),
-      visual: this.visual(input.visual),
-    };
+  /**
+   * The prompt's token ids as the trainer made them (encodeExample with chatTemplateFormat): the
+   * chat-templated query, its middle cut so that the prompt plus `answerTokens` fit the length the
+   * model was tuned with, then the forced answer start, if any.
+   */
+  promptIds(input: ModelInput, answerTokens: number): number[] {
+    const tok = this.base.tokenizer;
+    const visualTokens = input.visual?.length ? this.base.visualTokens : 0;
+    const positions = this.base.llm.config.maxPositions;
+    const room = Math.min(this.base.contextLength, positions - visualTokens) - answerTokens;
+    if (room < 8) throw new Error(`the prompt does not fit the model's ${positions} positions`);
+    const ids = cutPrompt(tok.encode(this.format.prompt(input.prompt), { addSpecialTokens: false }), room);
+    if (input.answerPrefix) ids.push(...tok.encode(input.answerPrefix, { addSpecialTokens: false }));
+    return ids;
   }
 
-  /**
-   * The example, its query shortened from the start until prompt + `reserve` tokens fit the model's
-   * positions. As the trainer does, the start goes: EMT queries put the instruction at the end (an
-   * ECPE conversation loses its first utterances, not the question).
-   */
-  private fitted(input: ModelInput, reserve: number): Example {
-    const max = this.base.llm.config.maxPositions - reserve;
-    let query = input.prompt;
-    for (let attempt = 0; attempt < 16; attempt++) {
-      const ex = this.example({ ...input, prompt: query });
-      const n = this.base.encodePrompt(ex).length;
-      if (n <= max) return ex;
-      query = query.slice(Math.ceil((query.length * (n - max)) / n) + 4);
-    }
-    throw new Error(`the prompt does not fit the model's ${this.base.llm.config.maxPositions} positions`);
+  private example(input: ModelInput, answerTokens: number): Example {
+    return { promptIds: this.promptIds(input, answerTokens), visual: this.visual(input.visual) };
   }
 
   async scoreAnswers(inputs: ModelInput[], answers: string[], adapter?: string): Promise<number[][]> {
-    const completions = answers.map((a) => DEFAULT_PROMPT_FORMAT.completion(a));
+    const completions = answers.map((a) => this.format.completion(a));
     const longest = Math.max(
-      ...completions.map((c) => this.base.tokenizer.encode(c, { addSpecialTokens: false }).length),
+      ...completions.map((c) => this.base.tokenizer.encode(c, { addSpecialTokens: false }).length + 1),
     );
-    return this.model(adapter).scorer.score(
-      inputs.map((i) => this.fitted(i, longest + 2)),
+    return this.model(adapter).scoreShared(
+      inputs.map((i) => this.example(i, longest)),
       completions,
     );
   }
 
   async generate(inputs: ModelInput[], options: GenerateOptions, adapter?: string): Promise<Generation[]> {
-    const { lm } = this.model(adapter);
-    const examples = inputs.map((i) => this.fitted(i, options.maxNewTokens + 1));
-    // The trainer closes every answer with a newline: that is where an answer ends.
-    const stop = ['\n', ...(options.stop ?? [])];
+    const lm = this.model(adapter);
+    const positions = lm.llm.config.maxPositions;
+    const examples = inputs.map((i) => {
+      const ex = this.example(i, GENERATION_ANSWER_ROOM);
+      const total = lm.encodePrompt(ex).length + options.maxNewTokens;
+      // a long prompt near the trained length still gets its full maxNewTokens of positions
+      return total <= positions ? ex : this.example(i, GENERATION_ANSWER_ROOM + total - positions);
+    });
+    // Answers end with eos, as the trainer closed them; stop sequences are the caller's.
+    const stop = options.stop ?? [];
     const stream = options.onToken
       ? new TextStream(inputs.length, stop, (ids) => lm.tokenizer.decode(ids), options.onToken)
       : undefined;
@@ -187,6 +184,8 @@ export class EmoVerseTaskModel implements TaskModel {
       temperature: options.temperature,
       topP: options.topP,
       seed: options.seed,
+      repetitionPenalty: options.repetitionPenalty,
+      noRepeatNgramSize: options.noRepeatNgramSize,
       stop,
       onToken: stream && ((row, token) => stream.push(row, token)),
     });
@@ -205,20 +204,18 @@ export class EmoVerseTaskModel implements TaskModel {
     if (this.adapters.has(name)) return true;
     const dir = this.options.adapterDir && join(this.options.adapterDir, name);
     if (!dir || !existsSync(join(dir, 'adapter_config.json'))) return false;
-    this.adapters.set(name, await served(this.base.withAdapter(readPeftAdapter(dir))));
+    this.adapters.set(name, this.base.withAdapter(readPeftAdapter(dir)));
     return true;
   }
 
   async unloadAdapter(name: string): Promise<void> {
     const m = this.adapters.get(name);
     this.adapters.delete(name);
-    await m?.scorer.release();
-    await m?.lm.release();
+    await m?.release();
   }
 
   async dispose(): Promise<void> {
     for (const name of [...this.adapters.keys()]) await this.unloadAdapter(name);
-    await this.baseModel.scorer.release();
     await this.base.release();
   }
 }
@@ -237,9 +234,12 @@ export function loadBase(options: EmoVerseModelOptions): EmoVerseLM {
   throw new Error('the model options name neither a folder (dir) nor a fresh nano preset (nano)');
 }
 
+/** This module, for WorkerTaskModel.start (the gateway runs the model in worker threads). */
+export const EMOVERSE_MODEL_MODULE = import.meta.url;
+
 /** The worker-module entry point (see WorkerTaskModel.start). */
 export async function createTaskModel(options: EmoVerseModelOptions): Promise<TaskModel> {
-  const model = await EmoVerseTaskModel.create(loadBase(options), options);
+  const model = new EmoVerseTaskModel(loadBase(options), options);
   // Build the sessions now, so the first request does not pay for it and readiness means ready.
   await model.scoreAnswers([{ prompt: 'warm-up' }], ['Neutral.']);
   return model;

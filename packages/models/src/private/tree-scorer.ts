@@ -1,4 +1,4 @@
-// Constrained classification with the prompt computed once. EmoVerseLM.score runs one row per
+// Label scoring with the prompt computed once (EmoVerseLM.scoreShared). EmoVerseLM.score runs one row per
 // (example, label): with 7 ER labels and a 60-token prompt that is 7 x 63 tokens, nearly all of
 // them the same prompt again. Here one row holds the prompt once, then each candidate answer as
 // its own branch:
@@ -12,15 +12,12 @@
 // log p(candidate | prompt) is the sum of its tokens' log-likelihoods, read off the loss head's
 // per-token losses. About 60 + 7 x 4 tokens instead of 7 x 63.
 
-import {
-  buildLmGraph,
-  type EmoVerseLM,
-  type Example,
-  forwardFeeds,
-  GraphSession,
-  MASKED,
-} from '@emoverse/models';
 import { ort } from '@emoverse/runtime';
+import { forwardFeeds } from './batch.js';
+import type { EmoVerseLM, Example } from './emoverse-lm.js';
+import { buildLmGraph } from './lm.js';
+import { MASKED } from './masks.js';
+import { GraphSession } from './session.js';
 
 const IGNORE = -100;
 

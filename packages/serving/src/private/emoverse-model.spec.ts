@@ -5,10 +5,17 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { adamw } from '@emoverse/autograd';
 import { faceFrameFeatures } from '@emoverse/models';
-import { DEFAULT_LIMITS, EMOTION_LABELS, emotionPrompt, labelAnswer } from '@emoverse/serving';
 import { sharedDir } from '@emoverse/testing';
-import { Gateway } from '../gateway.js';
-import { createTaskModel, type EmoVerseModelOptions, loadBase } from './emoverse-model.js';
+import {
+  createTaskModel,
+  EMOVERSE_MODEL_MODULE,
+  type EmoVerseModelOptions,
+  loadBase,
+} from './emoverse-model.js';
+import { loadedModel, TaskEngine } from './engine.js';
+import { ModelHolder } from './model-holder.js';
+import { EMOTION_LABELS, emotionPrompt, labelAnswer } from './prompts.js';
+import { WorkerTaskModel } from './worker-model.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'gateway-model-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -81,32 +88,26 @@ describe('EmoVerseTaskModel (emoverse-nano)', () => {
     }
   });
 
-  it('serves ER through the gateway engine with the model in a worker thread', async () => {
-    const gateway = new Gateway({
-      modelId: 'emoverse-nano',
-      maxBatchSize: 8,
-      maxWaitMs: 5,
-      maxQueue: 32,
-      workers: 1,
-      adapterCapacity: 2,
-      limits: DEFAULT_LIMITS,
+  it('serves ER through the task engine with the model in a worker thread', async () => {
+    const holder = new ModelHolder({
+      load: async () => loadedModel(await WorkerTaskModel.start(EMOVERSE_MODEL_MODULE, nano), 2),
+      dispose: (m) => m.model.dispose(),
     });
+    const engine = new TaskEngine(holder, { maxBatchSize: 8, maxWaitMs: 5, maxQueue: 32 });
     try {
-      await gateway.loadVersion('nano-7', nano);
+      await holder.load('nano-7');
       const results = await Promise.all(
-        ['Oh my God!', 'What?', 'I love it.'].map((text) => gateway.engine.emotion({ text })),
+        ['Oh my God!', 'What?', 'I love it.'].map((text) => engine.emotion({ text })),
       );
       for (const r of results) {
         assert.ok((EMOTION_LABELS as readonly string[]).includes(r.label!));
         assert.equal(r.modelVersion, 'nano-7');
       }
-      await assert.rejects(gateway.engine.emotion({ text: 'x', adapter: 'nope' }), /unknown adapter 'nope'/);
-      assert.equal(
-        (await gateway.engine.emotion({ text: 'Oh my God!', adapter: 'fer' })).modelVersion,
-        'nano-7',
-      );
+      await assert.rejects(engine.emotion({ text: 'x', adapter: 'nope' }), /unknown adapter 'nope'/);
+      assert.equal((await engine.emotion({ text: 'Oh my God!', adapter: 'fer' })).modelVersion, 'nano-7');
     } finally {
-      await gateway.close();
+      engine.close();
+      await holder.close();
     }
   });
 });

@@ -1,0 +1,172 @@
+// One prompt path from training to serving: a model trained a few steps on EMT records, saved, and
+// served by the gateway's code (serving's EmoVerseTaskModel and TaskEngine) answers as the trainer's
+// own encoding of the same records does: the same prompt tokens, label scores within 1e-4, the same
+// labels, and the same generated ECPE answers.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { adamw } from '@emoverse/autograd';
+import type { EmtRecord } from '@emoverse/emt';
+import { chatTemplateFormat, encodeExample } from '@emoverse/m2se';
+import { EmoVerseLM } from '@emoverse/models';
+import {
+  createTaskModel,
+  EMOTION_LABELS,
+  type EmoVerseTaskModel,
+  labelAnswer,
+  parseEcpeQuery,
+  SENTIMENT_LABELS,
+} from '@emoverse/serving';
+import { ensureEmt } from './data.js';
+import { servingEngine, splitRecords } from './evaluate.js';
+
+const shared = process.env.EMOVERSE_SHARED
+  ? resolve(process.env.EMOVERSE_SHARED)
+  : resolve(import.meta.dirname, '../../../../../shared');
+const tmp = mkdtempSync(join(tmpdir(), 'train-serve-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+const MAX_SEQ_LEN = 512;
+
+let trained: EmoVerseLM;
+let modelDir: string;
+const records: Record<'er' | 'msa' | 'ecpe', EmtRecord[]> = { er: [], msa: [], ecpe: [] };
+
+/** The prompt ids the trainer made for a record (encodeExample with the recipe's format and length). */
+function trainerPrompt(lm: EmoVerseLM, query: string, response: string): number[] {
+  const enc = encodeExample(
+    lm.tokenizer,
+    { query, response },
+    { maxSeqLen: MAX_SEQ_LEN, format: chatTemplateFormat(lm.tokenizer), eosId: lm.eosId },
+  );
+  return enc.inputIds.slice(
+    0,
+    enc.labels.findIndex((l) => l !== -100),
+  );
+}
+
+before(async () => {
+  const emt = await ensureEmt(shared, join(tmp, 'work'));
+  const trainRecs: EmtRecord[] = [];
+  for (const t of ['er', 'msa', 'ecpe'] as const) {
+    trainRecs.push(...(await splitRecords(emt, t, 'train', 64)));
+    records[t] = await splitRecords(emt, t, 'test', t === 'ecpe' ? 200 : 60);
+  }
+  const lm = EmoVerseLM.createNano({
+    corpus: trainRecs.flatMap((r) => [r.query, r.response]),
+    vocabSize: 400,
+    seed: 5,
+  });
+  const trainer = await lm.trainer({ lora: false, trainBase: true, optimizer: adamw({ lr: 3e-3 }) });
+  for (let s = 0; s < 6; s++) {
+    const batch = trainRecs.slice((s * 16) % trainRecs.length, ((s * 16) % trainRecs.length) + 16);
+    await trainer.step(
+      lm.trainBatch(
+        batch.map((r) => ({ promptIds: trainerPrompt(lm, r.query, r.response), answer: r.response })),
+      ),
+    );
+  }
+  trained = lm.withParameters(await trainer.parameters()).withContextLength(MAX_SEQ_LEN);
+  // ECPE: conversations short enough that neither side cuts them (serving keeps 16 tokens for the answer)
+  records.ecpe = records.ecpe.filter(
+    (r) => trainerPrompt(lm, r.query, r.response).length <= MAX_SEQ_LEN - 32,
+  );
+  await trainer.release();
+  modelDir = join(tmp, 'model');
+  trained.save(modelDir);
+});
+
+after(async () => {
+  await trained?.release();
+});
+
+describe('train → save → serve', () => {
+  it('asks each record with the prompt tokens the trainer made', async () => {
+    const served = (await createTaskModel({ dir: modelDir })) as EmoVerseTaskModel;
+    try {
+      for (const t of ['er', 'msa', 'ecpe'] as const) {
+        for (const r of records[t]) {
+          assert.deepEqual(
+            served.promptIds({ prompt: r.query }, 0),
+            trainerPrompt(trained, r.query, ''),
+            r.id,
+          );
+        }
+      }
+    } finally {
+      await served.dispose();
+    }
+  });
+
+  for (const [task, labels] of [
+    ['er', EMOTION_LABELS],
+    ['msa', SENTIMENT_LABELS],
+  ] as const) {
+    it(`gives the trainer-side label scores (within 1e-4) and the same ${task.toUpperCase()} answers on ≥ 50 records`, async () => {
+      const recs = records[task];
+      assert.ok(recs.length >= 50);
+      const answers = labels.map(labelAnswer);
+      // trainer side: one row per label, the prompt as encodeExample made it
+      const reference = await trained.score(
+        recs.map((r) => ({ promptIds: trainerPrompt(trained, r.query, r.response) })),
+        answers,
+      );
+      const spread =
+        Math.max(...reference.logLikelihood.flat()) - Math.min(...reference.logLikelihood.flat());
+      assert.ok(spread > 0.5, `the trained model's label scores differ (spread ${spread.toFixed(3)})`);
+      // serving side: the saved folder through the gateway's engine
+      const served = (await createTaskModel({ dir: modelDir })) as EmoVerseTaskModel;
+      const scores = await served.scoreAnswers(
+        recs.map((r) => ({ prompt: r.query })),
+        answers,
+      );
+      await served.dispose();
+      recs.forEach((r, i) => {
+        answers.forEach((_, j) => {
+          const d = Math.abs(scores[i][j] - reference.logLikelihood[i][j]);
+          assert.ok(d < 1e-4, `${r.id} ${answers[j]}: ${scores[i][j]} vs ${reference.logLikelihood[i][j]}`);
+        });
+      });
+      const { engine, close } = await servingEngine(modelDir);
+      try {
+        const results = await Promise.all(
+          recs.map((r) => {
+            const text = /'(.*)' <emotion>/s.exec(r.query)![1];
+            return task === 'er' ? engine.emotion({ text }) : engine.sentiment({ text });
+          }),
+        );
+        const gatewayLabels = results.map((x) => x.label);
+        const trainerLabels = reference.best.map((b) => labels[b]);
+        assert.deepEqual(gatewayLabels, trainerLabels);
+      } finally {
+        await close();
+      }
+    });
+  }
+
+  it('generates the same ECPE answers as the trainer-side prompt does', async () => {
+    const recs = records.ecpe.slice(0, 20);
+    assert.ok(recs.length >= 10);
+    const reference = await trained.generate(
+      recs.map((r) => ({ promptIds: trainerPrompt(trained, r.query, r.response) })),
+      { maxNewTokens: 32 },
+    );
+    const { engine, close } = await servingEngine(modelDir);
+    try {
+      const served = await Promise.all(
+        recs.map((r) => {
+          const q = parseEcpeQuery(r.query);
+          assert.ok(q, r.id);
+          return engine.emotionCausePairs(q);
+        }),
+      );
+      assert.deepEqual(
+        served.map((s) => s.text),
+        reference.text.map((t) => t.trim()),
+      );
+    } finally {
+      await close();
+    }
+  });
+});
