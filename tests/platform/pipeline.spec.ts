@@ -31,14 +31,13 @@ before(async () => {
   spanFile = join(dir, 'spans.jsonl');
   nats = await startNatsServer();
   env = {
-    NATS_URL: nats.url,
     EMOVERSE_TRACE_EXPORTER: `file:${spanFile}`,
     // A killed worker's message comes back after 2 s instead of 30 s.
     EMOVERSE_BUS_ACK_WAIT_MS: '2000',
     EMOVERSE_GRPC_HOST: '127.0.0.1',
   };
   telemetry = initTelemetry({ serviceName: 'tests', exporter: `file:${spanFile}`, defaultMetrics: false });
-  bus = await connectBus({ servers: nats.url, name: 'tests' });
+  bus = await connectBus({ ...nats.client(), name: 'tests' });
 });
 
 after(async () => {
@@ -50,10 +49,11 @@ after(async () => {
 });
 
 test('a video event goes frame-extractor -> au-scorer exactly once, through a crash before ack, in one trace', async () => {
-  const fe = await startService('frame-extractor', { env });
+  const fe = await startService('frame-extractor', { nats, env });
   started.push(fe);
   // This au-scorer dies (SIGKILL) after publishing its result and before acking the frame batch.
   const doomed = await startService('au-scorer', {
+    nats,
     env: { ...env, EMOVERSE_FAULT_KILL_BEFORE_ACK: 'au-scorer' },
   });
 
@@ -82,7 +82,7 @@ test('a video event goes frame-extractor -> au-scorer exactly once, through a cr
   assert.match(doomed.output(), /fault injection: killing process before ack/);
 
   // A fresh replica gets the unacked batch again, handles it again, and its output is de-duplicated.
-  const au = await startService('au-scorer', { env });
+  const au = await startService('au-scorer', { nats, env });
   started.push(au);
   await au.waitForOutput(
     /"msg":"handling event".*"deliveries":2|"deliveries":2.*"msg":"handling event"/,

@@ -31,9 +31,7 @@ test('all five services answer gRPC health and stop cleanly on SIGTERM', async (
   const running: ServiceProcess[] = [];
   try {
     for (const [name] of SERVICES) {
-      running.push(
-        await startService(name, { env: { NATS_URL: nats.url, EMOVERSE_GRPC_HOST: '127.0.0.1' } }),
-      );
+      running.push(await startService(name, { nats, env: { EMOVERSE_GRPC_HOST: '127.0.0.1' } }));
     }
     for (const [i, [name, grpcService]] of SERVICES.entries()) {
       assert.equal(await checkHealth(running[i].grpcAddress), 'SERVING', name);
@@ -57,7 +55,8 @@ test('all five services answer gRPC health and stop cleanly on SIGTERM', async (
 
 test('bad config stops start-up with a message naming the variable', async () => {
   const bad = await startService('gateway', {
-    env: { NATS_URL: nats.url, EMOVERSE_GRPC_PORT: 'not-a-port' },
+    nats,
+    env: { EMOVERSE_GRPC_PORT: 'not-a-port' },
     waitForHealth: false,
   });
   const exit = await bad.exited;

@@ -3,8 +3,21 @@
 // with a reason, Nats-Msg-Id de-duplication, job state in KV, blobs in the Object Store, trace
 // context in headers, drain on SIGTERM.
 
+export { credsAuthenticator, nkeyAuthenticator, nkeys } from 'nats';
+export {
+  eventsOf,
+  type Grant,
+  grants,
+  type Identity,
+  identityNames,
+  inboxPrefix,
+  type NatsPermissions,
+  natsAuthorizationConfig,
+  natsPermissions,
+  passwordVariable,
+} from './permissions.js';
 export { BlobStore } from './private/blobs.js';
-export { Bus, type BusOptions, connectBus } from './private/bus.js';
+export { Bus, type BusOptions, connectBus, type NatsAuthOptions } from './private/bus.js';
 export {
   type ConsumeOptions,
   type Delivery,

@@ -14,6 +14,13 @@ export {
 export { type BaseConfig, baseConfigSchema, loadConfig } from './private/config.js';
 export { ConfigError, GrpcError, status } from './private/errors.js';
 export { grpcServiceDefinition, UndecodableRequest } from './private/grpc-adapter.js';
+export {
+  credentialVariables,
+  explainConnectError,
+  type NatsAuthEnv,
+  natsAuthFromEnv,
+  natsVariables,
+} from './private/nats-auth.js';
 export { addReflection } from './private/reflection.js';
 export {
   type CallContext,

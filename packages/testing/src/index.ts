@@ -1,9 +1,17 @@
 // Test helpers: a real nats-server on a free loopback port, the shared data folder, free ports,
 // and service processes started from source that answer gRPC health.
 
+export { makeTestCertificates, type TestCertificates } from './private/certificates.js';
 export { eventually } from './private/eventually.js';
 export { checkHealth, type HealthStatus, waitForHealth } from './private/health.js';
-export { type NatsServer, type StartNatsOptions, startNatsServer } from './private/nats-server.js';
+export {
+  type NatsClientOptions,
+  type NatsServer,
+  natsAuthorizationFile,
+  natsUsers,
+  type StartNatsOptions,
+  startNatsServer,
+} from './private/nats-server.js';
 export { repoRoot, sharedDir } from './private/paths.js';
 export { freePort } from './private/ports.js';
 export {

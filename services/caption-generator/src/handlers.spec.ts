@@ -30,7 +30,7 @@ const received: EmtRecord[] = [];
 
 before(async () => {
   server = await startNatsServer();
-  bus = await connectBus({ servers: server.url, name: 'caption-generator-spec' });
+  bus = await connectBus({ ...server.client(), name: 'caption-generator-spec' });
   running = await startHandlers(
     bus,
     {

@@ -11,7 +11,8 @@ let svc: ServiceProcess;
 before(async () => {
   nats = await startNatsServer();
   svc = await startService('caption-generator', {
-    env: { NATS_URL: nats.url, EMOVERSE_GRPC_HOST: '127.0.0.1' },
+    nats,
+    env: { EMOVERSE_GRPC_HOST: '127.0.0.1' },
   });
 });
 after(async () => {

@@ -11,7 +11,7 @@ let nats: NatsServer;
 let bus: Bus;
 before(async () => {
   nats = await startNatsServer();
-  bus = await connectBus({ servers: nats.url, name: 'frame-extractor-test' });
+  bus = await connectBus({ ...nats.client(), name: 'frame-extractor-test' });
 });
 after(async () => {
   await bus?.close();

@@ -41,7 +41,7 @@ const nats = await startNatsServer();
 async function serve(maxBatchSize: number, maxQueue: number) {
   const running = await createGatewayService().run({
     env: {
-      NATS_URL: nats.url,
+      ...nats.env('gateway'),
       EMOVERSE_GRPC_HOST: '127.0.0.1',
       EMOVERSE_GRPC_PORT: '0',
       EMOVERSE_LOG_LEVEL: 'warn',

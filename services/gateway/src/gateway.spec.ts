@@ -37,7 +37,7 @@ async function serve(env: Record<string, string> = {}, delayMs = 5, gate?: Promi
   });
   const running = await service.run({
     env: {
-      NATS_URL: nats.url,
+      ...nats.env('gateway'),
       EMOVERSE_GRPC_HOST: '127.0.0.1',
       EMOVERSE_GRPC_PORT: '0',
       EMOVERSE_LOG_LEVEL: 'warn',

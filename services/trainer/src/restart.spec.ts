@@ -23,7 +23,7 @@ const services: ServiceProcess[] = [];
 
 before(async () => {
   nats = await startNatsServer();
-  bus = await connectBus({ servers: nats.url, name: 'restart-spec' });
+  bus = await connectBus({ ...nats.client(), name: 'restart-spec' });
   emt = writeToyEmt(join(tmp, 'emt'), 24);
   const r = JSON.parse(toyRecipe());
   r.pretraining.samples = 16;
@@ -42,8 +42,8 @@ after(async () => {
 
 async function trainer() {
   const s = await startService('trainer', {
+    nats,
     env: {
-      NATS_URL: nats.url,
       EMOVERSE_LOG_LEVEL: 'warn',
       EMOVERSE_NANO_VOCAB: '300',
       EMOVERSE_CHECKPOINT_EVERY: '2',

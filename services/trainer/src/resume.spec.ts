@@ -23,7 +23,7 @@ let emt: string;
 let recipePath: string;
 before(async () => {
   nats = await startNatsServer();
-  bus = await connectBus({ servers: nats.url, name: 'resume-spec' });
+  bus = await connectBus({ ...nats.client(), name: 'resume-spec' });
   emt = writeToyEmt(join(tmp, 'emt'), 24);
   recipePath = join(tmp, 'recipe.json');
   // 4 LM pre-training steps, then 4 + 4 stage steps
@@ -64,7 +64,10 @@ function train(runId: string) {
       '--checkpoint-every',
       '2',
     ],
-    { env: { ...process.env, NATS_URL: nats.url, EMOVERSE_EP: 'cpu' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      env: { ...process.env, ...nats.env('trainer'), EMOVERSE_EP: 'cpu' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   let out = '';
   proc.stdout?.on('data', (b) => {

@@ -32,11 +32,11 @@ let emt: string;
 
 before(async () => {
   nats = await startNatsServer();
-  bus = await connectBus({ servers: nats.url, name: 'trainer-spec' });
+  bus = await connectBus({ ...nats.client(), name: 'trainer-spec' });
   emt = writeToyEmt(join(tmp, 'emt'));
   service = await createTrainerService().run({
     env: {
-      NATS_URL: nats.url,
+      ...nats.env('trainer'),
       EMOVERSE_GRPC_HOST: '127.0.0.1',
       EMOVERSE_GRPC_PORT: '0',
       EMOVERSE_LOG_LEVEL: 'warn',

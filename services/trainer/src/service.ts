@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JobSubmitter, readTrainingJobConfig } from '@emoverse/k8s';
 import { TrainerService } from '@emoverse/proto';
-import { defineService, GrpcError, status, z } from '@emoverse/service-kit';
+import { defineService, GrpcError, natsVariables, status, z } from '@emoverse/service-kit';
 import { type Executor, KubernetesExecutor, LocalExecutor } from './executors.js';
 import { RejectedRunError } from './grpc-errors.js';
 import { RunManager } from './runs.js';
@@ -35,7 +35,12 @@ export function createTrainerService(o: { executor?: Executor } = {}) {
         (c.EMOVERSE_TRAINER_MODE === 'kubernetes'
           ? new KubernetesExecutor(JobSubmitter.inCluster(), await readTrainingJobConfig())
           : new LocalExecutor(
-              { NATS_URL: c.NATS_URL, EMOVERSE_TRAINER_CACHE: c.EMOVERSE_TRAINER_CACHE },
+              {
+                NATS_URL: c.NATS_URL,
+                // The training process connects as the trainer, with the trainer's credentials and TLS.
+                ...Object.fromEntries(natsVariables.map((v) => [v, c[v]])),
+                EMOVERSE_TRAINER_CACHE: c.EMOVERSE_TRAINER_CACHE,
+              },
               (runId, line) => ctx.logger.debug({ runId }, line),
               c.EMOVERSE_TRAINER_MAX_RESTARTS,
             ));

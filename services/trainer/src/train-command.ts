@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { type Bus, connectBus } from '@emoverse/bus';
 import { badInputExitCode } from '@emoverse/k8s';
 import { JobStatus } from '@emoverse/proto';
+import { explainConnectError, natsAuthFromEnv } from '@emoverse/service-kit';
 import { checkDevice, type ExecutionProvider } from './base-model.js';
 import { parseLocation, resolveBaseModel, resolveDataset } from './dataset.js';
 import { planRun } from './plan.js';
@@ -95,12 +96,18 @@ export async function trainCommand(argv: string[]): Promise<number> {
   }
   let bus: Bus;
   try {
+    const env = { ...process.env, NATS_URL: process.env.NATS_URL || 'nats://127.0.0.1:4222' };
+    const auth = natsAuthFromEnv(env);
     bus = await connectBus({
-      servers: (process.env.NATS_URL ?? 'nats://127.0.0.1:4222').split(','),
+      servers: env.NATS_URL.split(','),
       name: 'trainer-job',
+      identity: 'trainer',
+      auth,
+    }).catch((err: Error) => {
+      throw new Error(explainConnectError(env, err));
     });
   } catch (err) {
-    process.stderr.write(`train: cannot connect to NATS_URL: ${(err as Error).message}\n`);
+    process.stderr.write(`train: ${(err as Error).message}\n`);
     return 1;
   }
   const controller = new AbortController();

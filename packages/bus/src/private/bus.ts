@@ -7,7 +7,9 @@ import {
   type KV,
   type KvOptions,
   type NatsConnection,
+  type ConnectionOptions as NatsConnectionOptions,
 } from 'nats';
+import { eventsOf, type Identity, inboxPrefix } from '../permissions.js';
 import { type EventDef, events } from '../subjects.js';
 import { BlobStore } from './blobs.js';
 import { type ConsumeOptions, consumeWork, type Handler, type WorkConsumer } from './consume.js';
@@ -40,7 +42,20 @@ export interface BusOptions {
   timeoutMs?: number;
   /** Prometheus registry for emoverse_bus_* metrics (e.g. telemetry.metrics). */
   metrics?: Registry;
+  /**
+   * The identity of permissions.ts this connection acts as: only its streams are declared at connect,
+   * and its replies come to its own inbox prefix (the only one its NATS user may subscribe to).
+   */
+  identity?: Identity;
+  /** Credentials and TLS for the connection (user/pass, token, authenticator, tls). */
+  auth?: NatsAuthOptions;
 }
+
+/** The parts of the nats client's connection options that carry credentials and TLS. */
+export type NatsAuthOptions = Pick<
+  NatsConnectionOptions,
+  'user' | 'pass' | 'token' | 'authenticator' | 'tls'
+>;
 
 /** A NATS connection with typed JetStream publish / consume / subscribe, job state and blobs. */
 export class Bus {
@@ -69,11 +84,17 @@ export class Bus {
       name: options.name,
       timeout: options.timeoutMs ?? 5_000,
       maxReconnectAttempts: -1,
+      ...options.auth,
+      ...(options.identity ? { inboxPrefix: inboxPrefix(options.identity) } : {}),
     });
     const jsm = await nc.jetstreamManager();
     const bus = new Bus(nc, nc.jetstream(), jsm, options.logger ?? silentLogger, options);
     if (options.ensureStreams ?? true)
-      await ensureStreams(jsm, Object.values(events), options.duplicateWindowMs);
+      await ensureStreams(
+        jsm,
+        options.identity ? eventsOf(options.identity) : Object.values(events),
+        options.duplicateWindowMs,
+      );
     return bus;
   }
 

@@ -14,7 +14,7 @@ let dir: string;
 
 before(async () => {
   server = await startNatsServer();
-  bus = await connectBus({ servers: server.url, name: 'stores-spec' });
+  bus = await connectBus({ ...server.client(), name: 'stores-spec' });
   dir = mkdtempSync(join(tmpdir(), 'bus-blobs-'));
 });
 after(async () => {

@@ -13,7 +13,7 @@ const telemetry = initTelemetry({ serviceName: 'bus-spec', exporter: 'memory', d
 
 before(async () => {
   server = await startNatsServer();
-  bus = await connectBus({ servers: server.url, name: 'bus-spec', metrics: telemetry.metrics });
+  bus = await connectBus({ ...server.client(), name: 'bus-spec', metrics: telemetry.metrics });
 });
 after(async () => {
   await bus.close();
@@ -229,7 +229,7 @@ test('the consumer span is a child of the publisher span', async () => {
 });
 
 test('drain lets an in-flight handler finish and ack before the connection closes', async () => {
-  const own = await connectBus({ servers: server.url, name: 'drainer' });
+  const own = await connectBus({ ...server.client(), name: 'drainer' });
   let finished = false;
   let started!: () => void;
   const startedP = new Promise<void>((r) => {

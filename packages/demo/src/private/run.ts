@@ -160,7 +160,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       (s) => `nats-server ${s.nats.url}; ${SERVICE_NAMES.map((n) => `${n} ${s.addresses[n]}`).join(', ')}`,
     );
     const addresses = stack.addresses;
-    bus = await connectBus({ servers: stack.nats.url, name: 'demo' });
+    bus = await connectBus({ ...stack.nats.client(), name: 'demo' });
 
     // 2. The dataset, then the sample videos through the vision services.
     const dataset = await stage(

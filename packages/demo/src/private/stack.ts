@@ -125,7 +125,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     string
   >;
   const common: Record<string, string | undefined> = {
-    NATS_URL: nats.url,
     EMOVERSE_GRPC_HOST: '127.0.0.1',
     EMOVERSE_FRAME_EXTRACTOR_ADDR: addresses['frame-extractor'],
     EMOVERSE_AU_SCORER_ADDR: addresses['au-scorer'],
@@ -145,6 +144,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await Promise.all(
       wanted.map(async (name) => {
         const svc = await startService(name, {
+          // Each service connects as its own NATS identity (permissions.ts of @emoverse/bus).
+          nats,
           env: { ...common, ...options.serviceEnv?.[name], EMOVERSE_GRPC_PORT: String(ports[name]) },
           // The gateway is NOT_SERVING until a model is loaded; its process start is checked below.
           waitForHealth: name !== 'gateway',

@@ -6,6 +6,16 @@ import { ConfigError } from './errors.js';
 export const baseConfigShape = {
   /** NATS server(s), comma-separated. */
   NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
+  /** NATS credentials, one kind (nats-auth.ts): user + password, a token, an nkey seed file or a creds file. */
+  NATS_USER: z.string().min(1).optional(),
+  NATS_PASSWORD: z.string().min(1).optional(),
+  NATS_TOKEN: z.string().min(1).optional(),
+  NATS_NKEY_SEED_FILE: z.string().min(1).optional(),
+  NATS_CREDS_FILE: z.string().min(1).optional(),
+  /** TLS to NATS: the CA that signed the server's certificate; a client certificate and key for mTLS. */
+  NATS_TLS_CA: z.string().min(1).optional(),
+  NATS_TLS_CERT: z.string().min(1).optional(),
+  NATS_TLS_KEY: z.string().min(1).optional(),
   EMOVERSE_GRPC_HOST: z.string().min(1).default('0.0.0.0'),
   EMOVERSE_GRPC_PORT: z.coerce.number().int().min(0).max(65535).default(50051),
   /** Serve Prometheus /metrics on this port (unset: no metrics server). */

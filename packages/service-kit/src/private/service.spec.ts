@@ -70,7 +70,7 @@ before(async () => {
   nats = await startNatsServer();
   running = await toy.run({
     env: {
-      NATS_URL: nats.url,
+      ...nats.env('operator'),
       EMOVERSE_GRPC_PORT: '0',
       EMOVERSE_GRPC_HOST: '127.0.0.1',
       EMOVERSE_TRACE_EXPORTER: 'memory',
@@ -205,7 +205,7 @@ test('server reflection lists the services and serves their descriptors', async 
 test('stop() lets an in-flight call finish, then the server is gone', async () => {
   const own = await toy.run({
     env: {
-      NATS_URL: nats.url,
+      ...nats.env('operator'),
       EMOVERSE_GRPC_PORT: '0',
       EMOVERSE_GRPC_HOST: '127.0.0.1',
       EMOVERSE_LOG_LEVEL: 'silent',
@@ -228,7 +228,7 @@ test('stop() lets an in-flight call finish, then the server is gone', async () =
 
 test('a bad variable stops start-up with its name; an unreachable NATS names NATS_URL', async () => {
   await assert.rejects(
-    toy.run({ env: { NATS_URL: nats.url, EMOVERSE_GRPC_PORT: 'abc' } }),
+    toy.run({ env: { ...nats.env('operator'), EMOVERSE_GRPC_PORT: 'abc' } }),
     /EMOVERSE_GRPC_PORT="abc"/,
   );
   await assert.rejects(

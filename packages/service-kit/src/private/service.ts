@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { DescService } from '@bufbuild/protobuf';
-import { type Bus, connectBus } from '@emoverse/bus';
+import { type Bus, connectBus, type Identity, identityNames } from '@emoverse/bus';
 import {
   Histogram,
   initTelemetry,
@@ -15,6 +15,7 @@ import type { z } from 'zod';
 import { type BaseConfig, loadConfig } from './config.js';
 import { ConfigError } from './errors.js';
 import { grpcServiceDefinition } from './grpc-adapter.js';
+import { explainConnectError, natsAuthFromEnv } from './nats-auth.js';
 import { addReflection } from './reflection.js';
 import { type ServiceImpl, wrapHandler } from './server-handlers.js';
 
@@ -129,15 +130,19 @@ export function defineService<S extends z.ZodRawShape = Record<never, never>>(
       await telemetry.shutdown();
     };
     try {
+      const auth = natsAuthFromEnv(config);
       bus = await connectBus({
         servers: config.NATS_URL.split(',').map((s) => s.trim()),
         name: definition.name,
         logger,
         metrics: telemetry.metrics,
+        auth,
+        // A service acts as its own identity of the permission table (its streams, its inbox prefix).
+        identity: (identityNames as readonly string[]).includes(definition.name)
+          ? (definition.name as Identity)
+          : undefined,
       }).catch((err: Error) => {
-        throw new ConfigError(
-          `cannot connect to NATS_URL=${JSON.stringify(config.NATS_URL)}: ${err.message}`,
-        );
+        throw new ConfigError(explainConnectError(config, err));
       });
       const health = new HealthImplementation({ '': 'NOT_SERVING' });
       health.addToServer(server);

@@ -28,6 +28,11 @@ export interface ServiceProcess {
 }
 
 export interface StartServiceOptions {
+  /**
+   * The nats-server to connect to, as the service's own NATS identity (its name): NATS_URL and its
+   * credentials are set from it, under `env`.
+   */
+  nats?: { env(identity: string): Record<string, string> };
   /** Extra environment (merged over process.env). EMOVERSE_GRPC_PORT is set unless given here. */
   env?: Record<string, string | undefined>;
   /** Wait for grpc.health.v1 SERVING before resolving (default true). */
@@ -50,6 +55,7 @@ export async function startService(name: string, options: StartServiceOptions = 
   for (const [k, v] of Object.entries({
     ...process.env,
     EMOVERSE_GRPC_PORT: String(grpcPort),
+    ...options.nats?.env(name),
     ...options.env,
   })) {
     if (v !== undefined) env[k] = v;

@@ -24,8 +24,8 @@ before(async () => {
   nats = await startNatsServer();
   gateway = await startService('gateway', {
     timeoutMs: 120_000,
+    nats,
     env: {
-      NATS_URL: nats.url,
       EMOVERSE_LOG_LEVEL: 'warn',
       EMOVERSE_MODEL_SEED: '1',
       EMOVERSE_NANO_CORPUS: `${join(samples, 'meld_dev_er_sample.json')},${join(samples, 'ecf_dev_ecpe_sample.json')}`,

@@ -32,13 +32,13 @@ const clients: GatewayClient[] = [];
 
 before(async () => {
   nats = await startNatsServer();
-  bus = await connectBus({ servers: nats.url, name: 'replicas-test' });
+  bus = await connectBus({ ...nats.client(), name: 'replicas-test' });
   for (let i = 0; i < 2; i++) {
     replicas.push(
       await startService('gateway', {
         timeoutMs: 120_000,
+        nats,
         env: {
-          NATS_URL: nats.url,
           EMOVERSE_LOG_LEVEL: 'warn',
           EMOVERSE_MODEL_SEED: '1',
           EMOVERSE_NANO_CORPUS: corpus,
@@ -118,8 +118,8 @@ describe('gateway replicas', () => {
   it('starts a later replica on the version the registry records', async () => {
     const late = await startService('gateway', {
       timeoutMs: 120_000,
+      nats,
       env: {
-        NATS_URL: nats.url,
         EMOVERSE_LOG_LEVEL: 'warn',
         EMOVERSE_MODEL_SEED: '1',
         EMOVERSE_NANO_CORPUS: corpus,

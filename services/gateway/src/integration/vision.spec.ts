@@ -31,16 +31,16 @@ before(async () => {
   nats = await startNatsServer();
   auScorer = await startService('au-scorer', {
     timeoutMs: 120_000,
+    nats,
     env: {
-      NATS_URL: nats.url,
       EMOVERSE_LOG_LEVEL: 'warn',
       EMOVERSE_TRACE_EXPORTER: `file:${traces.auScorer}`,
     },
   });
   gateway = await startService('gateway', {
     timeoutMs: 120_000,
+    nats,
     env: {
-      NATS_URL: nats.url,
       EMOVERSE_LOG_LEVEL: 'warn',
       EMOVERSE_TRACE_EXPORTER: `file:${traces.gateway}`,
       EMOVERSE_AU_SCORER_ADDR: auScorer.grpcAddress,
@@ -102,7 +102,7 @@ describe('gateway with the vision services', () => {
   });
 
   it('takes a video in the object store by reference', async () => {
-    const bus = await connectBus({ servers: nats.url, name: 'vision-test' });
+    const bus = await connectBus({ ...nats.client(), name: 'vision-test' });
     try {
       const ref = await bus.blobs.put(blobBuckets.videos, 'tests/single_face.mp4', smile, 'video/mp4');
       const fromBlob = await client.emotion(
