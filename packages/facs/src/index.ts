@@ -49,6 +49,8 @@ export {
   AU_NAMES,
   type AuName,
   type AuVector,
+  EXPRESSION_NAMES,
+  type ExpressionName,
   type FaceGeometry,
   type FrameGeometry,
   type HeadPose,

@@ -35,7 +35,7 @@ await defineService({
             attributes: batch.attributes,
             images,
           };
-          return { jobId, results: [scoreSpan(ctx, geometry, req.includeFrames)] };
+          return { jobId, results: [scoreSpan(ctx, geometry, req.includeFrames, req.includeFeatures)] };
         }
         if (req.input.case === 'media') {
           await loadFaceModels();
@@ -44,7 +44,7 @@ await defineService({
             req.input.value,
             req.options,
             config.AU_SCORER_FPS,
-            req.includeFrames,
+            { frames: req.includeFrames, features: req.includeFeatures },
             bus.blobs,
           );
           return { jobId, results };

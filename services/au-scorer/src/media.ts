@@ -1,5 +1,6 @@
 // au-scorer's Score RPC on raw media: a video (path, blob or bytes), an image, or a list of frames
-// goes through @emoverse/video here (the service extracts frames itself), then through scoreSpan.
+// goes through @emoverse/video here (the service extracts frames itself, with every face's descriptor
+// when the caller asks for the face features of T_v), then through scoreSpan.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,9 +33,11 @@ export async function scoreMedia(
   media: Media,
   options: ExtractOptions | undefined,
   defaultFps: number,
-  includeFrames: boolean,
+  output: { frames: boolean; features: boolean },
   blobs: BlobStore,
 ): Promise<AuScored[]> {
+  // The face features of T_v need every face's descriptor in every frame.
+  const descriptors = output.features;
   const dir = await mkdtemp(join(tmpdir(), 'au-scorer-'));
   try {
     const src = media.source;
@@ -54,8 +57,8 @@ export async function scoreMedia(
         }
       }
       const geometry: FrameGeometry[] = [];
-      for await (const f of analyzeFrames(frames)) geometry.push(toGeometry(f));
-      return [scoreSpan({ jobId, spanIndex: 0, spanCount: 1 }, geometry, includeFrames)];
+      for await (const f of analyzeFrames(frames, { descriptors })) geometry.push(toGeometry(f));
+      return [scoreSpan({ jobId, spanIndex: 0, spanCount: 1 }, geometry, output.frames, output.features)];
     }
     let path: string;
     if (src.case === 'path') path = src.value;
@@ -90,10 +93,11 @@ export async function scoreMedia(
           startS: span.startS,
           endS: span.endS || undefined,
           tracker,
+          descriptors,
         })) {
           geometry.push(toGeometry(f));
         }
-        out.push(scoreSpan(ctx, geometry, includeFrames));
+        out.push(scoreSpan(ctx, geometry, output.frames, output.features));
       } catch (err) {
         if (!(err instanceof VideoError) || err.code !== 'EMPTY_SPAN') throw err;
         const r = scoreSpan(ctx, [], false);

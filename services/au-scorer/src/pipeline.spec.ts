@@ -30,17 +30,16 @@ const scored = new Map<string, AuScored[]>();
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'emoverse-au-pipeline-'));
   nats = await startNatsServer();
-  bus = await connectBus({ servers: nats.url, name: 'au-pipeline-test' });
+  bus = await connectBus({ ...nats.client(), name: 'au-pipeline-test' });
   const env = {
-    NATS_URL: nats.url,
     EMOVERSE_GRPC_HOST: '127.0.0.1',
     FRAME_EXTRACTOR_FPS: '5',
     // Small batches: a span arrives in several FrameBatch messages, which au-scorer must gather.
     FRAME_EXTRACTOR_MAX_BATCH_BYTES: '60000',
   };
   [fe, au] = await Promise.all([
-    startService('frame-extractor', { env }),
-    startService('au-scorer', { env }),
+    startService('frame-extractor', { nats, env }),
+    startService('au-scorer', { nats, env }),
   ]);
   consumer = await bus.consume(
     events.auScored,

@@ -70,11 +70,16 @@ export function errorInfo(code: string, message: string, retryable = false): Err
   return create(ErrorInfoSchema, { code, message, service: SERVICE, retryable });
 }
 
-/** Eq. 1–2 over one span's frames, as the AuScored event. A span without a usable face carries NO_FACE. */
+/**
+ * Eq. 1–2 over one span's frames, as the AuScored event. A span without a usable face carries NO_FACE.
+ * With `includeFeatures`, each face row also carries its expression probabilities and descriptor (the
+ * face features of T_v, where the geometry had them); it implies `includeFrames`.
+ */
 export function scoreSpan(
   ctx: SpanContext,
   geometry: readonly FrameGeometry[],
   includeFrames = true,
+  includeFeatures = false,
 ): AuScored {
   const analysis: AuAnalysis = scoreAus(geometry);
   const peakMsg = (p: PersonPeak) =>
@@ -96,19 +101,22 @@ export function scoreSpan(
     personPeaks: analysis.peaks.map(peakMsg),
     peak: analysis.peak ? peakMsg(analysis.peak) : undefined,
     baselines: Object.fromEntries([...analysis.baselines].map(([id, b]) => [id, auVector(b)])),
-    faces: includeFrames
-      ? analysis.frames.map((f) => ({
-          frameIndex: f.index,
-          timeS: f.timeS,
-          trackId: f.personId,
-          aus: auVector(f.aus),
-          sF: f.S_f,
-          confidence: f.confidence,
-          pose: f.pose,
-          usable: !f.excluded,
-          excludedReason: f.excluded ?? '',
-        }))
-      : [],
+    faces:
+      includeFrames || includeFeatures
+        ? analysis.frames.map((f) => ({
+            frameIndex: f.index,
+            timeS: f.timeS,
+            trackId: f.personId,
+            aus: auVector(f.aus),
+            sF: f.S_f,
+            confidence: f.confidence,
+            pose: f.pose,
+            usable: !f.excluded,
+            excludedReason: f.excluded ?? '',
+            expressions: includeFeatures ? (f.expressions ?? []) : [],
+            descriptor: includeFeatures && f.descriptor ? Array.from(f.descriptor) : [],
+          }))
+        : [],
   });
   if (!analysis.peak) {
     msg.error = errorInfo(

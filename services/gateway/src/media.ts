@@ -1,11 +1,12 @@
 // Media → visual features. Video, image or frames go to au-scorer (which runs frame-extraction and
 // face tracking itself, or takes frames already extracted), and come back as the peak frame of the
-// most expressive person (argmax S_f, eq. 2) with its 17 AU intensities. Those intensities are the
-// visual features that W_v projects into the LLM as the visual tokens T_v of emoverse-nano.
+// most expressive person (argmax S_f, eq. 2) with its 17 AU intensities, and every frame's AUs,
+// expression probabilities and face descriptor. serving's faceFeatureFrames turns those into the
+// per-frame face features that the model takes as its visual tokens T_v, as training does.
 
 import { auFrame } from '@emoverse/facs';
-import { FACE_FEATURES, faceFrameFeatures } from '@emoverse/models';
 import {
+  type AuScored,
   AuScorerService,
   auVectorToRecord,
   type Media,
@@ -13,14 +14,14 @@ import {
   type ScoreResponse,
 } from '@emoverse/proto';
 import { createClient, type PromiseClient } from '@emoverse/service-kit';
-import { invalidArgument, ServingError } from '@emoverse/serving';
+import { faceFeatureFrames, invalidArgument, type ScoredClip, ServingError } from '@emoverse/serving';
 import * as grpc from '@grpc/grpc-js';
 
 export interface VisualFeatures {
   /**
-   * One feature vector per frame of the most expressive person, in models' face-feature layout
-   * (faceFrameFeatures: 17 AUs scaled to 0-1, 7 expression probabilities, 128-d descriptor). The
-   * au-scorer reports AUs only, so the expression and descriptor parts are zero.
+   * One feature vector per usable frame of the most expressive person, in models' face-feature
+   * layout (17 AUs scaled to 0-1, 7 expression probabilities, 128-d descriptor): serving's
+   * faceFeatureFrames, the same function training uses.
    */
   visual: Float32Array[];
   peak?: PersonPeak;
@@ -48,8 +49,26 @@ function fromUpstream(e: grpc.ServiceError): ServingError {
   return new ServingError('UNAVAILABLE', `media: au-scorer failed: ${e.details}`);
 }
 
-const NO_EXPRESSIONS = new Float32Array(FACE_FEATURES.expressions);
-const NO_DESCRIPTOR = new Float32Array(FACE_FEATURES.descriptor);
+/** au-scorer's span result as serving's ScoredClip (wire → domain; no logic here). */
+function scoredClip(result: AuScored): ScoredClip {
+  return {
+    peak: result.peak ? { personId: result.peak.trackId } : null,
+    frames: result.faces.flatMap((f) =>
+      f.aus
+        ? [
+            {
+              index: f.frameIndex,
+              personId: f.trackId,
+              aus: auVectorToRecord(f.aus.intensity),
+              excluded: f.usable ? undefined : f.excludedReason || 'unusable',
+              expressions: f.expressions,
+              descriptor: f.descriptor,
+            },
+          ]
+        : [],
+    ),
+  };
+}
 
 export function featuresFromScore(res: ScoreResponse): VisualFeatures {
   const result = res.results.find((r) => r.hasFace && r.peak) ?? res.results[0];
@@ -57,16 +76,19 @@ export function featuresFromScore(res: ScoreResponse): VisualFeatures {
     const why = result?.error?.message ? ` (${result.error.message})` : '';
     throw invalidArgument(`no face was found in the media${why}`);
   }
-  const peak = result.peak;
-  const track = result.faces.filter((f) => f.trackId === peak.trackId && f.usable && f.aus);
-  const frames = (track.length ? track.map((f) => f.aus!.intensity) : [peak.aus!.intensity]).map((aus) =>
-    faceFrameFeatures({ aus, expressions: NO_EXPRESSIONS, descriptor: NO_DESCRIPTOR }),
-  );
-  const intensities = peak.aus!.intensity;
+  let visual: Float32Array[];
+  try {
+    visual = faceFeatureFrames(scoredClip(result));
+  } catch (e) {
+    throw new ServingError(
+      'UNAVAILABLE',
+      `media: au-scorer's answer lacks face features: ${(e as Error).message}`,
+    );
+  }
   return {
-    visual: frames,
+    visual,
     peak: result.peak,
-    activeAus: auFrame(auVectorToRecord(intensities)),
+    activeAus: auFrame(auVectorToRecord(result.peak.aus.intensity)),
   };
 }
 
@@ -85,7 +107,7 @@ export class AuScorerPipeline implements MediaPipeline {
     let res: ScoreResponse;
     try {
       res = await this.client.score(
-        { input: { case: 'media', value: media }, includeFrames: true },
+        { input: { case: 'media', value: media }, includeFrames: true, includeFeatures: true },
         {
           timeoutMs: options.deadline ? Math.max(1, options.deadline - Date.now()) : undefined,
           signal: options.signal,

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { EXPRESSIONS } from '@emoverse/video';
 import { AU_RULES, intensities, neutralBaseline, ruleValue } from './intensity.js';
 import { faceMeasures } from './measures.js';
 import { exclusionReason, scoreAus, sumAus } from './peaks.js';
-import type { FaceGeometry, FrameGeometry, Point } from './types.js';
+import { EXPRESSION_NAMES, type FaceGeometry, type FrameGeometry, type Point } from './types.js';
 
 /** A schematic face (IOD = 80 px) whose lips part by `gap` inter-ocular distances. */
 function face(personId: number, gap: number, extra: Partial<FaceGeometry> = {}): FaceGeometry {
@@ -137,5 +138,20 @@ describe('S_f and peaks (eqs. 1-2)', () => {
     assert.ok(au25[6] > au25[5] && au25[6] > au25[7]);
     assert.ok(au25[4] > 0, 'the opening starts to show one frame early');
     assert.equal(scoreAus([]).peak, null);
+  });
+});
+
+describe('face features carried to the scored frames', () => {
+  test("each frame keeps its face's expression probabilities (EXPRESSION_NAMES order) and descriptor", () => {
+    assert.deepEqual([...EXPRESSION_NAMES], [...EXPRESSIONS]);
+    const descriptor = Float32Array.from({ length: 128 }, (_, k) => k / 128);
+    const expression = { neutral: 0.2, happy: 0.5, surprised: 0.3 };
+    const a = scoreAus(video([[face(0, 0, { expression, descriptor })], [face(0, 0.2)]]));
+    assert.deepEqual(a.frames[0].expressions, [0.2, 0.5, 0, 0, 0, 0, 0.3]);
+    assert.equal(a.frames[0].descriptor, descriptor);
+    assert.deepEqual(a.frames[1].expressions, [0.1, 0, 0, 0, 0, 0, 0]);
+    assert.equal(a.frames[1].descriptor, undefined);
+    const bare = scoreAus(video([[{ ...face(0, 0), expression: undefined }]]));
+    assert.equal(bare.frames[0].expressions, undefined);
   });
 });

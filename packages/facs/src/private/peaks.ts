@@ -3,7 +3,7 @@
 // head pose or a low face confidence take no part in either choice (their geometry is unreliable).
 import { type Baseline, type BaselineOptions, intensities, neutralBaseline } from './intensity.js';
 import { faceMeasures, MEASURE_NAMES, type Measures } from './measures.js';
-import { AU_NAMES, type AuVector, type FrameGeometry, type HeadPose } from './types.js';
+import { AU_NAMES, type AuVector, EXPRESSION_NAMES, type FrameGeometry, type HeadPose } from './types.js';
 
 export interface ExclusionOptions {
   /** Largest |yaw| in degrees (default 35). */
@@ -36,6 +36,10 @@ export interface AuFrame {
   S_f: number;
   /** Why the frame takes no part in peak selection, if it does not. */
   excluded?: 'pose' | 'confidence';
+  /** The face's expression probabilities in EXPRESSION_NAMES order, when the face had them. */
+  expressions?: number[];
+  /** The face's 128-d descriptor in this frame, when it was computed. */
+  descriptor?: ArrayLike<number>;
 }
 
 export interface PersonPeak {
@@ -103,6 +107,8 @@ export function scoreAus(frames: readonly FrameGeometry[], opts: ScoreOptions = 
     measures: Measures;
     neutral?: number;
     excluded?: 'pose' | 'confidence';
+    expressions?: number[];
+    descriptor?: ArrayLike<number>;
   };
   const byPerson = new Map<number, Row[]>();
   for (const f of frames) {
@@ -117,6 +123,8 @@ export function scoreAus(frames: readonly FrameGeometry[], opts: ScoreOptions = 
         neutral: face.expression?.neutral,
         excluded: exclusionReason(face, opts),
       };
+      if (face.expression) row.expressions = EXPRESSION_NAMES.map((e) => face.expression?.[e] ?? 0);
+      if (face.descriptor) row.descriptor = face.descriptor;
       const list = byPerson.get(face.personId) ?? [];
       list.push(row);
       byPerson.set(face.personId, list);
@@ -152,6 +160,8 @@ export function scoreAus(frames: readonly FrameGeometry[], opts: ScoreOptions = 
         S_f,
       };
       if (r.excluded) frame.excluded = r.excluded;
+      if (r.expressions) frame.expressions = r.expressions;
+      if (r.descriptor) frame.descriptor = r.descriptor;
       out.push(frame);
       if (!r.excluded && (!best || S_f > best.S_f)) {
         best = { personId, index: r.index, timeS: r.timeS, S_f, aus, usableFrames: usable.length };

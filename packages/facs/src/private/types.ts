@@ -23,6 +23,18 @@ export type AuName = (typeof AU_NAMES)[number];
 /** One intensity per AU, 0 (absent) to 5 (maximum), OpenFace's scale. */
 export type AuVector = Record<AuName, number>;
 
+/** face-api's seven expression classes, in @emoverse/video's EXPRESSIONS order (the wire's order too). */
+export const EXPRESSION_NAMES = [
+  'neutral',
+  'happy',
+  'sad',
+  'angry',
+  'fearful',
+  'disgusted',
+  'surprised',
+] as const;
+export type ExpressionName = (typeof EXPRESSION_NAMES)[number];
+
 export interface Point {
   x: number;
   y: number;
@@ -50,6 +62,8 @@ export interface FaceGeometry {
   pose: HeadPose;
   /** Expression probabilities; `neutral` picks the frames of the per-person neutral baseline. */
   expression?: Partial<Record<string, number>>;
+  /** The face's 128-d identity descriptor in this frame (face-api), when it was computed. */
+  descriptor?: ArrayLike<number>;
 }
 
 export interface FrameGeometry {

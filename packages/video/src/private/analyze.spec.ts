@@ -38,6 +38,25 @@ describe('analyzeVideo', () => {
     assert.ok(Math.abs(probs.reduce((a, b) => a + b, 0) - 1) < 1e-3);
   });
 
+  test('descriptors: every face of every frame gets its own 128-d descriptor; person ids do not change', async () => {
+    const path = media('openface/samples/multi_face.avi');
+    const opts = { startS: 0, endS: 1, fps: 5 };
+    const plain = await analyze(path, opts);
+    const described = await analyze(path, { ...opts, descriptors: true });
+    assert.ok(plain.every((f) => f.faces.every((x) => x.descriptor === undefined)));
+    const faces = described.flatMap((f) => f.faces);
+    assert.ok(faces.length >= 12);
+    assert.ok(faces.every((x) => x.descriptor?.length === 128 && x.descriptor.every(Number.isFinite)));
+    assert.deepEqual(
+      described.map((f) => f.faces.map((x) => x.personId)),
+      plain.map((f) => f.faces.map((x) => x.personId)),
+    );
+    // Descriptors are per frame: the same person's change a little from frame to frame.
+    const first = described[0].faces[0];
+    const later = described[3].faces.find((x) => x.personId === first.personId)!;
+    assert.notDeepEqual(later.descriptor, first.descriptor);
+  });
+
   test('a face that leaves for longer than the overlap window comes back with the same id', async () => {
     const clip = join(tmp, 'leave-return.mp4');
     // Black out single_face.mp4 from 0.6 s to 2.0 s: the person is gone for 1.4 s (> maxGapS = 1 s).

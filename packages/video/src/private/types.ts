@@ -1,3 +1,4 @@
+// Plain types shared by the video pipeline: points, boxes, the seven expression classes.
 export interface Point {
   x: number;
   y: number;

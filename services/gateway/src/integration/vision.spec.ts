@@ -1,14 +1,19 @@
 // Media through the vision services: the gateway sends video bytes to au-scorer (a real process,
 // real ffmpeg and face models), gets the peak frame and AUs, feeds them to the model as visual
-// tokens, and one trace follows gateway -> au-scorer -> model. A video with no face is refused.
+// tokens, and one trace follows gateway -> au-scorer -> model. A video with no face is refused. The
+// gateway's T_v for a clip equals the one training computes in process for the same frames.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { create } from '@bufbuild/protobuf';
 import { blobBuckets, connectBus } from '@emoverse/bus';
-import { EMOTION_LABELS } from '@emoverse/serving';
+import { type FrameGeometry, scoreAus } from '@emoverse/facs';
+import { FACE_FEATURES, nanoPreset, visualTokensFromFrames } from '@emoverse/models';
+import { MediaSchema } from '@emoverse/proto';
+import { clipVisualTokens, EMOTION_LABELS, faceFeatureFrames } from '@emoverse/serving';
 import { readSpanFile, type SpanRecord } from '@emoverse/telemetry';
 import {
   type NatsServer,
@@ -17,8 +22,10 @@ import {
   startNatsServer,
   startService,
 } from '@emoverse/testing';
+import { analyzeVideo } from '@emoverse/video';
 import * as grpc from '@grpc/grpc-js';
 import { GatewayClient } from '../client.js';
+import { AuScorerPipeline } from '../media.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'gateway-vision-'));
 const traces = { gateway: join(tmp, 'gateway-spans.jsonl'), auScorer: join(tmp, 'au-scorer-spans.jsonl') };
@@ -60,7 +67,8 @@ after(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-const smile = readFileSync(join(sharedDir(), 'data/faces/single_face.mp4'));
+const smilePath = join(sharedDir(), 'data/faces/single_face.mp4');
+const smile = readFileSync(smilePath);
 
 async function spans(file: string, until: (s: SpanRecord[]) => boolean): Promise<SpanRecord[]> {
   for (let i = 0; i < 100; i++) {
@@ -99,6 +107,39 @@ describe('gateway with the vision services', () => {
     const served = au.find((s) => s.traceId === root.traceId && s.name.includes('AuScorerService/Score'));
     assert.ok(served, 'au-scorer served the call in the same trace');
     assert.equal(served.parentSpanId, call.spanId, "au-scorer's span is the child of the gateway's call");
+  });
+
+  it("gives the model the T_v that training computes for the same clip's frames, all 152 values", async () => {
+    // The gateway's road: au-scorer over gRPC, then featuresFromScore, whose frames the handlers give
+    // the model; the model takes its visualTokens of them (visualTokensFromFrames).
+    const pipeline = new AuScorerPipeline(auScorer.grpcAddress);
+    const served = await pipeline
+      .features(create(MediaSchema, { source: { case: 'video', value: smile } }), {
+        deadline: Date.now() + 120_000,
+      })
+      .finally(() => pipeline.close());
+    // Training's road, in this process: the same clip through @emoverse/video (with every face's
+    // descriptor) and @emoverse/facs at au-scorer's default rate (AU_SCORER_FPS = 5), then serving's
+    // clipVisualTokens.
+    const frames: FrameGeometry[] = [];
+    for await (const f of analyzeVideo(smilePath, { fps: 5, descriptors: true })) {
+      frames.push({ index: f.index, timeS: f.timeS, faces: f.faces });
+    }
+    const analysis = scoreAus(frames);
+    const n = nanoPreset(1000).visualTokens;
+    const trained = clipVisualTokens(analysis, n);
+
+    assert.equal(served.visual.length, 12, 'one feature vector per usable frame of the peak person');
+    assert.deepEqual(served.visual, faceFeatureFrames(analysis));
+    assert.deepEqual(visualTokensFromFrames(served.visual, n), trained);
+    // No part is zeroed any more: AUs, expression probabilities and descriptor all carry values.
+    const { aus, expressions } = FACE_FEATURES;
+    for (const f of served.visual) {
+      assert.ok(f.subarray(0, aus).some((v) => v > 0));
+      const probs = f.subarray(aus, aus + expressions);
+      assert.ok(Math.abs(probs.reduce((a, b) => a + b, 0) - 1) < 1e-3);
+      assert.ok(f.subarray(aus + expressions).some((v) => v !== 0));
+    }
   });
 
   it('takes a video in the object store by reference', async () => {
