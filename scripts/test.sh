@@ -6,6 +6,11 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export ONNXRUNTIME_NODE_INSTALL=skip
 export EMOVERSE_SHARED="${EMOVERSE_SHARED:-$(cd .. && pwd)/shared}"
+# turbo cannot hash files outside the repository: this fingerprint of the shared data (every file's path,
+# size and mtime) is an EMOVERSE_* variable, which turbo.json's test task hashes, so cached test results are
+# not replayed after the shared data changes.
+EMOVERSE_SHARED_STAMP=$(find -L "$EMOVERSE_SHARED" -type f -printf '%P %s %T@\n' 2>/dev/null | LC_ALL=C sort | sha256sum | cut -c1-16)
+export EMOVERSE_SHARED_STAMP
 npx turbo run build --output-logs=errors-only
 log=$(mktemp)
 set +e

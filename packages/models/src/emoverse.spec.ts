@@ -21,7 +21,7 @@ import { VisionModel } from './private/vision.js';
 import { checkpointSource } from './private/weights.js';
 
 describe('EmoVerse composition X = [W_v T_v ; T_t]', () => {
-  it('matches the emoverse-tiny logits within 1e-4 (SigLIP + projector + Llama)', async () => {
+  it('matches the emoverse-tiny logits within 1e-5 (SigLIP + projector + Llama; the README claims 5.3e-6)', async () => {
     const dir = join(FIXTURES, 'emoverse-tiny');
     const ref = readReference(join(dir, 'reference.safetensors'));
     const IMAGE = 0; // any id works as the placeholder: its embedding is replaced
@@ -52,7 +52,7 @@ describe('EmoVerse composition X = [W_v T_v ; T_t]', () => {
     assert.deepEqual(out.logits.dims, [1, 26, 320]);
     const d = maxAbsDiff(out.logits.data as Float32Array, ref.get('logits')!.data);
     console.log(`emoverse-tiny logits max abs diff ${d.toExponential(2)}`);
-    assert.ok(d < 1e-4, `max abs diff ${d}`);
+    assert.ok(d < 1e-5, `max abs diff ${d}`);
     await s.release();
     await model.release();
   });

@@ -11,7 +11,7 @@ import { FIXTURES, maxAbsDiff, readReference, rows } from './private/testing.js'
 
 describe('decoder logits match transformers', () => {
   for (const name of ['llama-tiny', 'phi3-tiny', 'qwen2-tiny']) {
-    it(`${name}: logits [2,12,320] within 1e-4`, async () => {
+    it(`${name}: logits [2,12,320] within 1e-5 (the README claims 7.2e-6)`, async () => {
       const model = DecoderModel.fromDir(join(FIXTURES, name));
       const ref = readReference(join(FIXTURES, name, 'reference.safetensors'));
       const ids = ref.get('input_ids')!;
@@ -29,7 +29,7 @@ describe('decoder logits match transformers', () => {
       });
       const diff = maxAbsDiff(out.logits.data as Float32Array, ref.get('logits')!.data);
       console.log(`${name} logits max abs diff ${diff.toExponential(2)}`);
-      assert.ok(diff < 1e-4, `max abs diff ${diff}`);
+      assert.ok(diff < 1e-5, `max abs diff ${diff}`);
       await s.release();
     });
   }
@@ -56,7 +56,7 @@ describe('weights left in the safetensors file', () => {
     assert.equal([...g.initializers.keys()].filter((n) => n.startsWith('model.')).length, 0);
     const s = await GraphSession.create(g);
     const out = await s.run(feeds);
-    assert.ok(maxAbsDiff(out.logits.data as Float32Array, ref.get('logits')!.data) < 1e-4);
+    assert.ok(maxAbsDiff(out.logits.data as Float32Array, ref.get('logits')!.data) < 1e-5);
     await s.release();
   });
 });
@@ -92,7 +92,7 @@ describe('sharded checkpoints', () => {
           attention_bias: f32(causalBias(mask, S), [B, 1, 1, S, S]),
         });
         assert.ok(
-          maxAbsDiff(out.logits.data as Float32Array, ref.get('logits')!.data) < 1e-4,
+          maxAbsDiff(out.logits.data as Float32Array, ref.get('logits')!.data) < 1e-5,
           `weightsInFiles ${weightsInFiles}`,
         );
         await s.release();

@@ -29,7 +29,7 @@ function fixtureBatch(name: string) {
 
 describe('LoRA training matches PyTorch + PEFT', () => {
   for (const name of ['llama-tiny', 'phi3-tiny', 'qwen2-tiny']) {
-    it(`${name}: loss and every LoRA gradient within 1e-4 relative`, async () => {
+    it(`${name}: loss and every LoRA gradient within 1e-5 relative (the README claims 5e-6)`, async () => {
       const dir = join(FIXTURES, name);
       const model = DecoderModel.fromDir(dir);
       const adapter = readPeftAdapter(join(dir, 'lora'));
@@ -52,7 +52,8 @@ describe('LoRA training matches PyTorch + PEFT', () => {
       const out = await s.run(feeds);
       await s.release();
       const loss = (out.loss.data as Float32Array)[0];
-      assert.ok(Math.abs(loss - batch.loss) <= 1e-4 * Math.abs(batch.loss), `loss ${loss} vs ${batch.loss}`);
+      const lossRel = Math.abs(loss - batch.loss) / Math.abs(batch.loss);
+      assert.ok(lossRel <= 1e-5, `loss ${loss} vs ${batch.loss}`);
       const ref = readReference(join(dir, 'lora', 'grads.safetensors'));
       assert.equal(wrt.length, ref.size);
       let worst = 0;
@@ -60,10 +61,10 @@ describe('LoRA training matches PyTorch + PEFT', () => {
         const expected = ref.get(PEFT + t.name)!.data;
         const rel = maxAbsDiff(out[`grad:${t.name}`].data as Float32Array, expected) / maxAbs(expected);
         worst = Math.max(worst, rel);
-        assert.ok(rel < 1e-4, `${t.name}: relative error ${rel}`);
+        assert.ok(rel < 1e-5, `${t.name}: relative error ${rel}`);
       }
       console.log(
-        `${name} LoRA grads: ${wrt.length} tensors, worst relative error ${worst.toExponential(2)}`,
+        `${name} LoRA grads: ${wrt.length} tensors, worst relative error ${worst.toExponential(2)}; loss relative error ${lossRel.toExponential(2)}`,
       );
     });
 

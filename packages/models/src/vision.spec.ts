@@ -7,7 +7,7 @@ import { VisionModel } from './private/vision.js';
 
 describe('vision towers match transformers', () => {
   for (const name of ['siglip-vision-tiny', 'clip-vision-tiny']) {
-    it(`${name}: last_hidden_state, penultimate and pooler_output within 1e-4`, async () => {
+    it(`${name}: last_hidden_state, penultimate and pooler_output within 5e-6 (the README claims 2.9e-6)`, async () => {
       const model = VisionModel.fromDir(join(FIXTURES, name));
       const ref = readReference(join(FIXTURES, name, 'reference.safetensors'));
       const px = ref.get('pixel_values')!;
@@ -17,7 +17,7 @@ describe('vision towers match transformers', () => {
         assert.deepEqual(out[k].dims, ref.get(k)!.shape, k);
         const d = maxAbsDiff(out[k].data as Float32Array, ref.get(k)!.data);
         console.log(`${name} ${k} max abs diff ${d.toExponential(2)}`);
-        assert.ok(d < 1e-4, `${k}: ${d}`);
+        assert.ok(d < 5e-6, `${k}: ${d}`);
       }
       await s.release();
     });

@@ -3,6 +3,8 @@ export * as ort from 'onnxruntime-node';
 export type { EpName, EpProbe } from './private/ep.js';
 export {
   DEFAULT_EP_ORDER,
+  EP_NAMES,
+  isEpName,
   parseEpList,
   probeExecutionProvider,
   selectExecutionProvider,

@@ -33,7 +33,6 @@ export {
   type ServingErrorCode,
 } from './private/errors.js';
 /** A deterministic keyword model for tests of the serving path (not a language model). */
-export { KeywordModel } from './private/keyword-model.fixture.js';
 export { ModelHolder, type ModelHolderOptions } from './private/model-holder.js';
 export {
   detectTask,
@@ -79,4 +78,10 @@ export {
   type VideoFormat,
   validateTaskInput,
 } from './private/validation.js';
+export {
+  clipVisualTokens,
+  faceFeatureFrames,
+  type ScoredClip,
+  type ScoredFace,
+} from './private/visual-tokens.js';
 export { WorkerTaskModel } from './private/worker-model.js';

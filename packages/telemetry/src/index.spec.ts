@@ -1,3 +1,4 @@
+// Traces across NATS and gRPC, spans on error, trace ids in logs, the file exporter and /metrics.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -62,7 +62,10 @@ describe('npm run experiment -- --smoke', () => {
       const bytes = readFileSync(join(results, `${n}-smoke-loss.png`));
       assert.equal(bytes.subarray(1, 4).toString('ascii'), 'PNG');
       assert.ok(bytes.readUInt32BE(16) >= 400 && bytes.readUInt32BE(20) >= 200, 'IHDR width and height');
-      assert.ok(existsSync(join(work, 'models', `${n}-nano-smoke-seed42`, 'emoverse.json')), `${n}: model saved`);
+      assert.ok(
+        existsSync(join(work, 'models', `${n}-nano-smoke-seed42`, 'emoverse.json')),
+        `${n}: model saved`,
+      );
     }
   });
 

@@ -22,5 +22,5 @@ export {
   type RunRecord,
   runExperiment,
 } from './private/experiment.js';
-export { nanoModel } from './private/nano.js';
+export { nanoModel, tokenizerCorpus } from './private/nano.js';
 export { type Estimate, METRICS, type MetricKey, type RunScores, scoreAnswers } from './private/scores.js';

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import { Task } from '@emoverse/proto';
 import type { RunningService } from '@emoverse/service-kit';
-import { KeywordModel } from '@emoverse/serving';
+import { KeywordModel } from '@emoverse/serving/testing';
 import { checkHealth, type NatsServer, startNatsServer, waitForHealth } from '@emoverse/testing';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';

@@ -4,7 +4,7 @@
 // against the recipe's model.base before any compute.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EmtExample, TaskName } from '@emoverse/m2se';
+import type { EmtExample, Recipe, TaskName } from '@emoverse/m2se';
 import {
   ConfigError,
   checkWeights,
@@ -14,6 +14,7 @@ import {
   WeightError,
 } from '@emoverse/models';
 import { probeExecutionProvider } from '@emoverse/runtime';
+import { nanoModel } from '@emoverse/trainer-core';
 import { DeviceUnavailable, RunRejected } from './rejected.js';
 
 /** Base models the trainer can create from scratch. */
@@ -75,34 +76,23 @@ export function checkBaseCheckpoint(dir: string, base: string): void {
 }
 
 export interface ModelOptions {
-  base: string;
+  /** The run's recipe: model.base, model.nano (shape, vocabulary), seed. */
+  recipe: Recipe;
   checkpoint?: string;
-  seed: number;
   ep: ExecutionProvider;
-  /** BPE vocabulary of a from-scratch model. */
+  /** BPE vocabulary of a from-scratch model whose recipe names none (model.nano.vocab wins). */
   vocabSize: number;
   examples: Partial<Record<TaskName, readonly EmtExample[]>>;
 }
 
-/** Training text the from-scratch tokenizer is learnt from: the first examples of each task, in order. */
-export function tokenizerCorpus(
-  examples: Partial<Record<TaskName, readonly EmtExample[]>>,
-  perTask = 1500,
-): string[] {
-  return (Object.keys(examples).sort() as TaskName[]).flatMap((t) =>
-    (examples[t] ?? []).slice(0, perTask).flatMap((e) => [e.query, e.response]),
-  );
-}
-
+/** A fresh nano shaped by the recipe (trainer-core's nanoModel, as `npm run experiment`), or a checkpoint. */
 export function createBaseModel(o: ModelOptions): EmoVerseLM {
   const session = { ep: o.ep };
   if (o.checkpoint) return EmoVerseLM.load(o.checkpoint, session);
-  const nano = EmoVerseLM.createNano({
-    corpus: tokenizerCorpus(o.examples),
-    vocabSize: o.vocabSize,
-    seed: o.seed,
+  return nanoModel(o.recipe, o.examples, {
+    vocabSize: o.recipe.model.nano?.vocab ?? o.vocabSize,
+    sessionOptions: session,
   });
-  return new EmoVerseLM({ ...nano.parts, sessionOptions: session });
 }
 
 /** Checks that ONNX Runtime can open a session on `ep` in this process (probed once per process). */

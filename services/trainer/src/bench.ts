@@ -40,7 +40,7 @@ const recipe = validateRecipe({
   pretraining: { samples, lr: 3e-3 },
   stages: [{ name: 'bench', epochs: 1, samples, tasks: { ER: 0.6, ECPE: 0.4 } }],
 });
-const model = createBaseModel({ base: 'emoverse-nano', seed: 0, ep: 'cpu', vocabSize: 1024, examples });
+const model = createBaseModel({ recipe: { ...recipe, seed: 0 }, ep: 'cpu', vocabSize: 1024, examples });
 const format = chatTemplateFormat(model.tokenizer);
 const encode = (ex: EmtExample) =>
   encodeExample(model.tokenizer, ex, { maxSeqLen: recipe.batch.maxSeqLen, format, eosId: model.eosId });

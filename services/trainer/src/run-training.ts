@@ -145,9 +145,8 @@ export async function runTraining(
     }));
 
   const model = createBaseModel({
-    base: recipe.model.base,
+    recipe,
     checkpoint: plan.baseCheckpoint,
-    seed: recipe.seed,
     ep: job.ep,
     vocabSize: job.vocabSize,
     examples: job.examples,

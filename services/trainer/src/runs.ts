@@ -20,6 +20,7 @@ import {
   type WatchRunResponse,
   WatchRunResponseSchema,
 } from '@emoverse/proto';
+import { EP_NAMES, isEpName } from '@emoverse/runtime';
 import { checkDevice, type ExecutionProvider } from './base-model.js';
 import { formatLocation, type Location, resolveBaseModel, resolveDataset } from './dataset.js';
 import type { ExecutionHandle, Executor, RunSpec } from './executors.js';
@@ -31,7 +32,6 @@ import { runBlobs } from './run-training.js';
 export class RunNotFound extends Error {}
 
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
-const EPS: readonly ExecutionProvider[] = ['cpu', 'webgpu', 'cuda'];
 const TERMINAL = new Set([JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED]);
 
 export interface RunManagerOptions {
@@ -90,9 +90,9 @@ export class RunManager {
     const existing = await this.find(runId);
     if (existing) return existing;
     if (!req.recipe.trim()) throw new RunRejected(['recipe: empty (give the recipe text, YAML or JSON)']);
-    const ep = (req.device || this.o.defaultEp) as ExecutionProvider;
-    if (!EPS.includes(ep))
-      throw new RunRejected([`device "${req.device}": expected one of ${EPS.join(', ')}`]);
+    const ep = req.device || this.o.defaultEp;
+    if (!isEpName(ep))
+      throw new RunRejected([`device "${req.device}": expected one of ${EP_NAMES.join(', ')}`]);
     // a local run computes on this node: its EP must open here (a Job's node is checked by the Job)
     if (this.o.executor.kind === 'local') await checkDevice(ep);
     let dataset: Location;

@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { type Bus, connectBus } from '@emoverse/bus';
 import { badInputExitCode } from '@emoverse/k8s';
 import { JobStatus } from '@emoverse/proto';
+import { EP_NAMES, isEpName } from '@emoverse/runtime';
 import { explainConnectError, natsAuthFromEnv } from '@emoverse/service-kit';
 import { checkDevice, type ExecutionProvider } from './base-model.js';
 import { parseLocation, resolveBaseModel, resolveDataset } from './dataset.js';
@@ -17,8 +18,6 @@ import { DeviceUnavailable, RunRejected } from './rejected.js';
 import { runTraining } from './run-training.js';
 
 export const STOPPED_EXIT_CODE = 3;
-
-const EPS = ['cpu', 'webgpu', 'cuda'] as const;
 
 export interface TrainArgs {
   runId: string;
@@ -55,8 +54,8 @@ export function parseTrainArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   if (!values.recipe) problems.push('--recipe is required');
   const dataset = values.dataset ?? env.EMOVERSE_DATASET;
   if (!dataset) problems.push('--dataset (or EMOVERSE_DATASET) is required');
-  const ep = (values.ep ?? env.EMOVERSE_EP ?? 'cpu') as ExecutionProvider;
-  if (!EPS.includes(ep)) problems.push(`--ep / EMOVERSE_EP: "${ep}" is not one of ${EPS.join(', ')}`);
+  const ep = values.ep ?? env.EMOVERSE_EP ?? 'cpu';
+  if (!isEpName(ep)) problems.push(`--ep / EMOVERSE_EP: "${ep}" is not one of ${EP_NAMES.join(', ')}`);
   const int = (name: string, v: string | undefined, fallback?: number) => {
     if (v === undefined) return fallback;
     const n = Number(v);
@@ -68,7 +67,7 @@ export function parseTrainArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     recipe: values.recipe as string,
     dataset: dataset as string,
     baseModel: values['base-model'],
-    ep,
+    ep: ep as ExecutionProvider,
     checkpointEvery: int(
       'checkpoint-every',
       values['checkpoint-every'] ?? env.EMOVERSE_CHECKPOINT_EVERY,

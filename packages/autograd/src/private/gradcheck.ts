@@ -112,10 +112,15 @@ export async function gradCheck(
       data[i] = v;
       const numeric = (up - down) / (2 * h);
       const err = Math.abs(numeric - ga[i]);
+      // NaN or ±Inf on either side is a failure: written as !(err <= tol) because NaN compares false.
+      if (!Number.isFinite(ga[i]) || !Number.isFinite(numeric))
+        throw new Error(
+          `gradient of ${x.name}[${i}] is ${ga[i]}, finite differences give ${numeric}: not finite`,
+        );
       maxAbsErr = Math.max(maxAbsErr, err);
       maxRelErr = Math.max(maxRelErr, err / Math.max(Math.abs(numeric), 1e-12));
       checked++;
-      if (err > atol + rtol * Math.abs(numeric))
+      if (!(err <= atol + rtol * Math.abs(numeric)))
         throw new Error(
           `gradient of ${x.name}[${i}] is ${ga[i]}, finite differences give ${numeric} (error ${err})`,
         );

@@ -18,7 +18,7 @@ interface EpRun {
   locations: string[];
 }
 
-test('a training step on the WebGPU EP (lavapipe) matches the CPU EP within 1e-4', {
+test('a training step on the WebGPU EP (lavapipe) matches the CPU EP within 1e-5 (the README claims 6.8e-6)', {
   timeout: 600_000,
 }, () => {
   const setup = spawnSync('bash', [join(repo, 'scripts/setup-lavapipe.sh'), '--env-file'], {
@@ -59,5 +59,5 @@ test('a training step on the WebGPU EP (lavapipe) matches the CPU EP within 1e-4
   console.log(
     `WebGPU (per-parameter and flat optimizer state) vs CPU after 3 AdamW steps: largest difference ${maxDiff.toExponential(2)}`,
   );
-  assert.ok(maxDiff < 1e-4, `WebGPU and CPU differ by ${maxDiff}`);
+  assert.ok(maxDiff < 1e-5, `WebGPU and CPU differ by ${maxDiff}`);
 });

@@ -1,3 +1,4 @@
+// Blobs (frames, videos, datasets, checkpoints, adapters) in the JetStream Object Store, by BlobRef.
 import { createReadStream, createWriteStream } from 'node:fs';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';

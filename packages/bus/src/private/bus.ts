@@ -1,3 +1,4 @@
+// The Bus: one NATS connection with typed JetStream publish, consume and subscribe, job state and blobs.
 import type { DescMessage, MessageShape } from '@bufbuild/protobuf';
 import type { Registry } from '@emoverse/telemetry';
 import {

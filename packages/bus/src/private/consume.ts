@@ -1,3 +1,4 @@
+// Work-queue consumers: durable pull consumers, ack after the handler, retries with backoff, dead letters.
 import { writeSync } from 'node:fs';
 import { type DescMessage, fromBinary, type MessageShape } from '@bufbuild/protobuf';
 import { extractNatsHeaders, type Span, SpanKind, withSpan } from '@emoverse/telemetry';

@@ -1,3 +1,4 @@
+// Dead letters: a message no retry can fix, published once on emoverse.deadletter.<subject>.
 import { timestampNow } from '@bufbuild/protobuf/wkt';
 import type { JetStreamClient, MsgHdrs } from 'nats';
 import { events } from '../subjects.js';

@@ -1,3 +1,4 @@
+// Markers of handled messages, so a redelivery after a crash between handling and ack is skipped.
 import { createHash } from 'node:crypto';
 import type { JetStreamClient, KV } from 'nats';
 import { kvBuckets } from '../subjects.js';

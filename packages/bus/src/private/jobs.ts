@@ -1,3 +1,4 @@
+// Job state in the KV bucket "emoverse-jobs", every write also published on emoverse.job.state.<job_id>.
 import { create, fromBinary, type MessageInitShape, toBinary } from '@bufbuild/protobuf';
 import { timestampNow } from '@bufbuild/protobuf/wkt';
 import { type JobState, type JobStateSchema, JobStateSchema as Schema } from '@emoverse/proto';
@@ -46,7 +47,7 @@ export class JobStore {
   async get(jobId: string): Promise<JobState | undefined> {
     checkJobId(jobId);
     const entry = await this.kv.get(jobId);
-    if (!entry || entry.operation !== 'PUT') return undefined;
+    if (entry?.operation !== 'PUT') return undefined;
     return fromBinary(Schema, entry.value);
   }
 

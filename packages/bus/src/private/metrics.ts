@@ -1,3 +1,4 @@
+// Prometheus metrics of a bus: what consumers did with each message and how long handlers took.
 import { Counter, Histogram, type Registry } from '@emoverse/telemetry';
 
 /** Prometheus metrics of a bus: what consumers did with each message, and how long handlers took. */

@@ -1,3 +1,4 @@
+// Publishing one typed event to JetStream, in a PRODUCER span whose trace context travels in the headers.
 import {
   create,
   type DescMessage,

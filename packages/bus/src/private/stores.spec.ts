@@ -1,3 +1,4 @@
+// Job state in KV, blobs in the object store and broadcast subscriptions, against a real nats-server.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,3 +1,4 @@
+// Broadcast events through ordered (ephemeral) consumers: every subscriber sees every event.
 import { type DescMessage, fromBinary, type MessageShape } from '@bufbuild/protobuf';
 import { extractNatsHeaders, SpanKind, withSpan } from '@emoverse/telemetry';
 import { type ConsumerMessages, DeliverPolicy, type JetStreamClient } from 'nats';

@@ -1,3 +1,4 @@
+// The JetStream streams: settings per event kind, and their idempotent creation at start-up.
 import { DiscardPolicy, type JetStreamManager, RetentionPolicy, StorageType, type StreamConfig } from 'nats';
 import { type EventDef, events, streamSubject } from '../subjects.js';
 import { nanos } from './options.js';

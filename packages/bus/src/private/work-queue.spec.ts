@@ -1,3 +1,4 @@
+// Work queues against a real nats-server: de-duplication, shared durables, retries, dead letters, drain.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { create, fromBinary } from '@bufbuild/protobuf';

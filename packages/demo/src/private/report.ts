@@ -137,7 +137,7 @@ export function renderReport(r: ReportInput, lossPng?: string): string {
     '',
     ...(r.profile.pretrainingSamples
       ? [
-          `To fit the ≤ 15-minute CPU budget, the LM pre-training pass before the stages reads ${r.profile.pretrainingSamples} samples instead of the recipe's "all"; the two M2SE stages keep their budgets.`,
+          `To fit the ≤ 15-minute CPU budget, the LM pre-training pass reads ${r.profile.pretrainingSamples} samples instead of the recipe's "all", and each M2SE stage ${r.profile.stageSamples ?? 'its recipe budget of'} samples: this run shows the trainer working. The model that learned emotion is the one \`npm run experiment -- m2se\` trains (results/ablation.md).`,
           '',
         ]
       : []),

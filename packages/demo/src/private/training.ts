@@ -58,6 +58,10 @@ export function recipeFor(
       ...base,
       pretraining: { ...base.pretraining, samples: profile.pretrainingSamples },
     });
+  if (profile.stageSamples) {
+    const samples = profile.stageSamples;
+    base = validateRecipe({ ...base, stages: base.stages.map((s) => ({ ...s, samples })) });
+  }
   const available: string[] = recipeTasks(base).filter((t) => (trainCounts[t.toLowerCase()] ?? 0) > 0);
   const { recipe, dropped } = restrictToTasks(base, available);
   const shards = Object.fromEntries(

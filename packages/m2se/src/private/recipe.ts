@@ -94,6 +94,11 @@ const BatchSchema = z.strictObject({
   /** Micro-batches whose gradients are summed into one optimizer step. */
   gradAccumulation: z.number().int().positive().default(1),
   maxSeqLen: z.number().int().positive().default(512),
+  /**
+   * 'none': a micro-batch mixes tasks at their rates; 'task': every micro-batch holds one task, so
+   * long and short prompts do not pad each other (same examples, same rates per stage).
+   */
+  groupBy: z.enum(['none', 'task']).default('none'),
 });
 
 const LossWeightingSchema = z.discriminatedUnion('mode', [

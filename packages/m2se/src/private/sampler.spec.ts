@@ -103,6 +103,28 @@ describe('task sampler', () => {
     assert.notDeepEqual(e0, e1);
   });
 
+  it('with batch.groupBy task, fills every micro-batch from one task but the last few, and visits the same examples', () => {
+    const mixed = new TaskSampler(recipe(), counts);
+    const grouped = new TaskSampler(
+      recipe({ batch: { size: 4, gradAccumulation: 3, groupBy: 'task' } }),
+      counts,
+    );
+    const key = (r: { task: string; index: number }) => `${r.task}#${r.index}`;
+    const order = grouped.epochOrder(0, 0);
+    assert.deepEqual(order.map(key).sort(), mixed.epochOrder(0, 0).map(key).sort());
+    const batches = Array.from({ length: Math.ceil(order.length / 4) }, (_, b) =>
+      order.slice(b * 4, b * 4 + 4),
+    );
+    const tasks = new Set(order.map((r) => r.task));
+    const mixedBatches = batches.filter((b) => new Set(b.map((r) => r.task)).size > 1);
+    assert.ok(mixedBatches.length < tasks.size, `${mixedBatches.length} mixed micro-batches`);
+    assert.ok(
+      batches.slice(0, batches.length - tasks.size).every((b) => new Set(b.map((r) => r.task)).size === 1),
+      'only the partial chunks at the end mix tasks',
+    );
+    assert.notDeepEqual(grouped.epochOrder(0, 1).map(key), order.map(key));
+  });
+
   it('depends on the seed, and only on the seed', () => {
     const a = new TaskSampler(recipe(), counts).epochOrder(0, 0);
     const b = new TaskSampler(recipe(), counts).epochOrder(0, 0);

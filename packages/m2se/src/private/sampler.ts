@@ -75,9 +75,38 @@ export class TaskSampler {
     if (this.orderCache?.key === key) return this.orderCache.order;
     const dataset = this.stageDataset(stage);
     const perm = permutation(dataset.length, this.recipe.seed, key);
-    const order = Array.from(perm, (i) => dataset[i]);
+    const shuffled = Array.from(perm, (i) => dataset[i]);
+    const order = this.recipe.batch.groupBy === 'task' ? this.taskBatches(shuffled, key) : shuffled;
     this.orderCache = { key, order };
     return order;
+  }
+
+  /**
+   * batch.groupBy 'task': the shuffled order regrouped so that every micro-batch holds one task
+   * (each task's examples in their shuffled order, cut into micro-batch-sized chunks, the full
+   * chunks in a seeded order, the tasks' partial last chunks at the end). Tasks of very different
+   * lengths (ECPE conversations, one-line ER queries) then no longer pad each other; the stage
+   * still visits the same examples at the same rates.
+   */
+  private taskBatches(shuffled: readonly SampleRef[], key: string): SampleRef[] {
+    const size = this.recipe.batch.size;
+    const byTask = new Map<TaskName, SampleRef[]>();
+    for (const r of shuffled) {
+      const list = byTask.get(r.task) ?? [];
+      list.push(r);
+      byTask.set(r.task, list);
+    }
+    const full: SampleRef[][] = [];
+    const rest: SampleRef[] = [];
+    for (const list of byTask.values()) {
+      for (let i = 0; i < list.length; i += size) {
+        const chunk = list.slice(i, i + size);
+        if (chunk.length === size) full.push(chunk);
+        else rest.push(...chunk);
+      }
+    }
+    const chunkOrder = permutation(full.length, this.recipe.seed, `${key} task batches`);
+    return [...Array.from(chunkOrder, (i) => full[i]).flat(), ...rest];
   }
 
   plan(stage: number): StagePlan {

@@ -1,3 +1,4 @@
+// Tensor: the typed handle to a graph value (name, dtype, possibly symbolic shape) a GraphBuilder returns.
 import type { DType } from './dtype.js';
 import type { Shape } from './shape.js';
 import { shapeToString } from './shape.js';

@@ -1,3 +1,4 @@
+// The five tasks by their short names ("msa", "er", ...) and to and from the protobuf Task enum.
 import { Task } from '../gen/emoverse/v1/common_pb.js';
 
 // Short lower-case task names used in recipes, file names and metrics ("msa", "er", ...).

@@ -7,7 +7,15 @@ import { GraphBuilder, toModelProto } from '@emoverse/onnx';
 import * as ort from 'onnxruntime-node';
 
 export type EpName = 'cuda' | 'webgpu' | 'cpu';
+/** Every EP this project runs on, in the order messages list them; the one list of valid names. */
+export const EP_NAMES: readonly EpName[] = ['cpu', 'webgpu', 'cuda'];
+/** Preference order when nothing is asked for: the fastest that opens. */
 export const DEFAULT_EP_ORDER: readonly EpName[] = ['cuda', 'webgpu', 'cpu'];
+
+/** Whether text names an EP of EP_NAMES (for checking env variables, flags and requests). */
+export function isEpName(text: string): text is EpName {
+  return (EP_NAMES as readonly string[]).includes(text);
+}
 
 export interface EpProbe {
   ep: EpName;
@@ -94,7 +102,6 @@ export function parseEpList(text: string): EpName[] {
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  for (const n of names)
-    if (n !== 'cuda' && n !== 'webgpu' && n !== 'cpu') throw new Error(`unknown execution provider '${n}'`);
+  for (const n of names) if (!isEpName(n)) throw new Error(`unknown execution provider '${n}'`);
   return names as EpName[];
 }

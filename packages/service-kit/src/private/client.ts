@@ -1,3 +1,4 @@
+// Promise-based gRPC clients of protobuf-es service descriptors, with trace propagation in the metadata.
 import type { DescMethod, DescService } from '@bufbuild/protobuf';
 import { context, injectGrpcMetadata, SpanKind, SpanStatusCode, trace } from '@emoverse/telemetry';
 import * as grpc from '@grpc/grpc-js';

@@ -1,3 +1,4 @@
+// loadConfig: defaults, a service's own settings, and errors that name the bad variable.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { z } from 'zod';

@@ -1,3 +1,4 @@
+// Service settings from the environment: the base ones every service reads, plus its own, checked by zod.
 import { parseExporterKind } from '@emoverse/telemetry';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';

@@ -1,3 +1,4 @@
+// The errors a service throws on purpose: a gRPC status for the caller, or bad configuration at start-up.
 import { type Metadata, status } from '@grpc/grpc-js';
 
 export { status };

@@ -1,3 +1,4 @@
+// grpc-js service definitions from protobuf-es descriptors (binary (de)serialization, undecodable requests).
 import {
   create,
   type DescMessage,

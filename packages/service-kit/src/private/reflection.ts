@@ -1,3 +1,4 @@
+// gRPC server reflection (v1 and v1alpha) for protobuf-es service descriptors.
 import { type DescFile, type DescService, toBinary } from '@bufbuild/protobuf';
 import { FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
 import type * as grpc from '@grpc/grpc-js';

@@ -1,3 +1,4 @@
+// Handlers as grpc-js handlers: a SERVER span per call, thrown errors mapped to gRPC statuses, latency.
 import { once } from 'node:events';
 import type { DescMethod, DescService } from '@bufbuild/protobuf';
 import { extractGrpcMetadata, type Histogram, SpanKind, withSpan } from '@emoverse/telemetry';

@@ -1,3 +1,4 @@
+// defineService end to end: health, the four call kinds, traces, reflection, graceful stop, bad config.
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -180,10 +181,16 @@ test('server reflection lists the services and serves their descriptors', async 
     grpc: { reflection: { v1: { ServerReflection: grpc.ServiceClientConstructor } } };
   };
   const client = new pkg.grpc.reflection.v1.ServerReflection(address(), grpc.credentials.createInsecure());
+  // The two answers of grpc.reflection.v1 read here (keepCase: the proto's own field names).
+  type Reply = {
+    list_services_response?: { service: { name: string }[] };
+    file_descriptor_response?: { file_descriptor_proto: Uint8Array[] };
+  };
+  const stub = client as unknown as { ServerReflectionInfo(): grpc.ClientDuplexStream<object, Reply> };
   const ask = (req: object) =>
-    new Promise<Record<string, any>>((resolve, reject) => {
-      const call = (client as any).ServerReflectionInfo();
-      call.on('data', (d: Record<string, any>) => {
+    new Promise<Reply>((resolve, reject) => {
+      const call = stub.ServerReflectionInfo();
+      call.on('data', (d: Reply) => {
         resolve(d);
         call.end();
       });
@@ -192,11 +199,11 @@ test('server reflection lists the services and serves their descriptors', async 
     });
   try {
     const list = await ask({ list_services: '' });
-    const names = list.list_services_response.service.map((s: { name: string }) => s.name);
+    const names = list.list_services_response!.service.map((s) => s.name);
     assert.ok(names.includes('emoverse.v1.GatewayService'));
     assert.ok(names.includes('emoverse.v1.FrameExtractorService'));
     const files = await ask({ file_containing_symbol: 'emoverse.v1.GatewayService' });
-    assert.ok(files.file_descriptor_response.file_descriptor_proto.length >= 1);
+    assert.ok(files.file_descriptor_response!.file_descriptor_proto.length >= 1);
   } finally {
     client.close();
   }

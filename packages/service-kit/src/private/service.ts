@@ -1,3 +1,4 @@
+// defineService: how every service starts (config, telemetry, NATS, gRPC with health and reflection, stop).
 import { readFileSync } from 'node:fs';
 import type { DescService } from '@bufbuild/protobuf';
 import { type Bus, connectBus, type Identity, identityNames } from '@emoverse/bus';

@@ -1,3 +1,4 @@
+// Spans as JSON lines in a file, appended synchronously, so cross-process tests can read them back.
 import { appendFileSync } from 'node:fs';
 import { type ExportResult, ExportResultCode, hrTimeToMicroseconds } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-node';

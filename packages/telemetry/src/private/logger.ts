@@ -1,3 +1,4 @@
+// JSON logs (pino) tagged with the service name and the active trace_id and span_id.
 import { type DestinationStream, type Logger, pino } from 'pino';
 import { activeTraceIds } from './spans.js';
 

@@ -1,3 +1,4 @@
+// Prometheus: a registry labelled with the service, and the GET /metrics server.
 import { createServer, type Server } from 'node:http';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 

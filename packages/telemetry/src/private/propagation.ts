@@ -1,3 +1,4 @@
+// W3C trace context in and out of NATS headers, gRPC metadata and plain records.
 import {
   type Context,
   context,

@@ -1,3 +1,4 @@
+// withSpan (errors recorded, the span always ended) and the active trace and span ids.
 import {
   type Attributes,
   type Context,

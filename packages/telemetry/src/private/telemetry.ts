@@ -1,3 +1,4 @@
+// initTelemetry: tracing, a logger and a metrics registry for one process (or one test).
 import type { Tracer } from '@opentelemetry/api';
 import { trace } from '@opentelemetry/api';
 import type { InMemorySpanExporter, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';

@@ -1,3 +1,4 @@
+// Where spans go (none, memory, console, OTLP, a file), and the globally registered tracer provider.
 import { readFileSync } from 'node:fs';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
