@@ -27,6 +27,59 @@ type renderOptions struct {
 	release     string
 	namespace   string
 	kubeVersion string
+	// cluster holds the objects `lookup` finds, standing in for the cluster `helm upgrade` talks to (--lookup).
+	cluster []map[string]interface{}
+}
+
+// loadCluster reads a YAML stream of objects for `lookup` to find (what a cluster would already hold).
+func loadCluster(file string) ([]map[string]interface{}, error) {
+	if file == "" {
+		return nil, nil
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("--lookup %s: %v", file, err)
+	}
+	var objects []map[string]interface{}
+	for i, doc := range documentSeparator.Split(string(data), -1) {
+		if strings.TrimSpace(doc) == "" {
+			continue
+		}
+		asJSON, err := yaml.YAMLToJSONStrict([]byte(doc))
+		if err != nil {
+			return nil, fmt.Errorf("--lookup %s (document %d): %v", file, i+1, err)
+		}
+		var object map[string]interface{}
+		if err := json.Unmarshal(asJSON, &object); err != nil || object == nil {
+			return nil, fmt.Errorf("--lookup %s (document %d): not an object", file, i+1)
+		}
+		objects = append(objects, object)
+	}
+	return objects, nil
+}
+
+// lookupIn is Helm's lookup against a list of objects: one object by apiVersion, kind, namespace and name
+// (an empty map when there is none), or with an empty name all of that kind in the namespace as a list.
+func lookupIn(cluster []map[string]interface{}, apiVersion, kind, namespace, name string) map[string]interface{} {
+	var items []interface{}
+	for _, o := range cluster {
+		meta, _ := o["metadata"].(map[string]interface{})
+		if o["apiVersion"] != apiVersion || o["kind"] != kind || meta == nil {
+			continue
+		}
+		if namespace != "" && meta["namespace"] != namespace {
+			continue
+		}
+		if name == "" {
+			items = append(items, o)
+		} else if meta["name"] == name {
+			return o
+		}
+	}
+	if name == "" {
+		return map[string]interface{}{"apiVersion": apiVersion, "kind": kind + "List", "items": items}
+	}
+	return map[string]interface{}{}
 }
 
 // chartMetadata is Chart.yaml, exposed to templates as .Chart with Helm's capitalised field names.
@@ -190,7 +243,7 @@ const maxIncludeDepth = 1000
 
 // funcMap is sprig's text functions (without env and expandenv, which Helm leaves out so that a chart
 // renders the same everywhere) plus Helm's own.
-func funcMap(root **template.Template) template.FuncMap {
+func funcMap(root **template.Template, cluster []map[string]interface{}) template.FuncMap {
 	f := sprig.TxtFuncMap()
 	delete(f, "env")
 	delete(f, "expandenv")
@@ -281,9 +334,10 @@ func funcMap(root **template.Template) template.FuncMap {
 	f["toToml"] = func(interface{}) (string, error) {
 		return "", errors.New("toToml is not supported by this renderer (no TOML library in its build)")
 	}
-	// `helm template` talks to no cluster, so lookup finds nothing.
+	// `helm template` talks to no cluster, so lookup finds nothing, unless --lookup gave objects to find
+	// (tests of what a template does on upgrade, e.g. keeping generated Secret values).
 	f["lookup"] = func(apiVersion, kind, namespace, name string) (map[string]interface{}, error) {
-		return map[string]interface{}{}, nil
+		return lookupIn(cluster, apiVersion, kind, namespace, name), nil
 	}
 	return f
 }
@@ -336,7 +390,7 @@ func render(o renderOptions) (string, error) {
 	}
 
 	var root *template.Template
-	root = template.New("chart").Option("missingkey=zero").Funcs(funcMap(&root))
+	root = template.New("chart").Option("missingkey=zero").Funcs(funcMap(&root, o.cluster))
 	names := make([]string, 0, len(c.templates))
 	for name := range c.templates {
 		names = append(names, name)

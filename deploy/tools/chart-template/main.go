@@ -10,7 +10,10 @@
 //
 // Usage: chart-template [-f values.yaml]... [--set a.b=c]... [--set-string a.b=c]...
 //
-//	[--release NAME] [--namespace NS] [--kube-version v1.27.0] CHART_DIR
+//	[--release NAME] [--namespace NS] [--kube-version v1.27.0] [--lookup objects.yaml] CHART_DIR
+//
+// --lookup is not Helm's: a YAML stream of objects that `lookup` finds, standing in for the cluster that
+// `helm upgrade` reads (without it lookup finds nothing, as in `helm template`).
 //
 // Everything is rendered before anything is printed: on any error (a missing or invalid values file, a
 // schema violation, a template error with its file and line, a document that is not YAML) it prints
@@ -50,6 +53,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	release := flags.String("release", "release-name", ".Release.Name")
 	namespace := flags.String("namespace", "default", ".Release.Namespace")
 	kubeVersion := flags.String("kube-version", "v1.27.0", ".Capabilities.KubeVersion")
+	lookupFile := flags.String("lookup", "", "a YAML stream of objects that lookup finds (as if in the cluster)")
 	flags.Usage = func() {
 		fmt.Fprintln(stderr, "usage: chart-template [-f values.yaml]... [--set a.b=c]... [--release NAME] [--namespace NS] [--kube-version v1.27.0] CHART_DIR")
 		flags.PrintDefaults()
@@ -72,7 +76,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	for _, s := range setStrings {
 		overrides = append(overrides, override{kind: "set-string", text: s})
 	}
+	cluster, err := loadCluster(*lookupFile)
+	if err != nil {
+		fmt.Fprintf(stderr, "chart-template: %v\n", err)
+		return 1
+	}
 	out, err := render(renderOptions{
+		cluster:     cluster,
 		chartDir:    flags.Arg(0),
 		overrides:   overrides,
 		release:     *release,

@@ -8,12 +8,13 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import type { KubernetesObject, V1ConfigMap, V1Deployment } from '@kubernetes/client-node';
+import type { KubernetesObject, V1ConfigMap, V1Deployment, V1Secret } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import {
   buildTrainingJob,
   defaultRelease,
   type EmoverseValues,
+  generatedSecretPattern,
   loadValuesFiles,
   mergeValues,
   type Release,
@@ -46,16 +47,25 @@ interface Variant {
 }
 
 const gpuFile = `${chartDir}/values-gpu.yaml`;
-const [defaults, gpu, externalNats, objectStore, hpaOff, everyBranch]: Variant[] = [
+const [defaults, gpu, externalNats, objectStore, hpaOff, everyBranch, mtls]: Variant[] = [
   { label: 'values.yaml' },
   { label: 'values.yaml + values-gpu.yaml', files: [gpuFile] },
   {
-    label: 'external NATS',
-    override: { nats: { mode: 'external', url: 'nats://nats.messaging.svc:4222' } },
+    label: 'external NATS (two tls:// URLs with a port: the NetworkPolicies allow that port)',
+    override: {
+      nats: {
+        mode: 'external',
+        url: 'tls://nats-0.messaging.svc:7422,tls://nats-1.messaging.svc:7422',
+      },
+    },
   },
   {
-    label: 'objectStore storage',
-    override: { storage: { mode: 'objectStore', objectStoreBucket: 'emoverse-prod-models' } },
+    label: 'objectStore storage, no NetworkPolicies, the gateway token from an existing Secret',
+    override: {
+      storage: { mode: 'objectStore', objectStoreBucket: 'emoverse-prod-models' },
+      networkPolicy: { enabled: false },
+      gateway: { auth: { existingSecret: 'gateway-token' } },
+    },
   },
   {
     label: 'HPA off with 1 gateway replica (--set)',
@@ -68,7 +78,21 @@ const [defaults, gpu, externalNats, objectStore, hpaOff, everyBranch]: Variant[]
     files: [gpuFile],
     release: { name: '2024', namespace: '0777' },
     override: {
-      nats: { replicas: 3, jetstream: { storageClassName: 'fast-ssd', fileStorageSize: '20' } },
+      nats: {
+        replicas: 3,
+        jetstream: { storageClassName: 'fast-ssd', fileStorageSize: '20' },
+        // No TLS, passwords from a Secret the user made (so the chart creates none).
+        tls: { enabled: false },
+        auth: { existingSecret: 'prod-nats-passwords' },
+      },
+      networkPolicy: {
+        monitoringNamespace: 'prom',
+        gatewayFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress' } } }],
+        apiServerPorts: [443],
+        extraEgress: [
+          { to: [{ ipBlock: { cidr: '10.0.0.0/8' } }], ports: [{ protocol: 'TCP', port: 3128 }] },
+        ],
+      },
       storage: { pvc: { storageClassName: 'nfs', size: '100', accessModes: ['ReadWriteOnce'] } },
       telemetry: { otlpEndpoint: '', prometheus: { scrape: false, path: '/prom' } },
       frameExtractor: { enabled: false },
@@ -84,6 +108,7 @@ const [defaults, gpu, externalNats, objectStore, hpaOff, everyBranch]: Variant[]
       gateway: {
         serviceType: 'LoadBalancer',
         podDisruptionBudget: { enabled: false },
+        auth: { enabled: false },
         gpus: 2,
         resources: { requests: {}, limits: { 'nvidia.com/gpu': '1', memory: '24Gi' } },
       },
@@ -95,8 +120,20 @@ const [defaults, gpu, externalNats, objectStore, hpaOff, everyBranch]: Variant[]
       },
     },
   },
+  {
+    label: 'mTLS to NATS with named certificate Secrets, an OTLP endpoint without a port',
+    override: {
+      nats: {
+        tls: {
+          secretName: 'nats-server-cert',
+          mtls: { enabled: true, clientSecretName: 'nats-client-cert' },
+        },
+      },
+      telemetry: { otlpEndpoint: 'https://otel.example.com/v1' },
+    },
+  },
 ];
-const variants = [defaults, gpu, externalNats, objectStore, hpaOff, everyBranch];
+const variants = [defaults, gpu, externalNats, objectStore, hpaOff, everyBranch, mtls];
 
 interface Rendered {
   values: EmoverseValues;
@@ -138,6 +175,27 @@ function sortedKeys(value: unknown): unknown {
 }
 const normalised = (o: unknown) => sortedKeys(JSON.parse(JSON.stringify(o)));
 
+/**
+ * The Secrets the chart generates (NATS passwords, the gateway token) hold random values: sprig's
+ * crypto-random randAlpha/randAlphaNum in the template, crypto.randomInt in renderManifests. Two renders can
+ * never agree on them, so each side is held to the generated shape instead (every value the base64 of a
+ * letter and 31 letters or digits, generatedSecretPattern) and the values are then replaced by a marker;
+ * the keys, names, labels and type are compared as usual. Nothing else is masked.
+ */
+function maskGeneratedSecret(o: KubernetesObject, side: string): KubernetesObject {
+  if (o.kind !== 'Secret') return o;
+  const data = (o as V1Secret).data ?? {};
+  for (const [k, v] of Object.entries(data)) {
+    const plain = Buffer.from(v, 'base64').toString('utf8');
+    assert.equal(Buffer.from(plain).toString('base64'), v, `${side} ${key(o)}: ${k} is not base64`);
+    assert.match(plain, generatedSecretPattern, `${side} ${key(o)}: ${k} is not a generated value`);
+  }
+  return {
+    ...o,
+    data: Object.fromEntries(Object.keys(data).map((k) => [k, '<generated>'])),
+  } as KubernetesObject;
+}
+
 /** Throws unless both sides hold the same kind/name set and equal objects under each. */
 function assertSameObjects(go: RenderedObject[], ts: KubernetesObject[]): void {
   const goByKey = new Map(go.map((r) => [key(r.object), r]));
@@ -147,8 +205,8 @@ function assertSameObjects(go: RenderedObject[], ts: KubernetesObject[]): void {
   for (const [k, o] of tsByKey) {
     const r = goByKey.get(k) as RenderedObject;
     assert.deepEqual(
-      normalised(r.object),
-      normalised(o),
+      normalised(maskGeneratedSecret(r.object, 'template')),
+      normalised(maskGeneratedSecret(o, 'renderManifests')),
       `${k} from ${r.source} differs from renderManifests`,
     );
   }
@@ -194,7 +252,9 @@ describe('the real templates render what renderManifests produces', () => {
     assert.ok(!sources.some((s) => s.includes('NOTES') || s.includes('_helpers')));
     const kinds = parseRenderedStream(stream).map((r) => r.object.kind);
     const order = [
+      'NetworkPolicy',
       'ServiceAccount',
+      'Secret',
       'ConfigMap',
       'Role',
       'RoleBinding',
@@ -222,7 +282,7 @@ describe("the trainer's Job from the rendered ConfigMap", () => {
       args: ['--resume'],
     },
   ];
-  for (const v of [defaults, gpu, objectStore, everyBranch]) {
+  for (const v of [defaults, gpu, objectStore, everyBranch, mtls]) {
     test(`${v.label}: equals buildTrainingJob(trainingJobConfigFromValues()) for the same values`, async () => {
       const { values, release, go } = await renderVariant(v);
       const configMap = go.find((r) => key(r.object) === `ConfigMap/${release.name}-training-job`)

@@ -6,7 +6,19 @@ export type { JobPhase, JobStateChange, WatchOptions } from './private/job-submi
 export { JobSubmitter, jobPhase, terminalPhases } from './private/job-submitter.js';
 export { components, labels, objectName, selectorLabels } from './private/names.js';
 export { buildNats, natsConfig } from './private/nats.js';
-export { renderManifests, toYamlStream } from './private/render.js';
+export { buildNetworkPolicies, releasePodSelector, urlPort } from './private/network-policies.js';
+export { podSpecOf, restrictedViolations } from './private/pod-security.js';
+export { type RenderOptions, renderManifests, toYamlStream } from './private/render.js';
+export {
+  buildSecrets,
+  gatewayAuthSecretName,
+  generatedSecretPattern,
+  natsAuthSecretName,
+  natsClientTlsSecretName,
+  natsTlsSecretName,
+  randomSecretValue,
+  type SecretGenerator,
+} from './private/secrets.js';
 export { buildModelsPvc } from './private/storage.js';
 export { buildTrainerRbac } from './private/trainer-rbac.js';
 export type { TrainingJobConfig, TrainingRunSpec } from './private/training-job.js';
@@ -27,6 +39,7 @@ export type {
   GatewayValues,
   ImageValues,
   NatsValues,
+  NetworkPolicyValues,
   Release,
   ResourceValues,
   ServiceValues,

@@ -1,9 +1,12 @@
+// The typed chart objects: valid against the Kubernetes schemas, probes, scaling, NATS config accepted by nats-server, and the manifests CLI.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { identityNames, passwordVariable } from '@emoverse/bus';
+import { makeTestCertificates } from '@emoverse/testing';
 import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import { parse, parseAllDocuments } from 'yaml';
 import {
@@ -13,6 +16,7 @@ import {
   loadValuesFiles,
   mergeValues,
   natsConfig,
+  randomSecretValue,
   renderManifests,
   toYamlStream,
   validateObject,
@@ -88,9 +92,18 @@ describe('chart objects from typed values', () => {
       errors.some((e) => /not a valid DNS-1123 name/.test(e)),
       errors.join('\n'),
     );
-    assert.deepEqual(validateObject({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'x' } }), [
-      'Secret x: no schema for v1/Secret',
+    assert.deepEqual(validateObject({ apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'x' } }), [
+      'Endpoints x: no schema for v1/Endpoints',
     ]);
+    // Secret data is base64, as the API server requires.
+    assert.ok(
+      validateObject({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'x' },
+        data: { a: 'not base64!' },
+      } as KubernetesObject).some((e) => /data\/a must match format "byte"/.test(e)),
+    );
   });
 
   test('services probe gRPC health natively, export OTel and are annotated for Prometheus', async () => {
@@ -132,8 +145,14 @@ describe('chart objects from typed values', () => {
   });
 
   test('each vision service scales on its own value', () => {
-    const base = renderManifests(defaultValues());
-    const scaled = renderManifests(mergeValues(defaultValues(), { auScorer: { replicas: 7 } }));
+    // Generated Secret values are random per render: fix them to compare two renders.
+    const fixed = { secrets: () => 'Fixed0password' };
+    const base = renderManifests(defaultValues(), defaultRelease, fixed);
+    const scaled = renderManifests(
+      mergeValues(defaultValues(), { auScorer: { replicas: 7 } }),
+      defaultRelease,
+      fixed,
+    );
     const changed = scaled.filter((o, i) => JSON.stringify(o) !== JSON.stringify(base[i]));
     assert.deepEqual(
       changed.map((o) => `${o.kind}/${o.metadata?.name}`),
@@ -161,22 +180,49 @@ describe('chart objects from typed values', () => {
     );
   });
 
-  test('the embedded NATS config is accepted by nats-server -t (single node and a 3-node cluster)', () => {
+  test('the embedded NATS config is accepted by nats-server -t (single node, 3-node cluster, TLS, mTLS)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'emoverse-nats-'));
+    const certs = makeTestCertificates();
+    // nats-server reads each password from NATS_PASSWORD_<ID>, as the StatefulSet's env sets them.
+    const env = {
+      ...process.env,
+      ...Object.fromEntries(identityNames.map((id) => [passwordVariable(id), randomSecretValue()])),
+    };
     try {
-      for (const replicas of [1, 3]) {
-        const conf = natsConfig(mergeValues(defaultValues(), { nats: { replicas } }), defaultRelease)
+      for (const [replicas, tls] of [
+        [1, 'off'],
+        [3, 'off'],
+        [1, 'tls'],
+        [3, 'mtls'],
+      ] as const) {
+        const values = mergeValues(defaultValues(), {
+          nats: { replicas, tls: { enabled: tls !== 'off', mtls: { enabled: tls === 'mtls' } } },
+        });
+        const conf = natsConfig(values, defaultRelease)
           .replace('$POD_NAME', 'emoverse-nats-0')
-          .replace('/data/jetstream', join(dir, 'js'));
-        const file = join(dir, `nats-${replicas}.conf`);
+          .replace('/data/jetstream', join(dir, 'js'))
+          .replace('/etc/nats-tls/tls.crt', certs.serverCert)
+          .replace('/etc/nats-tls/tls.key', certs.serverKey)
+          .replace('/etc/nats-tls/ca.crt', certs.ca);
+        const file = join(dir, `nats-${replicas}-${tls}.conf`);
         writeFileSync(file, conf);
-        const run = spawnSync('nats-server', ['-c', file, '-t'], { encoding: 'utf8' });
+        const run = spawnSync('nats-server', ['-c', file, '-t'], { encoding: 'utf8', env });
         assert.equal(run.status, 0, run.stderr);
         assert.match(`${run.stdout}${run.stderr}`, /is valid/);
         assert.equal(conf.includes('routes:'), replicas > 1);
+        assert.equal(conf.includes('tls {'), tls !== 'off');
+        assert.equal(conf.includes('verify: true'), tls === 'mtls');
       }
+      // Without the password variables nats-server refuses the config: a user cannot end up without one.
+      const bare = spawnSync('nats-server', ['-c', join(dir, 'nats-1-off.conf'), '-t'], {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH },
+      });
+      assert.notEqual(bare.status, 0);
+      assert.match(bare.stderr, /NATS_PASSWORD_/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+      certs.remove();
     }
   });
 });

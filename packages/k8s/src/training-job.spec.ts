@@ -1,3 +1,4 @@
+// The training Job the trainer submits: GPUs, node pool, shm, the chart's config, and its independence from serving values.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,7 @@ import {
   loadValuesFiles,
   mergeValues,
   readTrainingJobConfig,
-  renderManifests,
+  renderManifests as renderAll,
   trainingJobConfigFromValues,
   trainingJobName,
   validateObject,
@@ -90,6 +91,9 @@ describe('the GPU training Job the trainer submits', () => {
 });
 
 describe('GPU training and serving replicas scale independently', () => {
+  // Generated Secret values are random per render: fixed here so that two renders can be compared.
+  const renderManifests = (v: EmoverseValues) =>
+    renderAll(v, defaultRelease, { secrets: () => 'Fixed0password' });
   const key = (o: KubernetesObject) => `${o.kind}/${o.metadata?.name}`;
   const changedKeys = (a: KubernetesObject[], b: KubernetesObject[]) => {
     const before = new Map(a.map((o) => [key(o), JSON.stringify(o)]));

@@ -60,6 +60,8 @@ export interface ChartTemplateOptions {
   release?: Release;
   /** .Capabilities.KubeVersion; v1.27.0 unless given. */
   kubeVersion?: string;
+  /** A YAML stream of objects `lookup` finds, as if already in the cluster (an upgrade); none unless given. */
+  lookup?: string;
 }
 
 /** The YAML stream `helm template` would print; throws with the renderer's message (file, line, path) on error. */
@@ -74,6 +76,7 @@ export function chartTemplate(o: ChartTemplateOptions = {}): string {
     '--namespace',
     release.namespace,
     ...(o.kubeVersion ? ['--kube-version', o.kubeVersion] : []),
+    ...(o.lookup ? ['--lookup', o.lookup] : []),
     o.chart ?? chartDir,
   ];
   const run = spawnSync(ensureChartTemplateBinary(), args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });

@@ -1,6 +1,8 @@
-// The environment every EmoVerse container reads: where NATS is, where telemetry goes, where models live.
+// The environment every EmoVerse container reads: where NATS is and who it connects as, where telemetry goes, where models live.
+import type { Identity } from '@emoverse/bus';
 import type { V1EnvVar } from '@kubernetes/client-node';
 import { objectName } from './names.js';
+import { gatewayAuthEnv, natsClientEnv } from './secrets.js';
 import type { EmoverseValues, ExecutionProvider, Release } from './values.js';
 
 /** NATS URL: the embedded StatefulSet's client Service, or the external URL from values. */
@@ -11,6 +13,10 @@ export function natsUrl(values: EmoverseValues, release: Release): string {
 
 export interface ContainerEnvOptions {
   serviceName: string;
+  /** The NATS user the pod connects as; its password comes from that identity's key of the auth Secret. */
+  natsIdentity: Identity;
+  /** The gateway: EMOVERSE_AUTH_TOKEN from its Secret (when gateway.auth is on). */
+  gatewayAuth?: boolean;
   executionProvider: ExecutionProvider;
   grpcPort?: number;
   metricsPort?: number;
@@ -21,6 +27,7 @@ export interface ContainerEnvOptions {
 export function containerEnv(values: EmoverseValues, release: Release, o: ContainerEnvOptions): V1EnvVar[] {
   const env: V1EnvVar[] = [
     { name: 'NATS_URL', value: natsUrl(values, release) },
+    ...natsClientEnv(values, release, o.natsIdentity),
     { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: values.telemetry.otlpEndpoint },
     { name: 'OTEL_SERVICE_NAME', value: o.serviceName },
     // service-kit exports traces over OTLP only when asked to.
@@ -36,6 +43,7 @@ export function containerEnv(values: EmoverseValues, release: Release, o: Contai
   if (o.grpcPort !== undefined) env.push({ name: 'EMOVERSE_GRPC_PORT', value: String(o.grpcPort) });
   if (o.metricsPort !== undefined) env.push({ name: 'EMOVERSE_METRICS_PORT', value: String(o.metricsPort) });
   env.push({ name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } });
+  if (o.gatewayAuth) env.push(...gatewayAuthEnv(values, release));
   for (const name of Object.keys(o.extra).sort()) env.push({ name, value: o.extra[name] });
   return env;
 }

@@ -4,6 +4,8 @@ import { stringify } from 'yaml';
 import { buildGatewayHpa, buildGatewayPdb } from './gateway-scaling.js';
 import { components, objectName } from './names.js';
 import { buildNats } from './nats.js';
+import { buildNetworkPolicies } from './network-policies.js';
+import { buildSecrets, randomSecrets, type SecretGenerator } from './secrets.js';
 import { buildModelsPvc } from './storage.js';
 import { buildTrainerRbac, trainerServiceAccountName } from './trainer-rbac.js';
 import {
@@ -15,11 +17,19 @@ import type { EmoverseValues, Release } from './values.js';
 import { defaultRelease } from './values.js';
 import { buildServiceDeployment, buildServiceService } from './workloads.js';
 
+export interface RenderOptions {
+  /** Values of the Secrets the chart generates (random unless given; tests fix them to compare renders). */
+  secrets?: SecretGenerator;
+}
+
 export function renderManifests(
   values: EmoverseValues,
   release: Release = defaultRelease,
+  options: RenderOptions = {},
 ): KubernetesObject[] {
   const out: KubernetesObject[] = [];
+  out.push(...buildNetworkPolicies(values, release));
+  out.push(...buildSecrets(values, release, options.secrets ?? randomSecrets));
   if (values.nats.mode === 'embedded') out.push(...buildNats(values, release));
   if (values.storage.mode === 'pvc') out.push(buildModelsPvc(values, release));
   for (const { component, key } of components) {

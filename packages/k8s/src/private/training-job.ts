@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import type { V1ConfigMap, V1EnvVar, V1Job, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import { containerEnv } from './env.js';
 import { labels, objectName, selectorLabels } from './names.js';
+import { natsClientTlsMounts } from './secrets.js';
 import type { EmoverseValues, ExecutionProvider, Release, TrainingValues } from './values.js';
 import {
   containerSecurityContext,
@@ -161,6 +162,7 @@ export function buildTrainingJob(run: TrainingRunSpec, config: TrainingJobConfig
 export function trainingJobConfigFromValues(values: EmoverseValues, release: Release): TrainingJobConfig {
   const t = values.training;
   const storage = storageMounts(values, release);
+  const tls = natsClientTlsMounts(values, release);
   return {
     namespace: release.namespace,
     releaseName: release.name,
@@ -178,11 +180,13 @@ export function trainingJobConfigFromValues(values: EmoverseValues, release: Rel
     ttlSecondsAfterFinished: t.ttlSecondsAfterFinished,
     env: containerEnv(values, release, {
       serviceName: 'trainer-job',
+      // A training run publishes progress, checkpoints and the model as the trainer.
+      natsIdentity: 'trainer',
       executionProvider: t.executionProvider,
       extra: t.env,
     }),
-    volumes: storage.volumes,
-    volumeMounts: storage.mounts,
+    volumes: [...storage.volumes, ...tls.volumes],
+    volumeMounts: [...storage.mounts, ...tls.mounts],
   };
 }
 

@@ -10,9 +10,10 @@ import * as k8s from '@kubernetes/client-node';
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { Job } from 'kubernetes-models/batch/v1';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
-import { ConfigMap, PersistentVolumeClaim, Service, ServiceAccount } from 'kubernetes-models/v1';
+import { ConfigMap, PersistentVolumeClaim, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
 
 interface SchemaModel {
   validate(): void;
@@ -28,6 +29,10 @@ const kinds: Record<string, { model: ModelCtor; type: string }> = {
     type: 'V2HorizontalPodAutoscaler',
   },
   'batch/v1/Job': { model: Job as unknown as ModelCtor, type: 'V1Job' },
+  'networking.k8s.io/v1/NetworkPolicy': {
+    model: NetworkPolicy as unknown as ModelCtor,
+    type: 'V1NetworkPolicy',
+  },
   'policy/v1/PodDisruptionBudget': {
     model: PodDisruptionBudget as unknown as ModelCtor,
     type: 'V1PodDisruptionBudget',
@@ -42,6 +47,7 @@ const kinds: Record<string, { model: ModelCtor; type: string }> = {
     model: PersistentVolumeClaim as unknown as ModelCtor,
     type: 'V1PersistentVolumeClaim',
   },
+  'v1/Secret': { model: Secret as unknown as ModelCtor, type: 'V1Secret' },
   'v1/Service': { model: Service as unknown as ModelCtor, type: 'V1Service' },
   'v1/ServiceAccount': { model: ServiceAccount as unknown as ModelCtor, type: 'V1ServiceAccount' },
 };

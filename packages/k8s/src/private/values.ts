@@ -1,6 +1,6 @@
 // The chart's values as a typed object. deploy/helm/emoverse/values.yaml holds the same defaults
 // (a test keeps the two equal), and values-gpu.yaml is an override merged over them like `helm -f`.
-import type { V1Toleration } from '@kubernetes/client-node';
+import type { V1NetworkPolicyEgressRule, V1NetworkPolicyPeer, V1Toleration } from '@kubernetes/client-node';
 
 /** Which ONNX Runtime execution provider a pod asks for (read by the runtime package through EMOVERSE_EP). */
 export type ExecutionProvider = 'cpu' | 'cuda' | 'webgpu';
@@ -44,6 +44,12 @@ export interface GatewayValues extends ServiceValues {
   podDisruptionBudget: { enabled: boolean; minAvailable: number };
   /** ClusterIP or LoadBalancer for the public gRPC endpoint. */
   serviceType: 'ClusterIP' | 'LoadBalancer' | 'NodePort';
+  /** The bearer token clients send (EMOVERSE_AUTH_TOKEN), from a Secret. */
+  auth: {
+    enabled: boolean;
+    /** A Secret with key `token`; empty: the chart creates <release>-gateway-auth with a random one. */
+    existingSecret: string;
+  };
 }
 
 /** The GPU Job the trainer controller submits for each run; independent of every serving value. */
@@ -74,6 +80,26 @@ export interface NatsValues {
   monitorPort: number;
   jetstream: { fileStorageSize: string; memoryStorageSize: string; storageClassName: string };
   resources: ResourceValues;
+  /** One NATS user per service (packages/bus permissions.ts); passwords from a Secret. */
+  auth: {
+    /**
+     * A Secret with one key per identity (frame-extractor, au-scorer, caption-generator, trainer, gateway,
+     * operator) holding its password; empty: the chart creates <release>-nats-auth with random ones.
+     */
+    existingSecret: string;
+  };
+  /** TLS on client connections (the server's certificate from a kubernetes.io/tls Secret). */
+  tls: {
+    enabled: boolean;
+    /** tls.crt, tls.key and ca.crt (what cert-manager writes); empty: <release>-nats-tls. */
+    secretName: string;
+    /** Clients present a certificate too (nats-server `verify: true`). */
+    mtls: {
+      enabled: boolean;
+      /** tls.crt and tls.key of the client certificate every service presents; empty: <release>-nats-client-tls. */
+      clientSecretName: string;
+    };
+  };
 }
 
 export interface StorageValues {
@@ -89,6 +115,19 @@ export interface TelemetryValues {
   prometheus: { scrape: boolean; path: string };
 }
 
+/** Default deny for the release's pods, and the flows the platform needs. */
+export interface NetworkPolicyValues {
+  enabled: boolean;
+  /** The namespace whose pods may scrape metrics ports (matched by kubernetes.io/metadata.name). */
+  monitoringNamespace: string;
+  /** Who may reach the gateway's gRPC port; empty: anyone, inside or outside the cluster. */
+  gatewayFrom: V1NetworkPolicyPeer[];
+  /** Ports of the Kubernetes API server the trainer controller may reach (it submits Jobs). */
+  apiServerPorts: number[];
+  /** More egress for every pod of the release (e.g. a proxy for dataset downloads). */
+  extraEgress: V1NetworkPolicyEgressRule[];
+}
+
 export interface EmoverseValues {
   nats: NatsValues;
   storage: StorageValues;
@@ -99,6 +138,7 @@ export interface EmoverseValues {
   trainer: ServiceValues;
   gateway: GatewayValues;
   training: TrainingValues;
+  networkPolicy: NetworkPolicyValues;
 }
 
 /** Helm's .Release: the name prefixes every object, the namespace is where they go. */
@@ -150,6 +190,8 @@ export function defaultValues(): EmoverseValues {
       monitorPort: 8222,
       jetstream: { fileStorageSize: '10Gi', memoryStorageSize: '1Gi', storageClassName: '' },
       resources: { requests: { cpu: '250m', memory: '1Gi' }, limits: { memory: '2Gi' } },
+      auth: { existingSecret: '' },
+      tls: { enabled: true, secretName: '', mtls: { enabled: false, clientSecretName: '' } },
     },
     storage: {
       mode: 'pvc',
@@ -170,6 +212,7 @@ export function defaultValues(): EmoverseValues {
       autoscaling: { enabled: true, minReplicas: 2, maxReplicas: 8, targetCPUUtilizationPercentage: 70 },
       podDisruptionBudget: { enabled: true, minAvailable: 1 },
       serviceType: 'ClusterIP',
+      auth: { enabled: true, existingSecret: '' },
     },
     training: {
       image: image('trainer'),
@@ -184,6 +227,13 @@ export function defaultValues(): EmoverseValues {
       ttlSecondsAfterFinished: 3600,
       maxConcurrentJobs: 1,
       env: {},
+    },
+    networkPolicy: {
+      enabled: true,
+      monitoringNamespace: 'monitoring',
+      gatewayFrom: [],
+      apiServerPorts: [443, 6443],
+      extraEgress: [],
     },
   };
 }

@@ -1,4 +1,6 @@
 // One Deployment and one Service per EmoVerse service (templates/deployment.yaml and service.yaml).
+
+import type { Identity } from '@emoverse/bus';
 import type {
   V1Container,
   V1Deployment,
@@ -11,6 +13,7 @@ import type {
 } from '@kubernetes/client-node';
 import { containerEnv } from './env.js';
 import { labels, objectName, selectorLabels } from './names.js';
+import { natsClientTlsMounts } from './secrets.js';
 import type { EmoverseValues, ImageValues, Release, ResourceValues, ServiceValues } from './values.js';
 
 export const gpuResource = 'nvidia.com/gpu';
@@ -81,7 +84,14 @@ export function storageMounts(
   };
 }
 
-export const podSecurityContext = { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001 };
+/** Pod Security Standards "restricted" (pod-security.ts checks every pod spec against it). */
+export const podSecurityContext = {
+  runAsNonRoot: true,
+  runAsUser: 10001,
+  runAsGroup: 10001,
+  fsGroup: 10001,
+  seccompProfile: { type: 'RuntimeDefault' },
+};
 export const containerSecurityContext = {
   allowPrivilegeEscalation: false,
   readOnlyRootFilesystem: true,
@@ -103,6 +113,7 @@ export function buildServiceDeployment(
   extras: DeploymentExtras = {},
 ): V1Deployment {
   const storage = storageMounts(values, release);
+  const tls = natsClientTlsMounts(values, release);
   const container: V1Container = {
     name: component,
     image: imageRef(service.image),
@@ -113,6 +124,9 @@ export function buildServiceDeployment(
     ],
     env: containerEnv(values, release, {
       serviceName: component,
+      // Each service is its own NATS user: the services' names are the identities of packages/bus.
+      natsIdentity: component as Identity,
+      gatewayAuth: component === 'gateway',
       executionProvider: service.executionProvider,
       grpcPort: service.grpcPort,
       metricsPort: service.metricsPort,
@@ -122,7 +136,12 @@ export function buildServiceDeployment(
     ...grpcProbes(service.grpcPort),
     securityContext: containerSecurityContext,
     // readOnlyRootFilesystem: scratch space goes to /tmp (ffmpeg frames, XDG_RUNTIME_DIR for WebGPU).
-    volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }, ...storage.mounts, ...(extras.mounts ?? [])],
+    volumeMounts: [
+      { name: 'tmp', mountPath: '/tmp' },
+      ...storage.mounts,
+      ...tls.mounts,
+      ...(extras.mounts ?? []),
+    ],
   };
   return {
     apiVersion: 'apps/v1',
@@ -144,11 +163,19 @@ export function buildServiceDeployment(
           ...annotationsOf(scrapeAnnotations(values, service.metricsPort)),
         },
         spec: {
-          ...(extras.serviceAccountName ? { serviceAccountName: extras.serviceAccountName } : {}),
+          // Only the trainer controller talks to the Kubernetes API; no other pod gets a token.
+          ...(extras.serviceAccountName
+            ? { serviceAccountName: extras.serviceAccountName }
+            : { automountServiceAccountToken: false }),
           securityContext: podSecurityContext,
           ...scheduling(service.nodeSelector, service.tolerations),
           containers: [container],
-          volumes: [{ name: 'tmp', emptyDir: {} }, ...storage.volumes, ...(extras.volumes ?? [])],
+          volumes: [
+            { name: 'tmp', emptyDir: {} },
+            ...storage.volumes,
+            ...tls.volumes,
+            ...(extras.volumes ?? []),
+          ],
         },
       },
     },
