@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { fromBinary } from '@bufbuild/protobuf';
 import { type Bus, connectBus, events } from '@emoverse/bus';
 import { AuScoredSchema } from '@emoverse/proto';
@@ -54,7 +55,8 @@ test('a video event goes frame-extractor -> au-scorer exactly once, through a cr
   // This au-scorer dies (SIGKILL) after publishing its result and before acking the frame batch.
   const doomed = await startService('au-scorer', {
     nats,
-    env: { ...env, EMOVERSE_FAULT_KILL_BEFORE_ACK: 'au-scorer' },
+    env,
+    imports: [fileURLToPath(new URL('./kill-before-ack.fixture.ts', import.meta.url))],
   });
 
   const video = makeTestVideo(join(dir, 'pattern.mp4'));

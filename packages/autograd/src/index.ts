@@ -5,6 +5,7 @@ export type { CheckInput, GradCheckResult } from './private/gradcheck.js';
 export { gradCheck, rng } from './private/gradcheck.js';
 export type { AdamWConfig, OptimizerConfig, SgdConfig } from './private/optim.js';
 export { adamw, applyOptimizer, clipByGlobalNorm, globalNorm, optimizerSlots, sgd } from './private/optim.js';
+export { mulberry32 } from './private/random.js';
 export type { GptConfig } from './private/reference-gpt.js';
 export { gptForward, gptInitParams, gptParamShapes } from './private/reference-gpt.js';
 export type { ParamSpec, TrainStep, TrainStepSpec } from './private/train-step.js';

@@ -5,6 +5,14 @@
 
 export { credsAuthenticator, nkeyAuthenticator, nkeys } from 'nats';
 export {
+  type DigestManifest,
+  DigestMismatchError,
+  digestManifestName,
+  manifestDigest,
+  verifyDigestManifest,
+  writeDigestManifest,
+} from './digests.js';
+export {
   eventsOf,
   type Grant,
   grants,
@@ -19,6 +27,7 @@ export {
 export { BlobStore } from './private/blobs.js';
 export { Bus, type BusOptions, connectBus, type NatsAuthOptions } from './private/bus.js';
 export {
+  type ConsumeFaults,
   type ConsumeOptions,
   type Delivery,
   type DerivedPublishOptions,
@@ -26,7 +35,7 @@ export {
   PermanentError,
   type WorkConsumer,
 } from './private/consume.js';
-export { JobStore } from './private/jobs.js';
+export { type JobPatch, JobStore } from './private/jobs.js';
 export type { BusLogger } from './private/options.js';
 export {
   EVENT_TYPE_HEADER,

@@ -41,3 +41,4 @@ export {
   parseEmotion,
   parseSentiment,
 } from './private/parse.js';
+export { mulberry32, mulberry32Step } from './private/random.js';

@@ -15,7 +15,7 @@ import { buildLmGraph, DecoderModel } from './private/lm.js';
 import { causalBias, positionIdsFromMask } from './private/masks.js';
 import { NANO_CHAT_TEMPLATE, NANO_SPECIAL_TOKENS } from './private/presets.js';
 import { f32, GraphSession, i64 } from './private/session.js';
-import { FIXTURES, maxAbsDiff, readReference } from './private/testing.js';
+import { FIXTURES, maxAbsDiff, readReference } from './private/test-support.js';
 import { TextTokenizer } from './private/tokenizer.js';
 import { VisionModel } from './private/vision.js';
 import { checkpointSource } from './private/weights.js';

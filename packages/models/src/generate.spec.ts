@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { Generator } from './private/generate.js';
 import { DecoderModel } from './private/lm.js';
 import { sampleToken, seededRandom } from './private/sampling.js';
-import { FIXTURES, readReference } from './private/testing.js';
+import { FIXTURES, readReference } from './private/test-support.js';
 
 describe('generation with a KV cache', () => {
   for (const name of ['llama-tiny', 'phi3-tiny', 'qwen2-tiny']) {

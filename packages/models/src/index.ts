@@ -54,6 +54,7 @@ export {
   mergeLora,
 } from './private/lora.js';
 export { causalBias, MASKED, paddingBias, positionIdsFromMask } from './private/masks.js';
+export { ADAPTER_FILES, MODEL_FILES } from './private/model-files.js';
 export {
   DEFAULT_LORA,
   isTarget,

@@ -7,7 +7,7 @@ import { Checkpoint, writeCheckpoint } from '@emoverse/safetensors';
 import { buildLmGraph, DecoderModel } from './private/lm.js';
 import { causalBias, positionIdsFromMask } from './private/masks.js';
 import { f32, GraphSession, i64 } from './private/session.js';
-import { FIXTURES, maxAbsDiff, readReference, rows } from './private/testing.js';
+import { FIXTURES, maxAbsDiff, readReference, rows } from './private/test-support.js';
 
 describe('decoder logits match transformers', () => {
   for (const name of ['llama-tiny', 'phi3-tiny', 'qwen2-tiny']) {

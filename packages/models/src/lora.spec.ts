@@ -7,7 +7,7 @@ import { causalBias, positionIdsFromMask } from './private/masks.js';
 import { DEFAULT_LORA, readPeftAdapter } from './private/peft.js';
 import { f32, GraphSession, i64 } from './private/session.js';
 import { causalLmTargets, perExampleLoss } from './private/targets.js';
-import { FIXTURES, maxAbsDiff, readReference, rows } from './private/testing.js';
+import { FIXTURES, maxAbsDiff, readReference, rows } from './private/test-support.js';
 
 async function forward(
   model: DecoderModel,

@@ -10,7 +10,7 @@ import { buildLm, DecoderModel } from './private/lm.js';
 import { loraTensors } from './private/lora.js';
 import { readPeftAdapter } from './private/peft.js';
 import { f32, GraphSession } from './private/session.js';
-import { FIXTURES, maxAbs, maxAbsDiff, readReference, rows } from './private/testing.js';
+import { FIXTURES, maxAbs, maxAbsDiff, readReference, rows } from './private/test-support.js';
 import { LmTrainer } from './private/train.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'train-'));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { f32, GraphSession } from './private/session.js';
-import { FIXTURES, maxAbsDiff, readReference } from './private/testing.js';
+import { FIXTURES, maxAbsDiff, readReference } from './private/test-support.js';
 import { VisionModel } from './private/vision.js';
 
 describe('vision towers match transformers', () => {

@@ -6,7 +6,7 @@ import { after, describe, it } from 'node:test';
 import { Checkpoint, writeSafetensors } from '@emoverse/safetensors';
 import { parseConfig } from './private/config.js';
 import { DecoderModel } from './private/lm.js';
-import { FIXTURES } from './private/testing.js';
+import { FIXTURES } from './private/test-support.js';
 import { mapSource } from './private/weights.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'weights-'));

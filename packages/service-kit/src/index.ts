@@ -37,3 +37,4 @@ export {
   type ServiceDefinition,
   serverCredentials,
 } from './private/service.js';
+export { callbackStream, PushQueue } from './private/stream.js';

@@ -60,6 +60,19 @@ export {
   type SwiftRecord,
   type SwiftRow,
 } from './private/swift-eval.js';
+export {
+  dedupePairs,
+  type EcpeFlowResult,
+  ecpeConversation,
+  ecpeTargets,
+  emotionCausePairsFlow,
+  emotionReasonFlow,
+  type FlowContext,
+  facialExpressionFlow,
+  labelConversation,
+  type TaskSpan,
+  taskPrompt,
+} from './private/task-flows.js';
 export type { GenerateOptions, Generation, ModelInput, TaskModel } from './private/task-model.js';
 export {
   checkImage,

@@ -1,5 +1,5 @@
 // npm run experiment -- <msa-only|er-only|multitask-1stage|m2se|all> [--seeds N] [--smoke]
-//   [--shared DIR] [--work DIR] [--results DIR] [--eval-split test|dev] [--eval-limit N]
+//   [--shared DIR] [--work DIR] [--results DIR] [--eval-split test|dev] [--eval-limit N] [--evaluate-only]
 // Trains emoverse-nano from scratch on CPU with the named recipe of the paper's ablation (once per
 // seed), evaluates the saved model folder through the gateway's serving code on the full MELD / ECF
 // test splits with the baselines of the same run, and rewrites results/ablation.md and its chart from
@@ -7,13 +7,14 @@
 //   result name=<n> er_wf1=<x> er_bow_wf1=<x> er_majority_wf1=<x> acc2=<x> acc2_bow=<x> ecpe_f1=<x>
 //     ecpe_selfprev_f1=<x> train_s=<s>
 // Smoke runs, dev-split runs and --eval-limit runs go under the work folder, never into results/.
+// --evaluate-only re-scores the model folder an earlier run saved (same recipe and seed), without training.
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EXPERIMENTS } from '@emoverse/m2se';
 import { writeAblation } from './private/ablation.js';
 import { isExperimentName, type RunRecord, runExperiment } from './private/experiment.js';
 
-const FLAGS = ['smoke', 'shared', 'work', 'results', 'eval-limit', 'eval-split', 'seeds'];
+const FLAGS = ['smoke', 'shared', 'work', 'results', 'eval-limit', 'eval-split', 'seeds', 'evaluate-only'];
 
 /** The closing line: every value in % on the evaluated records, '-' where a task was not trained. */
 export function resultLine(run: RunRecord): string {
@@ -40,7 +41,7 @@ export async function main(argv: string[], log: (line: string) => void = console
   const flags: Record<string, string | true> = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--smoke') flags.smoke = true;
+    if (a === '--smoke' || a === '--evaluate-only') flags[a.slice(2)] = true;
     else if (a.startsWith('--')) {
       const v = argv[i + 1];
       if (v === undefined || v.startsWith('--')) throw new Error(`${a} needs a value`);
@@ -84,6 +85,7 @@ export async function main(argv: string[], log: (line: string) => void = console
         smoke: flags.smoke === true,
         evalLimit,
         evalSplit,
+        evaluateOnly: flags['evaluate-only'] === true,
         seedOffset: k,
         log,
       });

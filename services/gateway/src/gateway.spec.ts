@@ -107,7 +107,7 @@ describe('gateway RPCs', () => {
       { speaker: 'C', text: 'z', emotion: 'joy' },
     ];
     const one = await s.client.emotionCausePairs({ input: { history }, target: 3 });
-    assert.equal(one.rawText, '3_joy,3; 3_joy,1');
+    assert.equal(one.rawText, '3_joy,3;3_joy,1');
     assert.deepEqual(
       one.pairs.map((p) => [p.emotionUtterance, p.causeUtterance, p.emotion]),
       [

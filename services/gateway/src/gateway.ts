@@ -2,6 +2,7 @@
 // with its batcher and adapter LRU, the RPC handlers, metrics, and the model registry that decides
 // which version runs. main.ts only reads config and starts the servers around it.
 
+import { DigestMismatchError } from '@emoverse/bus';
 import type { GatewayService, ModelPublished } from '@emoverse/proto';
 import type { ServiceImpl } from '@emoverse/service-kit';
 import {
@@ -148,13 +149,23 @@ export class Gateway {
     const models = this.deps.models;
     let initial = fallback;
     if (models) {
-      for (const a of await models.adapters()) await models.fetchAdapter(a).catch(() => {});
+      for (const a of await models.adapters()) {
+        await models.fetchAdapter(a).catch((e: Error) => {
+          if (!isRefusal(e)) return;
+          this.metrics?.reloads.inc({ outcome: 'refused' });
+          this.deps.logger?.error(
+            { adapter: a.adapterName, err: e.message },
+            'adapter refused: its files do not match their published digests',
+          );
+        });
+      }
       const current = await models.current();
       if (current?.checkpoint) {
-        initial = {
-          version: current.version,
-          options: this.withAdapters({ dir: await models.fetchCheckpoint(current) }),
-        };
+        const dir = await models.fetchCheckpoint(current).catch((e: Error) => {
+          if (isRefusal(e)) this.metrics?.reloads.inc({ outcome: 'refused' });
+          throw e;
+        });
+        initial = { version: current.version, options: this.withAdapters({ dir }) };
       }
       this.watching = await models.watch((p) => this.onPublished(p));
     }
@@ -179,7 +190,14 @@ export class Gateway {
         await this.loadVersion(p.version, this.withAdapters({ dir }));
       }
     } catch (e) {
-      log?.error({ version: p.version, err: (e as Error).message }, 'model.published not applied');
+      if (isRefusal(e)) {
+        // Fetched files that do not match the digests the trainer published: never loaded.
+        this.metrics?.reloads.inc({ outcome: 'refused' });
+        log?.error(
+          { version: p.version, adapter: p.adapterName || undefined, err: (e as Error).message },
+          'model.published refused: the files do not match their published digests; the previous version keeps serving',
+        );
+      } else log?.error({ version: p.version, err: (e as Error).message }, 'model.published not applied');
     }
   }
 
@@ -189,4 +207,9 @@ export class Gateway {
     this.engine.close();
     await this.holder.close();
   }
+}
+
+/** A fetched version or adapter whose files do not match its published digests (DigestMismatchError). */
+function isRefusal(e: unknown): boolean {
+  return e instanceof DigestMismatchError;
 }

@@ -44,7 +44,7 @@ export class GatewayMetrics {
     });
     this.reloads = new Counter({
       name: 'emoverse_gateway_model_reloads_total',
-      help: 'Model versions loaded, by outcome',
+      help: 'Model versions and adapters: loaded, failed to load, or refused (files not matching their published digests)',
       labelNames: ['outcome'],
       registers: [registry],
     });

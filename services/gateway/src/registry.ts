@@ -6,25 +6,26 @@
 // `<name>/emoverse.json`, `<name>/llm/model.safetensors`, ... (the folder EmoVerseLM.save writes),
 // and an adapter's under `<name>/adapter_config.json` and `<name>/adapter_model.safetensors`.
 // They are fetched to a local cache folder before the model worker loads them.
+//
+// Verified before served: the publisher writes `<name>/sha256sums.json` (each file's SHA-256) and records
+// that manifest's digest in the BlobRef (`digest`) it puts in the registry, which only the trainer may
+// write. A fetched folder is used only when the manifest matches that digest and every file matches the
+// manifest; otherwise it is deleted and DigestMismatchError says which file differs.
 
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { create, fromBinary, type MessageInitShape, toBinary } from '@bufbuild/protobuf';
-import { type Bus, events, kvBuckets, type Subscription } from '@emoverse/bus';
+import {
+  type Bus,
+  digestManifestName,
+  events,
+  kvBuckets,
+  type Subscription,
+  verifyDigestManifest,
+  writeDigestManifest,
+} from '@emoverse/bus';
+import { ADAPTER_FILES, MODEL_FILES } from '@emoverse/models';
 import { type BlobRef, type ModelPublished, ModelPublishedSchema } from '@emoverse/proto';
-
-/** The files of a model folder (EmoVerseLM.save), relative to its prefix; absent ones are skipped. */
-export const MODEL_FILES = [
-  'emoverse.json',
-  'tokenizer.json',
-  'tokenizer_config.json',
-  'projector.safetensors',
-  'config.json',
-  'model.safetensors',
-  'llm/config.json',
-  'llm/model.safetensors',
-];
-export const ADAPTER_FILES = ['adapter_config.json', 'adapter_model.safetensors'];
 
 const adapterKey = (modelId: string, name: string) => `${modelId}.adapter.${name}`;
 
@@ -79,17 +80,15 @@ export class ModelRegistry {
 
   /**
    * Uploads a saved model folder (EmoVerseLM.save) or a PEFT adapter folder to the object store
-   * under `name/`, in the layout fetchCheckpoint / fetchAdapter read; returns the BlobRef to publish.
+   * under `name/`, in the layout fetchCheckpoint / fetchAdapter read, with its sha256sums.json (written
+   * into `dir`); returns the BlobRef to publish, its digest that of the manifest.
    */
   static async upload(bus: Bus, kind: 'model' | 'adapter', dir: string, bucket: string, name: string) {
-    let n = 0;
-    for (const file of kind === 'model' ? MODEL_FILES : ADAPTER_FILES) {
-      if (!existsSync(join(dir, file))) continue;
+    const manifest = await writeDigestManifest(dir, kind === 'model' ? MODEL_FILES : ADAPTER_FILES);
+    if (manifest.files.length === 0) throw new Error(`${dir} holds no ${kind} files`);
+    for (const file of [...manifest.files, digestManifestName])
       await bus.blobs.putFile(bucket, `${name}/${file}`, join(dir, file));
-      n++;
-    }
-    if (n === 0) throw new Error(`${dir} holds no ${kind} files`);
-    return { bucket, name };
+    return { bucket, name, digest: manifest.digest };
   }
 
   /** Fetches a version's checkpoint folder; returns the local folder. */
@@ -108,19 +107,26 @@ export class ModelRegistry {
     return join(this.cacheDir, 'adapters');
   }
 
-  private async fetchFolder(ref: BlobRef, files: string[], dir: string): Promise<string> {
+  private async fetchFolder(ref: BlobRef, files: readonly string[], dir: string): Promise<string> {
     // Fetched into a temporary folder and renamed, so a half-fetched version is never loaded.
     const tmp = `${dir}.partial-${process.pid}`;
     rmSync(tmp, { recursive: true, force: true });
-    let found = 0;
-    for (const file of files) {
+    const fetched: string[] = [];
+    for (const file of [...files, digestManifestName]) {
       const blob = { bucket: ref.bucket, name: `${ref.name}/${file}` };
       if (!(await this.bus.blobs.info(blob))) continue;
       mkdirSync(dirname(join(tmp, file)), { recursive: true });
       await this.bus.blobs.getToFile(blob, join(tmp, file));
-      found++;
+      fetched.push(file);
     }
-    if (found === 0) throw new Error(`no files under ${ref.bucket}/${ref.name}`);
+    if (fetched.length === 0) throw new Error(`no files under ${ref.bucket}/${ref.name}`);
+    try {
+      await verifyDigestManifest(tmp, ref.digest, fetched, `${ref.bucket}/${ref.name}`);
+    } catch (e) {
+      // Nothing of a refused folder stays on disk.
+      rmSync(tmp, { recursive: true, force: true });
+      throw e;
+    }
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dirname(dir), { recursive: true });
     renameSync(tmp, dir);

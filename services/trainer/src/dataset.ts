@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import type { BlobStore } from '@emoverse/bus';
+import { MODEL_FILES } from '@emoverse/models';
 import type { BlobRef } from '@emoverse/proto';
 import { RunRejected } from './rejected.js';
 
@@ -62,18 +63,6 @@ export async function resolveDataset(
   renameSync(tmp, dir);
   return dir;
 }
-
-/** The files of a model folder (EmoVerseLM.save), relative to its prefix; absent ones are skipped. */
-export const MODEL_FILES = [
-  'emoverse.json',
-  'tokenizer.json',
-  'tokenizer_config.json',
-  'projector.safetensors',
-  'config.json',
-  'model.safetensors',
-  'llm/config.json',
-  'llm/model.safetensors',
-];
 
 /**
  * A base checkpoint as a local folder: a path as is, or `os://<bucket>/<prefix>` (a published model's

@@ -3,13 +3,22 @@
 // curve (the saved history and the progress events on NATS) equals that of an uninterrupted run.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { fromBinary } from '@bufbuild/protobuf';
-import { type Bus, blobBuckets, connectBus, events, kvBuckets } from '@emoverse/bus';
+import {
+  type Bus,
+  blobBuckets,
+  connectBus,
+  digestManifestName,
+  events,
+  kvBuckets,
+  manifestDigest,
+} from '@emoverse/bus';
 import type { StepLog } from '@emoverse/m2se';
 import { ModelPublishedSchema, type TrainingProgress } from '@emoverse/proto';
 import { type NatsServer, startNatsServer } from '@emoverse/testing';
@@ -182,5 +191,16 @@ describe('train: crash and resume', () => {
         name: `${published.checkpoint?.name}/llm/model.safetensors`,
       }),
     );
+    // beside the files, a sha256 manifest whose digest the registry records: gateways verify against it
+    for (const [ref, file] of [
+      [published.adapter, 'adapter_model.safetensors'],
+      [published.checkpoint, 'llm/model.safetensors'],
+    ] as const) {
+      const bytes = await bus.blobs.get({ bucket: ref!.bucket, name: `${ref!.name}/${digestManifestName}` });
+      assert.equal(ref!.digest, manifestDigest(bytes));
+      const listed = JSON.parse(new TextDecoder().decode(bytes)).files as Record<string, string>;
+      const blob = await bus.blobs.get({ bucket: ref!.bucket, name: `${ref!.name}/${file}` });
+      assert.equal(listed[file], createHash('sha256').update(blob).digest('hex'));
+    }
   });
 });

@@ -3,12 +3,19 @@
 // every optimizer step, checkpoints in the object store, and at the end the PEFT adapter and the
 // served model folder in the object store and `model.published`. Started again with the same run id
 // it resumes from the last checkpoint: same data order, same loss curve (packages/m2se's loop).
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { timestampNow } from '@bufbuild/protobuf/wkt';
-import { type Bus, blobBuckets, events, kvBuckets } from '@emoverse/bus';
+import {
+  type Bus,
+  blobBuckets,
+  digestManifestName,
+  events,
+  kvBuckets,
+  writeDigestManifest,
+} from '@emoverse/bus';
 import {
   type EmtExample,
   type RecipePhase,
@@ -17,6 +24,7 @@ import {
   type TaskName,
   trainRecipe,
 } from '@emoverse/m2se';
+import { ADAPTER_FILES, MODEL_FILES } from '@emoverse/models';
 import {
   type BlobRef,
   JobStatus,
@@ -28,7 +36,6 @@ import {
   taskName,
 } from '@emoverse/proto';
 import { createBaseModel, type ExecutionProvider } from './base-model.js';
-import { MODEL_FILES } from './dataset.js';
 import { ObjectStoreCheckpointStore } from './object-checkpoints.js';
 import type { RunPlan } from './plan.js';
 
@@ -61,16 +68,16 @@ export const runBlobs = (runId: string) => ({
   recipe: (ext: string) => `runs/${runId}/recipe.${ext}`,
 });
 
-/** The PEFT folder layout (the gateway's registry fetches these and MODEL_FILES). */
-const ADAPTER_FILES = ['adapter_config.json', 'adapter_model.safetensors'];
-
-async function uploadFolder(bus: Bus, dir: string, files: string[], bucket: string, name: string) {
+/**
+ * Uploads a folder's files with their sha256sums.json; the manifest's digest goes into the published BlobRef
+ * (the registry, which only the trainer writes), so a gateway can check what it fetched before serving it.
+ */
+async function uploadFolder(bus: Bus, dir: string, files: readonly string[], bucket: string, name: string) {
+  const manifest = await writeDigestManifest(dir, files);
   let size = 0n;
-  for (const f of files) {
-    if (existsSync(join(dir, f)))
-      size += (await bus.blobs.putFile(bucket, `${name}/${f}`, join(dir, f))).size;
-  }
-  return { bucket, name, size };
+  for (const f of [...manifest.files, digestManifestName])
+    size += (await bus.blobs.putFile(bucket, `${name}/${f}`, join(dir, f))).size;
+  return { bucket, name, size, digest: manifest.digest };
 }
 
 /** TrainingProgress of one optimizer step; `offset` places the stages after the pre-training steps. */
@@ -129,10 +136,10 @@ export async function runTraining(
     status: JobStatus,
     extra: { outputs?: BlobRef[]; attributes?: Record<string, string> } = {},
   ) =>
-    jobs.update(runId, (cur) => ({
-      jobId: runId,
+    jobs.patch(runId, (cur) => ({
       kind: 'training',
       status,
+      error: undefined,
       stage: last ? `stage${last.stage}` : (cur?.stage ?? ''),
       progress: last ? last.step / Math.max(1, last.totalSteps) : (cur?.progress ?? 0),
       attributes: { ...(cur?.attributes ?? {}), ...(extra.attributes ?? {}) },

@@ -21,6 +21,7 @@ import {
   WatchRunResponseSchema,
 } from '@emoverse/proto';
 import { EP_NAMES, isEpName } from '@emoverse/runtime';
+import { PushQueue } from '@emoverse/service-kit';
 import { checkDevice, type ExecutionProvider } from './base-model.js';
 import { formatLocation, type Location, resolveBaseModel, resolveDataset } from './dataset.js';
 import type { ExecutionHandle, Executor, RunSpec } from './executors.js';
@@ -223,13 +224,9 @@ export class RunManager {
         : undefined,
     });
     void this.jobs
-      .update(entry.run.runId, (cur) => ({
-        jobId: entry.run.runId,
+      .patch(entry.run.runId, (cur) => ({
         kind: 'training',
-        stage: cur?.stage ?? '',
         progress: status === JobStatus.SUCCEEDED ? 1 : (cur?.progress ?? 0),
-        attributes: { ...(cur?.attributes ?? {}) },
-        outputs: [...(cur?.outputs ?? [])],
         status,
         error: code ? { code, message: message ?? '', service: 'trainer' } : undefined,
       }))
@@ -298,31 +295,16 @@ export class RunManager {
     yield create(WatchRunResponseSchema, { update: { case: 'run', value: run } });
     const entry = this.runs.get(runId);
     if (!entry || isTerminal(run)) return;
-    const queue: WatchRunResponse[] = [];
-    let wake: (() => void) | undefined;
-    const listener: Listener = (u) => {
-      queue.push(u);
-      wake?.();
-    };
+    const updates = new PushQueue<WatchRunResponse>();
+    const listener: Listener = (u) => updates.push(u);
     entry.listeners.add(listener);
-    const onAbort = () => wake?.();
-    signal.addEventListener('abort', onAbort);
     try {
-      while (!signal.aborted) {
-        const u = queue.shift();
-        if (!u) {
-          await new Promise<void>((r) => {
-            wake = r;
-          });
-          wake = undefined;
-          continue;
-        }
+      for await (const u of updates.drain(signal)) {
         yield u;
         if (u.update.case === 'run' && isTerminal(u.update.value)) return;
       }
     } finally {
       entry.listeners.delete(listener);
-      signal.removeEventListener('abort', onAbort);
     }
   }
 

@@ -164,13 +164,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
       process.stderr.write(`${(err as Error).stack}\n`);
     const jobs = await bus.jobs();
     await jobs
-      .update(args.runId, (cur) => ({
-        jobId: args.runId,
+      .patch(args.runId, {
         kind: 'training',
-        stage: cur?.stage ?? '',
-        progress: cur?.progress ?? 0,
-        attributes: { ...(cur?.attributes ?? {}) },
-        outputs: [...(cur?.outputs ?? [])],
         status: JobStatus.FAILED,
         error: {
           code: rejected ? 'INVALID_RECIPE' : 'TRAINING_FAILED',
@@ -178,7 +173,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
           service: 'trainer',
           retryable: !rejected,
         },
-      }))
+      })
       .catch(() => undefined);
     return rejected ? badInputExitCode : 1;
   } finally {

@@ -4,6 +4,7 @@ import type { Tensor } from '@emoverse/onnx';
 import { GraphBuilder } from '@emoverse/onnx';
 import { Session } from '@emoverse/runtime';
 import { gradients } from './grad.js';
+import { mulberry32 } from './random.js';
 
 export interface CheckInput {
   name: string;
@@ -21,17 +22,8 @@ export interface GradCheckResult {
   checked: number;
 }
 
-/** Deterministic PRNG (mulberry32), so failures reproduce. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (the engine's mulberry32), so failures reproduce. */
+export const rng: (seed: number) => () => number = mulberry32;
 
 function draw(rand: () => number, n: number, range: CheckInput['range']): Float64Array {
   const out = new Float64Array(n);

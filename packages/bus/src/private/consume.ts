@@ -1,5 +1,14 @@
 // Work-queue consumers: durable pull consumers, ack after the handler, retries with backoff, dead letters.
-import { writeSync } from 'node:fs';
+//
+// consumeWork is built from named parts, in the order a message meets them:
+//   ensureWorkConsumer  creates (or updates) the durable pull consumer
+//   handleMessage       one delivery: decode, skip duplicates, run the handler, settle (ack, nak, dead letter)
+//     makeDelivery        what the handler gets (derived-msg-id publish, working())
+//     settleFailure       a handler error: dead letter (permanent or out of deliveries) or nak with backoff
+//     deadLetter          moves a message to the dead letters and acks it
+//   followMaxDeliveries the advisory for messages whose worker died on every delivery
+//   pullLoop            pulls with bounded concurrency until stopped
+// Fault injection (crash tests) comes only through ConsumeOptions.faults; nothing here reads the env for it.
 import { type DescMessage, fromBinary, type MessageShape } from '@bufbuild/protobuf';
 import { extractNatsHeaders, type Span, SpanKind, withSpan } from '@emoverse/telemetry';
 import {
@@ -11,6 +20,7 @@ import {
   type JetStreamManager,
   type JsMsg,
   type NatsConnection,
+  type Subscription,
 } from 'nats';
 import type { EventDef } from '../subjects.js';
 import { publishDeadLetter } from './dead-letter.js';
@@ -78,6 +88,14 @@ export interface ConsumeOptions {
   dedupe?: boolean;
   /** Call working() every ackWait/3 while a handler runs (default true; off only for short handlers). */
   heartbeat?: boolean;
+  /** Test hooks for crash tests; production code passes none. */
+  faults?: ConsumeFaults;
+}
+
+/** Fault injection for tests, passed in through ConsumeOptions. */
+export interface ConsumeFaults {
+  /** Runs after the handler succeeded, before the message is marked handled and acked (e.g. to kill the process). */
+  beforeAck?: (delivery: { subject: string; msgId: string; durable: string }) => Promise<void> | void;
 }
 
 export interface WorkConsumer {
@@ -140,6 +158,236 @@ export async function ensureWorkConsumer(
   }
 }
 
+/** A consumer's fixed settings and collaborators, shared by the parts below. */
+interface ConsumerContext<S extends DescMessage> {
+  deps: ConsumeDeps;
+  event: EventDef<S>;
+  handler: Handler<S>;
+  options: ConsumeOptions;
+  durable: string;
+  maxDeliver: number;
+  ackWaitMs: number;
+  backoff: number[];
+  concurrency: number;
+  markers?: ProcessedMarkers;
+  count: (outcome: 'ok' | 'retry' | 'dead_letter' | 'duplicate') => void;
+}
+
+/** Moves a message to the dead letters with a reason; acking it removes it from the work queue. */
+async function deadLetter<S extends DescMessage>(
+  c: ConsumerContext<S>,
+  m: JsMsg,
+  reason: string,
+): Promise<void> {
+  await publishDeadLetter(c.deps.js, {
+    subject: m.subject,
+    reason,
+    original: m.data,
+    deliveries: m.info.deliveryCount,
+    stream: m.info.stream,
+    consumer: c.durable,
+    streamSeq: m.seq,
+    headers: m.headers,
+  });
+  // The message is settled by moving it: ack removes it from the work queue.
+  await m.ackAck();
+  c.count('dead_letter');
+  c.deps.logger.warn(
+    { subject: m.subject, seq: m.seq, reason, deliveries: m.info.deliveryCount },
+    'dead-lettered',
+  );
+}
+
+/** What the handler gets for message `m`: its metadata, working(), and publish with derived msg ids. */
+function makeDelivery<S extends DescMessage>(
+  c: ConsumerContext<S>,
+  m: JsMsg,
+  msgId: string,
+  span: Span,
+): Delivery {
+  let published = 0;
+  const deliveries = m.info.deliveryCount;
+  return {
+    subject: m.subject,
+    msgId,
+    deliveries,
+    redelivered: deliveries > 1,
+    streamSeq: m.seq,
+    headers: headerRecord(m),
+    span,
+    working: () => m.working(),
+    publish: (out, message, opts = {}) => {
+      const key = opts.key ?? String(published++);
+      return publishEvent(c.deps.js, out, message, { ...opts, msgId: `${msgId}>${c.durable}>${key}` });
+    },
+  };
+}
+
+/** A handler error: dead letter when permanent or out of deliveries, else nak with the backoff delay. */
+async function settleFailure<S extends DescMessage>(
+  c: ConsumerContext<S>,
+  m: JsMsg,
+  msgId: string,
+  error: Error,
+): Promise<void> {
+  const deliveries = m.info.deliveryCount;
+  if (error instanceof PermanentError) {
+    await deadLetter(c, m, `rejected: ${error.message}`);
+  } else if (deliveries >= c.maxDeliver) {
+    await deadLetter(c, m, `max deliveries (${c.maxDeliver}) reached; last error: ${error.message}`);
+  } else {
+    const delay = c.backoff[Math.min(deliveries - 1, c.backoff.length - 1)] ?? 1_000;
+    c.deps.logger.warn(
+      { subject: m.subject, msgId, deliveries, delayMs: delay, err: error.message },
+      'handler failed; will retry',
+    );
+    m.nak(delay);
+    c.count('retry');
+  }
+}
+
+/** Acks a message this durable already handled (its marker is set) without running the handler. */
+async function skipDuplicate<S extends DescMessage>(
+  c: ConsumerContext<S>,
+  m: JsMsg,
+  msgId: string,
+  span: Span,
+) {
+  c.deps.logger.info(
+    { subject: m.subject, msgId, deliveries: m.info.deliveryCount },
+    'duplicate delivery skipped: already handled',
+  );
+  span.setAttribute('messaging.duplicate', true);
+  await m.ackAck();
+  c.count('duplicate');
+}
+
+/** Runs the handler with a heartbeat and a latency timer; settles a failure. Returns whether it succeeded. */
+async function runHandler<S extends DescMessage>(
+  c: ConsumerContext<S>,
+  m: JsMsg,
+  msgId: string,
+  decoded: MessageShape<S>,
+  span: Span,
+): Promise<boolean> {
+  // Keep the message ours while a long handler runs.
+  const heartbeat =
+    c.options.heartbeat === false
+      ? undefined
+      : setInterval(() => m.working(), Math.max(250, c.ackWaitMs / 3));
+  const timer = c.deps.metrics?.handlerSeconds.startTimer({ subject: c.event.subject, durable: c.durable });
+  let error: Error | undefined;
+  try {
+    await c.handler(decoded, makeDelivery(c, m, msgId, span));
+  } catch (err) {
+    error = err as Error;
+  }
+  timer?.();
+  clearInterval(heartbeat);
+  if (!error) return true;
+  span.recordException(error);
+  await settleFailure(c, m, msgId, error);
+  return false;
+}
+
+/** One delivery, in its CONSUMER span: decode, skip duplicates, handle, then mark and ack. */
+async function handleMessage<S extends DescMessage>(c: ConsumerContext<S>, m: JsMsg): Promise<void> {
+  const msgId = headerRecord(m)['Nats-Msg-Id'] || `${m.info.stream}:${m.seq}`;
+  const deliveries = m.info.deliveryCount;
+  await withSpan(
+    `consume ${c.event.subject}`,
+    async (span) => {
+      span.setAttribute('messaging.message.id', msgId);
+      span.setAttribute('messaging.consumer.group.name', c.durable);
+      span.setAttribute('messaging.delivery_count', deliveries);
+      let decoded: MessageShape<S>;
+      try {
+        decoded = fromBinary(c.event.schema, m.data);
+      } catch (err) {
+        await deadLetter(c, m, `undecodable ${c.event.schema.typeName}: ${(err as Error).message}`);
+        return;
+      }
+      if (c.markers && (await c.markers.seen(c.durable, msgId))) return skipDuplicate(c, m, msgId, span);
+      c.deps.logger.info({ subject: m.subject, msgId, deliveries, durable: c.durable }, 'handling event');
+      if (!(await runHandler(c, m, msgId, decoded, span))) return;
+      await c.options.faults?.beforeAck?.({ subject: m.subject, msgId, durable: c.durable });
+      if (c.markers) await c.markers.mark(c.durable, msgId);
+      await m.ackAck();
+      c.count('ok');
+    },
+    {
+      kind: SpanKind.CONSUMER,
+      parent: extractNatsHeaders(m.headers),
+      attributes: { 'messaging.system': 'nats' },
+    },
+  );
+}
+
+/**
+ * A message whose worker died on every delivery is never nak'ed by us; JetStream then announces it
+ * on an advisory. One replica (queue group) moves it to the dead letters and deletes it.
+ */
+function followMaxDeliveries<S extends DescMessage>(c: ConsumerContext<S>): Subscription {
+  const { js, jsm, logger } = c.deps;
+  const stream = c.event.stream;
+  return c.deps.nc.subscribe(`$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${stream}.${c.durable}`, {
+    queue: `${c.durable}-max-deliveries`,
+    callback: (err, msg) => {
+      if (err) return;
+      void (async () => {
+        const advisory = JSON.parse(new TextDecoder().decode(msg.data)) as {
+          stream_seq: number;
+          deliveries: number;
+        };
+        const stored = await jsm.streams.getMessage(stream, { seq: advisory.stream_seq });
+        await publishDeadLetter(js, {
+          subject: stored.subject,
+          reason: `max deliveries (${advisory.deliveries}) reached without an ack (worker crashed or timed out)`,
+          original: stored.data,
+          deliveries: advisory.deliveries,
+          stream,
+          consumer: c.durable,
+          streamSeq: advisory.stream_seq,
+          headers: stored.header,
+        });
+        await jsm.streams.deleteMessage(stream, advisory.stream_seq);
+        logger.warn(
+          { subject: stored.subject, seq: advisory.stream_seq },
+          'dead-lettered after max deliveries',
+        );
+      })().catch((e: Error) => logger.warn({ err: e.message }, 'max-deliveries advisory not handled'));
+    },
+  });
+}
+
+/** Pulls and handles messages, at most `concurrency` at once; once stopping, hands new ones back. */
+async function pullLoop<S extends DescMessage>(
+  c: ConsumerContext<S>,
+  messages: ConsumerMessages,
+  inFlight: Set<Promise<void>>,
+  stopping: () => boolean,
+): Promise<void> {
+  for await (const m of messages) {
+    if (stopping()) {
+      // Not ours to handle any more: let another replica have it now.
+      m.nak();
+      continue;
+    }
+    const p = handleMessage(c, m)
+      .catch((err: Error) => {
+        // Only bus failures (e.g. the connection closed mid-ack) get here; the message is redelivered.
+        c.deps.logger.error(
+          { subject: m.subject, seq: m.seq, err: err.message },
+          'message not settled; it will be redelivered',
+        );
+      })
+      .finally(() => inFlight.delete(p));
+    inFlight.add(p);
+    while (inFlight.size >= c.concurrency) await Promise.race(inFlight);
+  }
+  await Promise.all(inFlight);
+}
+
 /**
  * Handles a work event with a durable pull consumer shared by every replica (work-queue retention):
  * explicit ack after the handler succeeds, nak with backoff when it throws, dead letter after
@@ -154,188 +402,27 @@ export async function consumeWork<S extends DescMessage>(
 ): Promise<WorkConsumer> {
   if (event.kind !== 'work')
     throw new Error(`${event.subject} is a broadcast event: use subscribe(), not consume()`);
-  const { js, jsm, logger } = deps;
   const durable = options.durable;
-  const maxDeliver = options.maxDeliver ?? 5;
-  const ackWaitMs = options.ackWaitMs ?? envMs('EMOVERSE_BUS_ACK_WAIT_MS', 30_000);
-  const backoff = options.backoffMs ?? DEFAULT_BACKOFF_MS;
-  const concurrency = Math.max(1, options.concurrency ?? 1);
-  const markers = options.dedupe === false ? undefined : deps.markers;
-  const count = (outcome: 'ok' | 'retry' | 'dead_letter' | 'duplicate') =>
-    deps.metrics?.messages.inc({ subject: event.subject, durable, outcome });
-  await ensureWorkConsumer(jsm, event, durable, maxDeliver, ackWaitMs);
-  const consumer = await js.consumers.get(event.stream, durable);
-  const messages: ConsumerMessages = await consumer.consume({ max_messages: concurrency });
+  const c: ConsumerContext<S> = {
+    deps,
+    event,
+    handler,
+    options,
+    durable,
+    maxDeliver: options.maxDeliver ?? 5,
+    ackWaitMs: options.ackWaitMs ?? envMs('EMOVERSE_BUS_ACK_WAIT_MS', 30_000),
+    backoff: options.backoffMs ?? DEFAULT_BACKOFF_MS,
+    concurrency: Math.max(1, options.concurrency ?? 1),
+    markers: options.dedupe === false ? undefined : deps.markers,
+    count: (outcome) => deps.metrics?.messages.inc({ subject: event.subject, durable, outcome }),
+  };
+  await ensureWorkConsumer(deps.jsm, event, durable, c.maxDeliver, c.ackWaitMs);
+  const consumer = await deps.js.consumers.get(event.stream, durable);
+  const messages: ConsumerMessages = await consumer.consume({ max_messages: c.concurrency });
   const inFlight = new Set<Promise<void>>();
   let stopping = false;
-
-  const deadLetter = async (m: JsMsg, reason: string) => {
-    await publishDeadLetter(js, {
-      subject: m.subject,
-      reason,
-      original: m.data,
-      deliveries: m.info.deliveryCount,
-      stream: m.info.stream,
-      consumer: durable,
-      streamSeq: m.seq,
-      headers: m.headers,
-    });
-    // The message is settled by moving it: ack removes it from the work queue.
-    await m.ackAck();
-    count('dead_letter');
-    logger.warn(
-      { subject: m.subject, seq: m.seq, reason, deliveries: m.info.deliveryCount },
-      'dead-lettered',
-    );
-  };
-
-  const handleOne = async (m: JsMsg) => {
-    const hdrs = headerRecord(m);
-    const msgId = hdrs['Nats-Msg-Id'] || `${m.info.stream}:${m.seq}`;
-    const deliveries = m.info.deliveryCount;
-    await withSpan(
-      `consume ${event.subject}`,
-      async (span) => {
-        span.setAttribute('messaging.message.id', msgId);
-        span.setAttribute('messaging.consumer.group.name', durable);
-        span.setAttribute('messaging.delivery_count', deliveries);
-        let decoded: MessageShape<S>;
-        try {
-          decoded = fromBinary(event.schema, m.data);
-        } catch (err) {
-          await deadLetter(m, `undecodable ${event.schema.typeName}: ${(err as Error).message}`);
-          return;
-        }
-        if (markers && (await markers.seen(durable, msgId))) {
-          logger.info(
-            { subject: m.subject, msgId, deliveries },
-            'duplicate delivery skipped: already handled',
-          );
-          span.setAttribute('messaging.duplicate', true);
-          await m.ackAck();
-          count('duplicate');
-          return;
-        }
-        logger.info({ subject: m.subject, msgId, deliveries, durable }, 'handling event');
-        // Keep the message ours while a long handler runs.
-        const heartbeat =
-          options.heartbeat === false
-            ? undefined
-            : setInterval(() => m.working(), Math.max(250, ackWaitMs / 3));
-        let published = 0;
-        const delivery: Delivery = {
-          subject: m.subject,
-          msgId,
-          deliveries,
-          redelivered: deliveries > 1,
-          streamSeq: m.seq,
-          headers: hdrs,
-          span,
-          working: () => m.working(),
-          publish: (out, message, opts = {}) => {
-            const key = opts.key ?? String(published++);
-            return publishEvent(js, out, message, { ...opts, msgId: `${msgId}>${durable}>${key}` });
-          },
-        };
-        const timer = deps.metrics?.handlerSeconds.startTimer({ subject: event.subject, durable });
-        try {
-          await handler(decoded, delivery);
-        } catch (err) {
-          timer?.();
-          clearInterval(heartbeat);
-          const error = err as Error;
-          span.recordException(error);
-          if (error instanceof PermanentError) {
-            await deadLetter(m, `rejected: ${error.message}`);
-          } else if (deliveries >= maxDeliver) {
-            await deadLetter(m, `max deliveries (${maxDeliver}) reached; last error: ${error.message}`);
-          } else {
-            const delay = backoff[Math.min(deliveries - 1, backoff.length - 1)] ?? 1_000;
-            logger.warn(
-              { subject: m.subject, msgId, deliveries, delayMs: delay, err: error.message },
-              'handler failed; will retry',
-            );
-            m.nak(delay);
-            count('retry');
-          }
-          return;
-        }
-        timer?.();
-        clearInterval(heartbeat);
-        // Fault injection for the crash tests: die after the work, before it is recorded and acked.
-        if (process.env.EMOVERSE_FAULT_KILL_BEFORE_ACK === durable) {
-          logger.warn({ subject: m.subject, msgId }, 'fault injection: killing process before ack');
-          writeSync(2, `fault injection: killing process before ack (${m.subject} ${msgId})\n`);
-          process.kill(process.pid, 'SIGKILL');
-          await new Promise(() => {});
-        }
-        if (markers) await markers.mark(durable, msgId);
-        await m.ackAck();
-        count('ok');
-      },
-      {
-        kind: SpanKind.CONSUMER,
-        parent: extractNatsHeaders(m.headers),
-        attributes: { 'messaging.system': 'nats' },
-      },
-    );
-  };
-
-  // A message whose worker died on every delivery is never nak'ed by us; JetStream then announces it
-  // on an advisory. One replica (queue group) moves it to the dead letters and deletes it.
-  const advisories = deps.nc.subscribe(
-    `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${event.stream}.${durable}`,
-    {
-      queue: `${durable}-max-deliveries`,
-      callback: (err, msg) => {
-        if (err) return;
-        void (async () => {
-          const advisory = JSON.parse(new TextDecoder().decode(msg.data)) as {
-            stream_seq: number;
-            deliveries: number;
-          };
-          const stored = await jsm.streams.getMessage(event.stream, { seq: advisory.stream_seq });
-          await publishDeadLetter(js, {
-            subject: stored.subject,
-            reason: `max deliveries (${advisory.deliveries}) reached without an ack (worker crashed or timed out)`,
-            original: stored.data,
-            deliveries: advisory.deliveries,
-            stream: event.stream,
-            consumer: durable,
-            streamSeq: advisory.stream_seq,
-            headers: stored.header,
-          });
-          await jsm.streams.deleteMessage(event.stream, advisory.stream_seq);
-          logger.warn(
-            { subject: stored.subject, seq: advisory.stream_seq },
-            'dead-lettered after max deliveries',
-          );
-        })().catch((e: Error) => logger.warn({ err: e.message }, 'max-deliveries advisory not handled'));
-      },
-    },
-  );
-
-  const loop = (async () => {
-    for await (const m of messages) {
-      if (stopping) {
-        // Not ours to handle any more: let another replica have it now.
-        m.nak();
-        continue;
-      }
-      const p = handleOne(m)
-        .catch((err: Error) => {
-          // Only bus failures (e.g. the connection closed mid-ack) get here; the message is redelivered.
-          logger.error(
-            { subject: m.subject, seq: m.seq, err: err.message },
-            'message not settled; it will be redelivered',
-          );
-        })
-        .finally(() => inFlight.delete(p));
-      inFlight.add(p);
-      while (inFlight.size >= concurrency) await Promise.race(inFlight);
-    }
-    await Promise.all(inFlight);
-  })();
+  const advisories = followMaxDeliveries(c);
+  const loop = pullLoop(c, messages, inFlight, () => stopping);
 
   let stopped: Promise<void> | undefined;
   return {

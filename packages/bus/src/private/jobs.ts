@@ -10,6 +10,9 @@ const KEY = /^[A-Za-z0-9_=.\-/]+$/;
 
 type JobStateInit = MessageInitShape<typeof JobStateSchema>;
 
+/** The fields of a job's state that a patch may set; those it leaves out keep their current values. */
+export type JobPatch = Partial<Omit<JobStateInit, 'jobId' | 'updatedAt' | '$typeName'>>;
+
 // `{...current, status}` copies the $typeName of a JobState, which would make create() take the
 // object as a finished message as is; dropping it makes create() build (and check) every field.
 function build(init: JobStateInit, jobId?: string): JobState {
@@ -82,6 +85,25 @@ export class JobStore {
       }
     }
     throw new Error(`job ${jobId}: too many concurrent updates`);
+  }
+
+  /**
+   * The one way to change part of a job's state: the fields given (or returned by `change`, which gets
+   * the current state) replace the current ones, every other field is kept. A field given as undefined
+   * is cleared (e.g. `error: undefined`). Retried like update().
+   */
+  patch(jobId: string, change: JobPatch | ((current: JobState | undefined) => JobPatch)): Promise<JobState> {
+    return this.update(jobId, (cur) => ({
+      kind: cur?.kind ?? '',
+      status: cur?.status,
+      stage: cur?.stage ?? '',
+      progress: cur?.progress ?? 0,
+      error: cur?.error,
+      attributes: { ...(cur?.attributes ?? {}) },
+      outputs: [...(cur?.outputs ?? [])],
+      ...(typeof change === 'function' ? change(cur) : change),
+      jobId,
+    }));
   }
 
   async delete(jobId: string): Promise<void> {

@@ -48,6 +48,38 @@ test('job state lives in KV and concurrent updates do not lose writes', async ()
   await assert.rejects(jobs.put({ jobId: 'bad id!' }), /invalid job id "bad id!"/);
 });
 
+test('patch changes the given fields, keeps the others, and clears a field given as undefined', async () => {
+  const jobs = await bus.jobs();
+  await jobs.put({
+    jobId: 'job-p',
+    kind: 'training',
+    status: JobStatus.RUNNING,
+    stage: 'stage1',
+    progress: 0.5,
+    attributes: { recipe: 'r' },
+    outputs: [{ bucket: 'b', name: 'o' }],
+    error: { code: 'X', message: 'old' },
+  });
+  const next = await jobs.patch('job-p', (cur) => ({
+    status: JobStatus.FAILED,
+    progress: (cur?.progress ?? 0) + 0.25,
+    attributes: { ...cur?.attributes, executor: 'local' },
+  }));
+  assert.equal(next.kind, 'training');
+  assert.equal(next.stage, 'stage1');
+  assert.equal(next.status, JobStatus.FAILED);
+  assert.equal(next.progress, 0.75);
+  assert.deepEqual(next.attributes, { recipe: 'r', executor: 'local' });
+  assert.deepEqual(
+    next.outputs.map((o) => o.name),
+    ['o'],
+  );
+  assert.equal(next.error?.message, 'old');
+  const cleared = await jobs.patch('job-p', { error: undefined });
+  assert.equal(cleared.error, undefined);
+  assert.deepEqual(await jobs.get('job-p'), cleared);
+});
+
 test('blobs round-trip through the object store, from bytes and from files', async () => {
   const bytes = new Uint8Array(300_000).map((_, i) => (i * 7) % 256);
   const ref = await bus.blobs.put(blobBuckets.frames, 'job-1/frame-000001.jpg', bytes, 'image/jpeg');

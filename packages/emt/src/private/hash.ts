@@ -1,4 +1,5 @@
-// Seeded, platform-independent randomness: FNV-1a for choosing among variants, mulberry32 for shuffles.
+// Seeded, platform-independent randomness: FNV-1a for choosing among variants, mulberry32 (the domain's, from metrics) for shuffles.
+import { mulberry32 } from '@emoverse/metrics';
 
 export function fnv1a(text: string): number {
   let h = 0x811c9dc5;
@@ -7,17 +8,6 @@ export function fnv1a(text: string): number {
     h = Math.imul(h, 0x01000193);
   }
   return h >>> 0;
-}
-
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Fisher-Yates with a seeded generator; returns a new array. */

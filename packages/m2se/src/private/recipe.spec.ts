@@ -206,7 +206,7 @@ describe('recipe schema', () => {
     assert.deepEqual(Object.keys(pre.stages[0].tasks), Object.keys(want));
     for (const [t, v] of Object.entries(want))
       assert.ok(Math.abs(pre.stages[0].tasks[t as 'MSA']! - v) < 1e-12, t);
-    assert.equal(pre.stages[0].samples, 2000);
+    assert.equal(pre.stages[0].samples, 'all', 'the nano recipes pre-train over all their train text');
     assert.equal(pre.optimizer.lr, r.pretraining!.lr);
     assert.deepEqual(pre.lossWeighting, { mode: 'none' });
     assert.equal(pre.pretraining, undefined);

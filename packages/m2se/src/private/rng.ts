@@ -2,6 +2,8 @@
 // seed plus a key naming what it is for ("task MSA pass 0", "stage 1 epoch 0"), so any permutation can
 // be recomputed from scratch after a crash instead of being replayed: that is what makes resume exact.
 
+import { mulberry32Step } from '@emoverse/metrics';
+
 /** 32-bit FNV-1a over the key, mixed with the seed: turns (seed, key) into a stream seed. */
 export function hashSeed(seed: number, key: string): number {
   let h = (0x811c9dc5 ^ (seed >>> 0)) >>> 0;
@@ -15,7 +17,7 @@ export function hashSeed(seed: number, key: string): number {
 }
 
 /**
- * mulberry32: a small PRNG whose whole state is one uint32, so it serialises as a number.
+ * mulberry32 (the domain's, from packages/metrics): a small PRNG whose whole state is one uint32, so it serialises as a number.
  * Statistical quality is ample for shuffling training data.
  */
 export class Rng {
@@ -32,11 +34,9 @@ export class Rng {
   }
   /** Uniform in [0, 1). */
   next(): number {
-    this.s = (this.s + 0x6d2b79f5) >>> 0;
-    let t = this.s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    const step = mulberry32Step(this.s);
+    this.s = step.state;
+    return step.value;
   }
   /** Uniform integer in [0, n). */
   int(n: number): number {

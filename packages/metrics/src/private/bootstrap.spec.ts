@@ -18,6 +18,14 @@ test('the generator is seeded: same seed, same sequence; another seed, another o
   }
 });
 
+test('mulberry32(42) gives the pinned first values (the same as the engine copy in autograd)', () => {
+  const r = mulberry32(42);
+  assert.deepEqual(
+    Array.from({ length: 3 }, () => r()),
+    [0.6011037519201636, 0.44829055899754167, 0.8524657934904099],
+  );
+});
+
 test('the interval of an accuracy holds the estimate and is close to the normal approximation', () => {
   // 1000 records, 700 right: accuracy 0.7, standard error sqrt(.7 · .3 / 1000) ≈ 0.0145, 95% ≈ ±0.028
   const right = Array.from({ length: 1000 }, (_, i) => (i % 10 < 7 ? 1 : 0));

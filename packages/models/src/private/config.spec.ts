@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { sharedDirForTests } from '@emoverse/safetensors/testing';
 import { parseConfig, visionTokenCount } from './config.js';
-import { sharedDirForTests } from './shared-dir.js';
 
 const fx = join(sharedDirForTests(), 'fixtures');
 const load = (m: string) => JSON.parse(readFileSync(join(fx, m, 'config.json'), 'utf8'));

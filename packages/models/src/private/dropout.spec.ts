@@ -6,7 +6,7 @@ import { GraphBuilder } from '@emoverse/onnx';
 import { DROPOUT_SEED, dropoutSeed, hash32, keepsElement, seededDropout } from './dropout.js';
 import { DecoderModel } from './lm.js';
 import { f32, GraphSession } from './session.js';
-import { FIXTURES, readReference, rows } from './testing.js';
+import { FIXTURES, readReference, rows } from './test-support.js';
 import { LmTrainer, type LmTrainerState } from './train.js';
 
 describe('seeded LoRA dropout: the mask in the graph', () => {

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { SafetensorsFile } from '@emoverse/safetensors';
+import { sharedDirForTests } from '@emoverse/safetensors/testing';
 import { isTarget, loraScale, readPeftAdapter, writePeftAdapter } from './peft.js';
-import { sharedDirForTests } from './shared-dir.js';
 
 const fx = join(sharedDirForTests(), 'fixtures');
 const tmp = mkdtempSync(join(tmpdir(), 'peft-'));

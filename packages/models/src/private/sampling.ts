@@ -1,17 +1,10 @@
 // Choosing the next token from logits: greedy, or sampling with temperature and top-p from a
 // seeded generator (so a seed reproduces a run).
 
-/** mulberry32: small, fast, and good enough for sampling. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '@emoverse/autograd';
+
+/** The engine's mulberry32 (packages/autograd): small, fast, and good enough for sampling. */
+export const seededRandom: (seed: number) => () => number = mulberry32;
 
 export function argmax(logits: ArrayLike<number>, offset = 0, n = logits.length): number {
   let best = 0;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { sharedDirForTests } from './shared-dir.js';
+import { sharedDirForTests } from '@emoverse/safetensors/testing';
 import { TextTokenizer } from './tokenizer.js';
 
 const dir = join(sharedDirForTests(), 'fixtures', 'tokenizers');

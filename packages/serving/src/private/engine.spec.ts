@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type LoadedModel, loadedModel, TaskEngine } from './engine.js';
+import { causesOf, type LoadedModel, loadedModel, TaskEngine } from './engine.js';
 import { ServingError } from './errors.js';
 import { KeywordModel } from './keyword-model.fixture.js';
 import { ModelHolder } from './model-holder.js';
@@ -81,6 +81,12 @@ describe('TaskEngine', () => {
       { emotionUtt: 3, emotion: 'joy', causeUtt: 3 },
       { emotionUtt: 3, emotion: 'joy', causeUtt: 1 },
     ]);
+  });
+
+  it("answers ECPE with the request's target and emotion, keeping only the causes the model names within 1..target", () => {
+    assert.deepEqual(causesOf('4_surprise,3;4_surprise,4;4', 4), [3, 4]);
+    assert.deepEqual(causesOf('4_joy,4;4_joy,4;4_joy,7;2_joy,1;4_joy,0', 4), [4]);
+    assert.deepEqual(causesOf('', 4), []);
   });
 
   it('streams generated pieces that add up to the answer', async () => {

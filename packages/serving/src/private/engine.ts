@@ -3,7 +3,7 @@
 // Classification tasks score their label set (constrained decoding); the others generate.
 // Plain TypeScript: the gateway adds gRPC, media processing and metrics around it.
 
-import { type EcpePair, parseEcpePairs } from '@emoverse/metrics';
+import { type EcpePair, MELD_EMOTIONS, type MeldEmotion, parseEcpePairs } from '@emoverse/metrics';
 import { AdapterCache } from './adapter-cache.js';
 import { type BatchInfo, DynamicBatcher, type SubmitOptions } from './batcher.js';
 import { type Classification, classify } from './classify.js';
@@ -88,6 +88,18 @@ interface GenerateJob {
 interface GenerateOut extends Generation {
   version: string;
 }
+
+/** The cause utterances an ECPE answer names for `target`, in order, each once, within 1..target. */
+export function causesOf(answer: string, target: number): number[] {
+  const out: number[] = [];
+  for (const p of parseEcpePairs(answer)) {
+    if (p.emotionUtt !== target || p.causeUtt < 1 || p.causeUtt > target) continue;
+    if (!out.includes(p.causeUtt)) out.push(p.causeUtt);
+  }
+  return out;
+}
+
+const isMeldEmotion = (e: string): e is MeldEmotion => (MELD_EMOTIONS as readonly string[]).includes(e);
 
 const DEFAULT_MAX_NEW_TOKENS: Record<Task | 'generate', number> = {
   msa: 4,
@@ -197,14 +209,30 @@ export class TaskEngine {
     return { ...out, text: answerPrefix ? `${answerPrefix} ${out.text}` : out.text };
   }
 
-  /** ECPE for utterance `target` (1-based) of `conversation`; pairs are parsed from the answer. */
+  /**
+   * ECPE for utterance `target` (1-based) of `conversation`. The request fixes the answer's form:
+   * every pair is "<target>_<its emotion>,<cause>" with the cause among utterances 1..target (the
+   * prompt's candidates and the target itself). So the answer is forced to start with
+   * "<target>_<emotion>,", the model writes the cause indices, and the pairs are rebuilt from the
+   * causes it names: the emotion utterance and its emotion are the request's, not the model's to get
+   * wrong. `raw` keeps what the model wrote.
+   */
   async emotionCausePairs(
     req: { conversation: Turn[]; target: number; adapter?: string; visual?: Float32Array[] },
     ctx: SubmitOptions = {},
-  ): Promise<TaskResult> {
+  ): Promise<TaskResult & { raw: string }> {
     const prompt = ecpePrompt(req.conversation, req.target);
-    const result = await this.generateTask('ecpe', prompt, { ...req, text: prompt }, ctx);
-    return { ...result, pairs: parseEcpePairs(result.text) };
+    const emotion = req.conversation[req.target - 1].emotion ?? 'neutral';
+    const head = `${req.target}_${emotion},`;
+    const result = await this.generateTask('ecpe', prompt, { ...req, text: prompt }, ctx, head);
+    const raw = head + result.text;
+    const pairs = causesOf(raw, req.target).map((causeUtt) => ({
+      emotionUtt: req.target,
+      causeUtt,
+      ...(isMeldEmotion(emotion) ? { emotion } : {}),
+    }));
+    const text = pairs.map((p) => `${p.emotionUtt}_${emotion},${p.causeUtt}`).join(';');
+    return { ...result, text, pairs, raw };
   }
 
   /** Free generation from a raw prompt, streaming pieces of text through `onToken`. */

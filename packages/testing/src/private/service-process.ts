@@ -40,6 +40,8 @@ export interface StartServiceOptions {
   timeoutMs?: number;
   /** Mirror the service's output to this process's stderr (default: when EMOVERSE_TEST_VERBOSE is set). */
   echo?: boolean;
+  /** Modules loaded before main.ts (`node --import`), e.g. a test fixture that injects faults. */
+  imports?: string[];
 }
 
 /**
@@ -60,11 +62,17 @@ export async function startService(name: string, options: StartServiceOptions = 
   })) {
     if (v !== undefined) env[k] = v;
   }
-  const proc = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', main], {
-    cwd: dir,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const proc = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--conditions=source',
+      ...(options.imports ?? []).flatMap((m) => ['--import', m]),
+      main,
+    ],
+    { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   trackChild(proc);
   const echo = options.echo ?? Boolean(process.env.EMOVERSE_TEST_VERBOSE);
   let out = '';

@@ -2,15 +2,17 @@
 // build EMT if needed, train the recipe (LM pre-training, then the LoRA stages), save the model
 // folder the gateway serves, evaluate that folder through the gateway's serving code on the full
 // test splits with the baselines of the same run, write the run's table and its loss-curve PNG.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EmtRecord } from '@emoverse/emt';
 import {
   DirectoryCheckpointStore,
+  type EmtExample,
   EXPERIMENTS,
   type ExperimentName,
   loadShippedRecipe,
   lossCurveData,
+  type Recipe,
   type StepLog,
   smokeRecipe,
   trainRecipe,
@@ -37,6 +39,8 @@ export interface ExperimentOptions {
   evalLimit?: number;
   /** The split scored: 'test' (reported numbers, the default) or 'dev' (diagnosis, tuning). */
   evalSplit?: EvalSplit;
+  /** Re-evaluates the model folder an earlier run of this recipe and seed saved, without training. */
+  evaluateOnly?: boolean;
   /** Runs over several seeds use the recipe's seed + seedOffset (0, 1, 2, ...). */
   seedOffset?: number;
   log?: (line: string) => void;
@@ -86,47 +90,14 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
   // an empty split stops the run before any training
   for (const t of evalTasks) await splitRecords(emtDir, t, split, 1);
 
-  const model = nanoModel(recipe, examples, o.smoke ? { vocabSize: 512 } : {});
-  log(
-    `${recipe.name}: emoverse-nano ${model.llm.config.numLayers} x ${model.llm.config.hiddenSize}, vocab ${model.tokenizer.vocabSize}, tasks ${Object.keys(examples).join(', ')}`,
-  );
-
-  const ckpt = join(o.workDir, 'checkpoints', `${recipe.name}-seed${recipe.seed}`);
-  const trainStarted = performance.now();
-  const training = await trainRecipe({
-    recipe,
-    model,
-    examples,
-    stores: {
-      pretraining: new DirectoryCheckpointStore(join(ckpt, 'pretraining')),
-      stages: new DirectoryCheckpointStore(join(ckpt, 'stages')),
-    },
-    checkpointEvery: 50,
-    onStep: (phase, p) => {
-      if (p.globalStep % 10 === 0 || p.globalStep + 1 === p.totalSteps) {
-        const losses = Object.entries(p.losses)
-          .map(([t, l]) => `${t} ${(l as number).toFixed(3)}`)
-          .join(', ');
-        log(
-          `${phase} step ${p.globalStep + 1}/${p.totalSteps} lr ${p.lr.toExponential(2)} ${losses} (${p.tokensPerSecond.toFixed(0)} tok/s)`,
-        );
-      }
-    },
-  });
-  const trainer = training.trainer;
-  if (!training.completed || !trainer) throw new Error(`${recipe.name}: training stopped before the end`);
-  // the stages' projector W_v and their LoRA adapter merged (or their full weights) give the served
-  // model, which cuts prompts to the length it was tuned with, as the trainer did
-  const trained = (await training.base.withTrained(trainer)).withContextLength(recipe.batch.maxSeqLen);
-  await trainer.release();
+  const tag = `${o.name}-seed${recipe.seed}${o.smoke ? '-smoke' : ''}${split === 'dev' ? '-dev' : ''}`;
+  const runsDir = join(o.resultsDir, 'runs');
   const modelDir = join(o.workDir, 'models', `${recipe.name}-seed${recipe.seed}`);
-  trained.save(modelDir);
-  await trained.release();
-  // training time: both phases and saving, not building EMT or reading the data
-  const trainSeconds = (performance.now() - trainStarted) / 1000;
+  const trained = o.evaluateOnly
+    ? previousTraining(modelDir, join(runsDir, `${o.name}-seed${recipe.seed}${o.smoke ? '-smoke' : ''}.json`))
+    : await train(o, recipe, examples, modelDir, log);
+  const { trainSeconds } = trained;
   const evalStarted = performance.now();
-  log(`${recipe.name}: trained in ${trainSeconds.toFixed(0)} s, saved to ${modelDir}`);
-
   log(
     `evaluating ${modelDir} through the gateway's serving code on ${limit ?? 'all'} ${split} records per task ...`,
   );
@@ -166,8 +137,6 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
     modelDir,
   };
 
-  const tag = `${o.name}-seed${recipe.seed}${o.smoke ? '-smoke' : ''}${split === 'dev' ? '-dev' : ''}`;
-  const runsDir = join(o.resultsDir, 'runs');
   mkdirSync(runsDir, { recursive: true });
   const runPath = join(runsDir, `${tag}.json`);
   writeFileAtomic(runPath, `${JSON.stringify(run, null, 2)}\n`);
@@ -175,11 +144,78 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
     join(runsDir, `${tag}-answers.jsonl`),
     report.answers.map((a) => `${JSON.stringify(a)}\n`).join(''),
   );
-  const pre = training.pretraining?.history ?? [];
-  const stages = training.stages?.history ?? [];
+  const { pre, stages } = trained;
   const plotPath = join(o.resultsDir, `${o.name}${o.smoke ? '-smoke' : ''}-loss.png`);
-  writeFileAtomic(plotPath, await lossPlotPng(pre, stages, recipe.name));
+  if (!o.evaluateOnly) writeFileAtomic(plotPath, await lossPlotPng(pre, stages, recipe.name));
   return { run, runPath, plotPath, history: { pretraining: pre, stages } };
+}
+
+interface Trained {
+  trainSeconds: number;
+  pre: StepLog[];
+  stages: StepLog[];
+}
+
+/** Trains the recipe from scratch and saves the served model folder to `modelDir`. */
+async function train(
+  o: ExperimentOptions,
+  recipe: Recipe,
+  examples: Partial<Record<string, EmtExample[]>>,
+  modelDir: string,
+  log: (line: string) => void,
+): Promise<Trained> {
+  const model = nanoModel(recipe, examples, o.smoke ? { vocabSize: 512 } : {});
+  log(
+    `${recipe.name}: emoverse-nano ${model.llm.config.numLayers} x ${model.llm.config.hiddenSize}, vocab ${model.tokenizer.vocabSize}, tasks ${Object.keys(examples).join(', ')}`,
+  );
+
+  const ckpt = join(o.workDir, 'checkpoints', `${recipe.name}-seed${recipe.seed}`);
+  const trainStarted = performance.now();
+  const training = await trainRecipe({
+    recipe,
+    model,
+    examples,
+    stores: {
+      pretraining: new DirectoryCheckpointStore(join(ckpt, 'pretraining')),
+      stages: new DirectoryCheckpointStore(join(ckpt, 'stages')),
+    },
+    checkpointEvery: 50,
+    onStep: (phase, p) => {
+      if (p.globalStep % 10 === 0 || p.globalStep + 1 === p.totalSteps) {
+        const losses = Object.entries(p.losses)
+          .map(([t, l]) => `${t} ${(l as number).toFixed(3)}`)
+          .join(', ');
+        log(
+          `${phase} step ${p.globalStep + 1}/${p.totalSteps} lr ${p.lr.toExponential(2)} ${losses} (${p.tokensPerSecond.toFixed(0)} tok/s)`,
+        );
+      }
+    },
+  });
+  const trainer = training.trainer;
+  if (!training.completed || !trainer) throw new Error(`${recipe.name}: training stopped before the end`);
+  // the stages' projector W_v and their LoRA adapter merged (or their full weights) give the served
+  // model, which cuts prompts to the length it was tuned with, as the trainer did
+  const trained = (await training.base.withTrained(trainer)).withContextLength(recipe.batch.maxSeqLen);
+  await trainer.release();
+  trained.save(modelDir);
+  await trained.release();
+  // training time: both phases and saving, not building EMT or reading the data
+  const trainSeconds = (performance.now() - trainStarted) / 1000;
+  log(`${recipe.name}: trained in ${trainSeconds.toFixed(0)} s, saved to ${modelDir}`);
+
+  return {
+    trainSeconds,
+    pre: training.pretraining?.history ?? [],
+    stages: training.stages?.history ?? [],
+  };
+}
+
+/** --evaluate-only: the model folder an earlier run saved, and that run's training time if recorded. */
+function previousTraining(modelDir: string, runPath: string): Trained {
+  if (!existsSync(join(modelDir, 'emoverse.json')))
+    throw new Error(`--evaluate-only: no saved model at ${modelDir}; train it first`);
+  const before = existsSync(runPath) ? (JSON.parse(readFileSync(runPath, 'utf8')) as RunRecord) : undefined;
+  return { trainSeconds: before?.trainSeconds ?? Number.NaN, pre: [], stages: [] };
 }
 
 /** The loss PNG of a run: pre-training ("LM") and the stages on one step axis, stage starts marked. */

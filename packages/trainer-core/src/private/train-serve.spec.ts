@@ -16,7 +16,6 @@ import {
   EMOTION_LABELS,
   type EmoVerseTaskModel,
   labelAnswer,
-  parseEcpeQuery,
   SENTIMENT_LABELS,
 } from '@emoverse/serving';
 import { ensureEmt } from './data.js';
@@ -145,7 +144,7 @@ describe('train → save → serve', () => {
     });
   }
 
-  it('generates the same ECPE answers as the trainer-side prompt does', async () => {
+  it('generates from the ECPE query what the trainer-side prompt generates', async () => {
     const recs = records.ecpe.slice(0, 20);
     assert.ok(recs.length >= 10);
     const reference = await trained.generate(
@@ -155,15 +154,11 @@ describe('train → save → serve', () => {
     const { engine, close } = await servingEngine(modelDir);
     try {
       const served = await Promise.all(
-        recs.map((r) => {
-          const q = parseEcpeQuery(r.query);
-          assert.ok(q, r.id);
-          return engine.emotionCausePairs(q);
-        }),
+        recs.map((r) => engine.generate({ prompt: r.query, maxNewTokens: 32 })),
       );
       assert.deepEqual(
         served.map((s) => s.text),
-        reference.text.map((t) => t.trim()),
+        reference.text,
       );
     } finally {
       await close();

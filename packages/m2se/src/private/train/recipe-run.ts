@@ -2,6 +2,7 @@
 // prompt trained on too), then the stages with LoRA adapters and the projector W_v trained and the
 // rest frozen. Each phase checkpoints into its own store, so a restarted run skips what is done and
 // continues the phase it was in. The model is typed structurally after packages/models' EmoVerseLM.
+import type { AdamWConfig } from '@emoverse/autograd';
 import type { Recipe } from '../recipe.js';
 import { pretrainingRecipe } from '../recipe-files.js';
 import type { TaskName } from '../tasks.js';
@@ -16,15 +17,8 @@ export interface LmTrainerOptions {
   lora: { r: number; alpha: number; dropout: number; targetModules: string[] } | false;
   trainBase: boolean;
   trainProjector: boolean;
-  optimizer: {
-    type: 'adamw';
-    lr: number;
-    beta1: number;
-    beta2: number;
-    eps: number;
-    weightDecay: number;
-    decay: (param: string) => boolean;
-  };
+  /** The engine's own optimizer config type (packages/autograd), not a mirror of it. */
+  optimizer: AdamWConfig;
   clipGradNorm?: number;
   microBatches: number;
   seed: number;

@@ -1,7 +1,7 @@
 // Helpers for the spec files: fixture paths and reference tensors.
 import { join } from 'node:path';
 import { SafetensorsFile } from '@emoverse/safetensors';
-import { sharedDirForTests } from './shared-dir.js';
+import { sharedDirForTests } from '@emoverse/safetensors/testing';
 
 export const FIXTURES = join(sharedDirForTests(), 'fixtures');
 
