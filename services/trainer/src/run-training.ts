@@ -209,19 +209,17 @@ export async function runTraining(
   const work = mkdtempSync(join(tmpdir(), `emoverse-run-${runId.replace(/[^\w-]/g, '_')}-`));
   try {
     const trainer = run.trainer;
-    await trainer.savePeft(join(work, 'adapter'));
+    // a LoRA run also publishes its adapter (PEFT); a full-weight run (lora.mode full) has none
+    const hasAdapter = trainer.train.adapter !== undefined;
+    if (hasAdapter) await trainer.savePeft(join(work, 'adapter'));
     // served prompts are cut to the length the recipe trained with, as the trainer cut them
     const served = (await run.base.withTrained(trainer)).withContextLength(recipe.batch.maxSeqLen);
     await trainer.release();
     served.save(join(work, 'model'));
     await served.release();
-    const adapter = await uploadFolder(
-      bus,
-      join(work, 'adapter'),
-      ADAPTER_FILES,
-      blobBuckets.adapters,
-      names.adapter,
-    );
+    const adapter = hasAdapter
+      ? await uploadFolder(bus, join(work, 'adapter'), ADAPTER_FILES, blobBuckets.adapters, names.adapter)
+      : undefined;
     const checkpoint = await uploadFolder(
       bus,
       join(work, 'model'),
@@ -234,7 +232,7 @@ export async function runTraining(
       modelId: job.modelId || recipe.model.base,
       version: runId,
       base: recipe.model.base,
-      adapter: { ...adapter, contentType: 'application/x-peft-lora' },
+      adapter: adapter && { ...adapter, contentType: 'application/x-peft-lora' },
       checkpoint: { ...checkpoint, contentType: 'application/x-emoverse-lm' },
       runId,
       metrics: final ? { final_loss: final.loss, steps: plan.totalSteps } : { steps: plan.totalSteps },
@@ -247,7 +245,7 @@ export async function runTraining(
       msgId: `${published.modelId}/${published.version}/${published.adapterName}`,
     });
     await state(JobStatus.SUCCEEDED, {
-      outputs: [published.adapter as BlobRef, published.checkpoint as BlobRef],
+      outputs: [published.adapter, published.checkpoint].filter((b): b is BlobRef => b !== undefined),
     });
     log(`published ${published.modelId} version ${published.version}`);
     return { ...outcome, published };

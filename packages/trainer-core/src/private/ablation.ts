@@ -47,7 +47,10 @@ function experimentRow(name: string, runs: readonly RunRecord[]): SeededRow {
   const metrics: SeededRow['metrics'] = {};
   for (const [key] of COLUMNS) {
     const values = runs.map((r) => r.scores[key]?.value).filter((v): v is number => v !== undefined);
-    if (values.length) metrics[key] = meanSd(values);
+    const one = runs.length === 1 ? runs[0].scores[key] : undefined;
+    // one seed: its 95% bootstrap interval over the test records; several: mean ± sd over seeds
+    if (one) metrics[key] = { mean: one.value, low: one.low, high: one.high };
+    else if (values.length) metrics[key] = meanSd(values);
   }
   const seconds = runs.map((r) => r.trainSeconds);
   return {

@@ -86,7 +86,7 @@ async function classificationBaselines(
       name: 'bag-of-words',
       task,
       answers: answered(task, recs, predicted.map(labelText)),
-      note: `TF-IDF word 1-2 + char 2-5-grams, logistic regression C=4, ${bow.training.features} features, trained on ${train} ${task.toUpperCase()} train records`,
+      note: `TF-IDF word 1-2 + char 2-5-grams, logistic regression C=4, trained on the train split (${train} ${task.toUpperCase()} records here)`,
     },
   ];
 }

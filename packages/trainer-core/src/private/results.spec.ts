@@ -1,0 +1,29 @@
+// The README's model numbers are the committed run's numbers (results/runs/m2se-seed42.json), to the
+// hundredth: a rerun that changes them must change the README too.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import type { RunRecord } from './experiment.js';
+
+const repo = join(import.meta.dirname, '../../../..');
+const readme = readFileSync(join(repo, 'README.md'), 'utf8').replace(/\s+/g, ' ');
+const run = JSON.parse(readFileSync(join(repo, 'results/runs/m2se-seed42.json'), 'utf8')) as RunRecord;
+const pct = (v: number | undefined) => (v === undefined ? 'missing' : (v * 100).toFixed(2));
+const baseline = (name: string) => run.baselines.find((b) => b.name === name)?.scores;
+
+describe("README's m2se-nano numbers", () => {
+  it('are the recorded run on the full test sets, with its baselines', () => {
+    assert.equal(run.limited, false);
+    assert.equal(run.split, 'test');
+    const claims = [
+      `ER WF1 ${pct(run.scores.meldWf1?.value)}`,
+      `${pct(baseline('bag-of-words')?.meldWf1?.value)} for the bag-of-words baseline`,
+      `${pct(baseline('majority')?.meldWf1?.value)} for the majority class`,
+      `Acc-2 ${pct(run.scores.acc2NegNonNeg?.value)} against ${pct(baseline('majority')?.acc2NegNonNeg?.value)} (majority)`,
+      `${pct(baseline('bag-of-words')?.acc2NegNonNeg?.value)} (bag-of-words)`,
+      `ECPE F1 ${pct(run.scores.ecpeF1?.value)} against ${pct(baseline('ecpe-self-prev')?.ecpeF1?.value)}`,
+    ];
+    for (const c of claims) assert.ok(readme.includes(c), `README says "${c}"`);
+  });
+});
