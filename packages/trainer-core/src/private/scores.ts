@@ -22,39 +22,15 @@ export type RunScores = Partial<Record<MetricKey, Estimate>>;
 
 type Metric = (answers: readonly EvalAnswer[]) => number;
 
+const texts = (a: readonly EvalAnswer[]) => [a.map((x) => x.answer), a.map((x) => x.gold)] as const;
+const er = (a: readonly EvalAnswer[]) => erScoresFromText(...texts(a));
+const msa = (a: readonly EvalAnswer[]) => msaScoresFromText(...texts(a));
+
 const METRIC_OF: Record<MetricKey, { task: EvalAnswer['task']; f: Metric }> = {
-  meldAcc: {
-    task: 'er',
-    f: (a) =>
-      erScoresFromText(
-        a.map((x) => x.answer),
-        a.map((x) => x.gold),
-      ).accuracy,
-  },
-  meldWf1: {
-    task: 'er',
-    f: (a) =>
-      erScoresFromText(
-        a.map((x) => x.answer),
-        a.map((x) => x.gold),
-      ).weightedF1,
-  },
-  acc2NegNonNeg: {
-    task: 'msa',
-    f: (a) =>
-      msaScoresFromText(
-        a.map((x) => x.answer),
-        a.map((x) => x.gold),
-      ).nonNegative.accuracy,
-  },
-  acc2NegPos: {
-    task: 'msa',
-    f: (a) =>
-      msaScoresFromText(
-        a.map((x) => x.answer),
-        a.map((x) => x.gold),
-      ).negPos.accuracy,
-  },
+  meldAcc: { task: 'er', f: (a) => er(a).accuracy },
+  meldWf1: { task: 'er', f: (a) => er(a).weightedF1 },
+  acc2NegNonNeg: { task: 'msa', f: (a) => msa(a).nonNegative.accuracy },
+  acc2NegPos: { task: 'msa', f: (a) => msa(a).negPos.accuracy },
   ecpeF1: {
     task: 'ecpe',
     f: (a) => ecpePaperScores(a.map((x) => ({ predicted: x.answer, gold: x.gold }))).f1,
