@@ -1,3 +1,4 @@
+// Percentile-bootstrap intervals: they bracket the estimate, narrow with more data, and repeat with a seed.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { bootstrapInterval } from './bootstrap.js';

@@ -1,3 +1,4 @@
+// The bag-of-words baseline: TF-IDF n-grams as scikit-learn makes them, and a logistic regression that fits.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { charWbNgrams, trainBowClassifier, wordNgrams } from './bow-classifier.js';

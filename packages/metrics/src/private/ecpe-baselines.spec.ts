@@ -1,3 +1,4 @@
+// The positional ECPE baselines' answers: the target itself, and the utterance before it.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ecpeBaselineAnswer, ecpeBaselineAnswers } from './ecpe-baselines.js';

@@ -1,3 +1,4 @@
+// ECPE F1 as the paper's released scorer counts it: per record, emotion included, empty golds left out.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ecpePairStrings, ecpePaperScores } from './ecpe-paper.js';

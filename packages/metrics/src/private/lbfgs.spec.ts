@@ -1,3 +1,4 @@
+// L-BFGS on functions whose minimum is known.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { minimizeLbfgs, type Objective } from './lbfgs.js';
