@@ -31,6 +31,7 @@ import {
   renderChartTemplates,
 } from './private/chart-renderer.js';
 import { chartDir } from './private/repo-paths.js';
+import { sortedKeys } from './private/training-job.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'emoverse-chart-template-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -164,15 +165,6 @@ async function renderVariant(v: Variant): Promise<Rendered> {
 }
 
 const key = (o: KubernetesObject) => `${o.kind}/${o.metadata?.name}`;
-function sortedKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortedKeys);
-  if (typeof value !== 'object' || value === null) return value;
-  return Object.fromEntries(
-    Object.keys(value)
-      .sort()
-      .map((k) => [k, sortedKeys((value as Record<string, unknown>)[k])]),
-  );
-}
 const normalised = (o: unknown) => sortedKeys(JSON.parse(JSON.stringify(o)));
 
 /**

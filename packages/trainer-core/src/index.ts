@@ -5,12 +5,10 @@ export { ensureEmt, loadTrainData, type TrainData } from './private/data.js';
 export {
   type EvalAnswer,
   type EvalOptions,
-  type EvalReport,
+  type EvalRecords,
   type EvalSplit,
   type EvalTask,
   evaluateModelDir,
-  PAPER_REFERENCE,
-  resultRow,
   servingEngine,
   splitRecords,
 } from './private/evaluate.js';
@@ -23,4 +21,11 @@ export {
   runExperiment,
 } from './private/experiment.js';
 export { nanoModel, tokenizerCorpus } from './private/nano.js';
-export { type Estimate, METRICS, type MetricKey, type RunScores, scoreAnswers } from './private/scores.js';
+export {
+  type Estimate,
+  ecpeReport,
+  METRICS,
+  type MetricKey,
+  type RunScores,
+  scoreAnswers,
+} from './private/scores.js';

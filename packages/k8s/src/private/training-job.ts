@@ -194,7 +194,7 @@ export const trainingJobConfigKey = 'training-job.json';
 export const trainingJobConfigMountPath = '/etc/emoverse';
 
 /** Object keys sorted, recursively (Go's encoding/json writes maps so). */
-function sortedKeys(value: unknown): unknown {
+export function sortedKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortedKeys);
   if (typeof value !== 'object' || value === null) return value;
   return Object.fromEntries(

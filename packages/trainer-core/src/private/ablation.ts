@@ -10,6 +10,15 @@ import { barChartPng } from '@emoverse/plots';
 import type { RunRecord } from './experiment.js';
 import type { MetricKey, RunScores } from './scores.js';
 
+/** The paper's reported number for comparison (EmoVerse, a pretrained 4B model; MELD WF1). */
+const PAPER_REFERENCE: SeededRow = {
+  name: 'paper: EmoVerse-4B (M2SE)',
+  kind: 'reference',
+  seeds: 1,
+  metrics: { meldWf1: { mean: 0.6674 } },
+  note: 'reported in the paper; pretrained 4B model',
+};
+
 /** Table columns (the seeded table's keys) and where each comes from in a run's scores. */
 const COLUMNS: [Exclude<MetricKey, 'ecpeF1Ecf'>, string][] = [
   ['meldAcc', 'MELD Acc'],
@@ -89,13 +98,7 @@ export async function writeAblation(resultsDir: string, o: { smoke?: boolean } =
     const mine = runs.filter((r) => r.name === name);
     if (mine.length) rows.push(experimentRow(name, mine));
   }
-  rows.push({
-    name: 'paper: EmoVerse-4B (M2SE)',
-    kind: 'reference',
-    seeds: 1,
-    metrics: { meldWf1: { mean: 0.6674 } },
-    note: 'reported in the paper; pretrained 4B model',
-  });
+  rows.push(PAPER_REFERENCE);
   const table = renderSeededTable(rows, {
     title: `M2SE ablation on emoverse-nano (CPU, from scratch)${o.smoke ? ' — smoke' : ''}`,
     commit: commit(),
@@ -129,9 +132,9 @@ export async function writeAblation(resultsDir: string, o: { smoke?: boolean } =
 /** The paper's central claim, as measured: does M2SE beat single-task training at this scale? */
 export function verdict(runs: readonly RunRecord[]): string {
   const mean = (name: string, key: MetricKey) => {
-    const v = runs.filter((r) => r.name === name).map((r) => r.scores[key]?.value);
+    const v = runs.map((r) => (r.name === name ? r.scores[key]?.value : undefined));
     const ok = v.filter((x): x is number => x !== undefined);
-    return ok.length ? { m: ok.reduce((a, b) => a + b, 0) / ok.length, n: ok.length } : undefined;
+    return ok.length ? { m: meanSd(ok).mean, n: ok.length } : undefined;
   };
   const m2seEr = mean('m2se', 'meldWf1');
   const erOnly = mean('er-only', 'meldWf1');

@@ -13,7 +13,7 @@ import {
   trainBowClassifier,
 } from '@emoverse/metrics';
 import { parseEcpeQuery, parseEmotionQuery, parseSentimentQuery } from '@emoverse/serving';
-import { type EvalAnswer, type EvalSplit, type EvalTask, splitRecords } from './evaluate.js';
+import { type EvalAnswer, type EvalRecords, type EvalTask, splitRecords } from './evaluate.js';
 
 export type BaselineName = 'majority' | 'bag-of-words' | 'ecpe-self' | 'ecpe-self-prev';
 
@@ -127,15 +127,9 @@ function ecpeBaselines(recs: readonly EmtRecord[]): BaselineAnswers[] {
 }
 
 /** Every baseline of the evaluated tasks, on exactly the records the model answered. */
-export async function baselineAnswers(
-  emtDir: string,
-  tasks: readonly EvalTask[],
-  evalSplit: EvalSplit,
-  limit?: number,
-): Promise<BaselineAnswers[]> {
+export async function baselineAnswers(emtDir: string, records: EvalRecords): Promise<BaselineAnswers[]> {
   const out: BaselineAnswers[] = [];
-  for (const task of tasks) {
-    const recs = await splitRecords(emtDir, task, evalSplit, limit);
+  for (const [task, recs] of Object.entries(records) as [EvalTask, EmtRecord[]][]) {
     out.push(...(task === 'ecpe' ? ecpeBaselines(recs) : await classificationBaselines(emtDir, task, recs)));
   }
   return out;

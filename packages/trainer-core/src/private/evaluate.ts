@@ -3,22 +3,8 @@
 // asked through serving's TaskEngine (the task prompt, batching, constrained classification, ECPE
 // generation and parsing), so a reported number is what a user of the gateway gets. Each record's
 // query is rebuilt from its parsed request and must equal the EMT query the model was trained on.
-// Metrics (packages/metrics): ER accuracy and weighted F1 over MELD's 7 emotions, MSA Acc-2 in both
-// conventions, ECPE pair F1 as the paper's released scorer counts it and as ECF's convention does.
+// The answers are scored by scores.ts, as the baselines' are.
 import { type EmtRecord, readRecords } from '@emoverse/emt';
-import type { ResultRow } from '@emoverse/m2se';
-import {
-  type EcpeReport,
-  type ErReport,
-  ecpeScores,
-  erScores,
-  type MeldEmotion,
-  type MsaReport,
-  msaScores,
-  parseEcpePairs,
-  type Sentiment,
-  sentimentScore,
-} from '@emoverse/metrics';
 import {
   createTaskModel,
   ecpePrompt,
@@ -37,22 +23,13 @@ export type EvalTask = 'er' | 'msa' | 'ecpe';
 export type EvalSplit = 'test' | 'dev';
 
 export interface EvalOptions {
-  /** Records per split (all when absent): for quick looks only, never for reported numbers. */
-  limit?: number;
-  /** Which split to score: 'test' for reported numbers, 'dev' for diagnosis and tuning. */
-  split?: EvalSplit;
   /** Requests per model batch (the gateway's maxBatchSize). */
   batchSize?: number;
   onProgress?: (task: string, done: number, total: number) => void;
 }
 
-export interface EvalReport {
-  er?: ErReport & { n: number };
-  msa?: MsaReport & { n: number };
-  ecpe?: EcpeReport & { n: number };
-  /** Every answer, for re-scoring: task, record id, answer, gold. */
-  answers: EvalAnswer[];
-}
+/** The records evaluated, per task (read once by the caller, shared with the baselines). */
+export type EvalRecords = Partial<Record<EvalTask, EmtRecord[]>>;
 
 export interface EvalAnswer {
   task: EvalTask;
@@ -140,77 +117,23 @@ async function ask(
   );
 }
 
-/** Scores a saved model folder on EMT records of `tasks`, through the gateway's serving code. */
+/** Every record's answer from a saved model folder, asked through the gateway's serving code. */
 export async function evaluateModelDir(
   modelDir: string,
-  emtDir: string,
-  tasks: readonly EvalTask[],
+  records: EvalRecords,
   options: EvalOptions = {},
-): Promise<EvalReport> {
-  const split = options.split ?? 'test';
+): Promise<EvalAnswer[]> {
   const { engine, close } = await servingEngine(modelDir, options.batchSize);
-  const report: EvalReport = { answers: [] };
+  const answers: EvalAnswer[] = [];
   try {
-    for (const task of tasks) {
-      const recs = await splitRecords(emtDir, task, split, options.limit);
+    for (const [task, recs] of Object.entries(records) as [EvalTask, EmtRecord[]][]) {
       const out = await ask(engine, task, recs, options.onProgress);
       recs.forEach((r, i) => {
-        report.answers.push({ task, id: r.id, answer: out[i].text, gold: r.response });
+        answers.push({ task, id: r.id, answer: out[i].text, gold: r.response });
       });
-      if (task === 'er') {
-        const preds = out.map((o) => o.label as MeldEmotion);
-        const golds = recs.map((r) => r.meta.emotion as MeldEmotion);
-        report.er = { ...erScores(preds, golds), n: recs.length };
-      } else if (task === 'msa') {
-        const preds = out.map((o) => sentimentScore(o.label as Sentiment));
-        const golds = recs.map((r) => sentimentScore(r.meta.sentiment as Sentiment));
-        report.msa = { ...msaScores(preds, golds), n: recs.length };
-      } else {
-        report.ecpe = {
-          ...ecpeReport(
-            recs,
-            out.map((o) => o.text),
-          ),
-          n: recs.length,
-        };
-      }
     }
   } finally {
     await close();
   }
-  return report;
+  return answers;
 }
-
-/** ECF's convention (documents keyed by conversation, pairs merged, emotion not checked). */
-export function ecpeReport(recs: readonly EmtRecord[], answers: readonly string[]): EcpeReport {
-  const doc = (r: EmtRecord, text: string) => ({
-    conversationId: r.meta.conversation ?? r.sourceId,
-    pairs: parseEcpePairs(text),
-  });
-  return ecpeScores(
-    recs.map((r, i) => doc(r, answers[i])),
-    recs.map((r) => doc(r, r.response)),
-  );
-}
-
-/** The results-table row of an evaluated run. */
-export function resultRow(name: string, r: EvalReport, note?: string): ResultRow {
-  return {
-    name,
-    kind: 'experiment',
-    meldAcc: r.er?.accuracy,
-    meldWf1: r.er?.weightedF1,
-    acc2NegNonNeg: r.msa?.nonNegative.accuracy,
-    acc2NegPos: r.msa?.negPos.accuracy,
-    ecpeF1: r.ecpe?.pair.f1,
-    note,
-  };
-}
-
-/** The paper's reported number for comparison (EmoVerse, a pretrained 4B model; MELD WF1). */
-export const PAPER_REFERENCE: ResultRow = {
-  name: 'paper: EmoVerse-4B (M2SE)',
-  kind: 'reference',
-  meldWf1: 0.6674,
-  note: 'reported in the paper; pretrained 4B model',
-};

@@ -4,7 +4,6 @@
 // test splits with the baselines of the same run, write the run's table and its loss-curve PNG.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EmtRecord } from '@emoverse/emt';
 import {
   DirectoryCheckpointStore,
   type EmtExample,
@@ -21,7 +20,13 @@ import {
 import { lossCurvesPng } from '@emoverse/plots';
 import { type BaselineName, baselineAnswers } from './baselines.js';
 import { ensureEmt, loadTrainData } from './data.js';
-import { type EvalSplit, evaluateModelDir, splitRecords } from './evaluate.js';
+import {
+  type EvalAnswer,
+  type EvalRecords,
+  type EvalSplit,
+  evaluateModelDir,
+  splitRecords,
+} from './evaluate.js';
 import { nanoModel } from './nano.js';
 import { type RunScores, scoreAnswers } from './scores.js';
 
@@ -87,33 +92,31 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
   const evalTasks = (['er', 'msa', 'ecpe'] as const).filter((t) => tasks.includes(t));
   const split = o.evalSplit ?? 'test';
   const limit = o.evalLimit ?? (o.smoke ? 8 : undefined);
-  // an empty split stops the run before any training
-  for (const t of evalTasks) await splitRecords(emtDir, t, split, 1);
+  // the records scored (model and baselines alike), read once; an empty split stops the run before training
+  const records: EvalRecords = {};
+  for (const t of evalTasks) records[t] = await splitRecords(emtDir, t, split, limit);
 
-  const tag = `${o.name}-seed${recipe.seed}${o.smoke ? '-smoke' : ''}${split === 'dev' ? '-dev' : ''}`;
+  const runName = `${o.name}-seed${recipe.seed}${o.smoke ? '-smoke' : ''}`;
+  const tag = `${runName}${split === 'dev' ? '-dev' : ''}`;
   const runsDir = join(o.resultsDir, 'runs');
   const modelDir = join(o.workDir, 'models', `${recipe.name}-seed${recipe.seed}`);
   const trained = o.evaluateOnly
-    ? previousTraining(modelDir, join(runsDir, `${o.name}-seed${recipe.seed}${o.smoke ? '-smoke' : ''}.json`))
+    ? previousTraining(modelDir, join(runsDir, `${runName}.json`))
     : await train(o, recipe, examples, modelDir, log);
   const { trainSeconds } = trained;
   const evalStarted = performance.now();
   log(
     `evaluating ${modelDir} through the gateway's serving code on ${limit ?? 'all'} ${split} records per task ...`,
   );
-  const report = await evaluateModelDir(modelDir, emtDir, evalTasks, {
-    limit,
-    split,
+  const answers = await evaluateModelDir(modelDir, records, {
     onProgress: (task, done, total) => {
       if (done === total || done % 500 === 0) log(`  ${task} ${done}/${total}`);
     },
   });
 
-  const ecpeRecords: EmtRecord[] = evalTasks.includes('ecpe')
-    ? await splitRecords(emtDir, 'ecpe', split, limit)
-    : [];
-  const baselines = await baselineAnswers(emtDir, evalTasks, split, limit);
-  const byName = new Map<BaselineName, { note: string; answers: typeof report.answers }>();
+  const ecpeRecords = records.ecpe ?? [];
+  const baselines = await baselineAnswers(emtDir, records);
+  const byName = new Map<BaselineName, { note: string; answers: EvalAnswer[] }>();
   for (const b of baselines) {
     const entry = byName.get(b.name) ?? { note: b.note, answers: [] };
     entry.answers.push(...b.answers);
@@ -123,10 +126,10 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
     name: o.name,
     seed: recipe.seed,
     split,
-    records: Object.fromEntries(evalTasks.map((t) => [t, report.answers.filter((a) => a.task === t).length])),
+    records: Object.fromEntries(evalTasks.map((t) => [t, records[t]?.length ?? 0])),
     limited: limit !== undefined && !o.smoke,
     smoke: o.smoke === true,
-    scores: scoreAnswers(report.answers, ecpeRecords),
+    scores: scoreAnswers(answers, ecpeRecords),
     baselines: [...byName].map(([name, b]) => ({
       name,
       note: b.note,
@@ -142,7 +145,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
   writeFileAtomic(runPath, `${JSON.stringify(run, null, 2)}\n`);
   writeFileAtomic(
     join(runsDir, `${tag}-answers.jsonl`),
-    report.answers.map((a) => `${JSON.stringify(a)}\n`).join(''),
+    answers.map((a) => `${JSON.stringify(a)}\n`).join(''),
   );
   const { pre, stages } = trained;
   const plotPath = join(o.resultsDir, `${o.name}${o.smoke ? '-smoke' : ''}-loss.png`);
