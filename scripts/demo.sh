@@ -13,5 +13,7 @@ if [ ! -d "$EMOVERSE_SHARED/data" ]; then
   exit 2
 fi
 bash scripts/setup.sh
+# The gateway's playground page (served at the printed URL) is bundled by esbuild.
+node --import tsx services/gateway/scripts/build-playground.ts >/dev/null
 # exec: the demo's node process receives Ctrl-C itself and shuts the stack down.
 exec node --import tsx --conditions=source packages/demo/src/main.ts "$@"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the system packages EmoVerse needs on a fresh Debian machine, only those missing:
-# nats-server (JetStream), ffmpeg, and Go with the libraries the chart renderer needs. Idempotent; needs root
+# nats-server (JetStream), ffmpeg, chromium, and Go with the libraries the chart renderer needs. Idempotent; needs root
 # or sudo.
 set -euo pipefail
 need=()
@@ -11,6 +11,8 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 # fonts for headless chart/overlay text (vega SVG rendered by sharp's librsvg, which reads /etc/fonts)
 dpkg -s fonts-dejavu-core >/dev/null 2>&1 || need+=(fonts-dejavu-core)
 dpkg -s fontconfig-config >/dev/null 2>&1 || need+=(fontconfig-config)
+# chromium: the gateway's playground spec drives Debian's headless browser (puppeteer-core downloads none)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 # Go and the Debian-packaged Go libraries deploy/tools/chart-template builds from, offline (GOPATH mode):
 # it renders the Helm chart's real templates (text/template + sprig) for packages/k8s's equality tests.
 for pkg in golang-go golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev \

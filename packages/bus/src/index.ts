@@ -1,7 +1,8 @@
 // Typed NATS JetStream for every EmoVerse service: subjects named once (subjects.ts), streams and
 // durable work-queue consumers declared in code, explicit ack, retries with backoff, dead letters
 // with a reason, Nats-Msg-Id de-duplication, job state in KV, blobs in the Object Store, trace
-// context in headers, drain on SIGTERM.
+// context in headers, drain on SIGTERM; and the model registry (KV + model.published), read and
+// written here only.
 
 export { credsAuthenticator, nkeyAuthenticator, nkeys } from 'nats';
 export {
@@ -38,13 +39,27 @@ export {
 export { type JobPatch, JobStore } from './private/jobs.js';
 export type { BusLogger } from './private/options.js';
 export {
+  BusUnavailableError,
   EVENT_TYPE_HEADER,
   type EventInit,
   type PublishOptions,
   type PublishResult,
 } from './private/publish.js';
+export {
+  type FetchFolderOptions,
+  fetchFolder,
+  ModelRegistry,
+  type ModelRegistryOptions,
+  type RegistryFiles,
+  type UploadOptions,
+} from './private/registry.js';
 export type { BroadcastEvent, SubscribeOptions, Subscription } from './private/subscribe.js';
-export { ensureStreams } from './private/topology.js';
+export {
+  ensureStreams,
+  type SettingDifference,
+  TopologyMismatchError,
+  type TopologyOptions,
+} from './private/topology.js';
 export {
   blobBuckets,
   type EventDef,

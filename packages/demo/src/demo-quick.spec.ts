@@ -93,17 +93,16 @@ test('npm run demo -- --quick: every stage, the report, the traces, and a clean 
   assert.match(text, /training .*done/);
   assert.doesNotMatch(text, /\r/);
 
-  // traces: one file from every process; the FER request is one trace across gateway and au-scorer
+  // traces: one file from every process; the Analyze request is one trace across gateway and au-scorer
   const spans = readSpanFile(r.tracePath!);
   const services = new Set(spans.map((x) => x.service));
   for (const name of ['demo', 'gateway', 'au-scorer', 'frame-extractor', 'caption-generator', 'trainer'])
     assert.ok(services.has(name), `spans from ${name} (have ${[...services].join(', ')})`);
-  const ferCall = spans.find(
-    (x) => x.service === 'demo' && x.name.includes('GatewayService/FacialExpression'),
-  );
-  assert.ok(ferCall);
-  const ferTrace = new Set(spans.filter((x) => x.traceId === ferCall.traceId).map((x) => x.service));
-  assert.ok(ferTrace.has('gateway') && ferTrace.has('au-scorer'), `FER trace: ${[...ferTrace].join(', ')}`);
+  const analyzeCall = spans.find((x) => x.service === 'demo' && x.name.includes('GatewayService/Analyze'));
+  assert.ok(analyzeCall);
+  const trace = new Set(spans.filter((x) => x.traceId === analyzeCall.traceId).map((x) => x.service));
+  assert.ok(trace.has('gateway') && trace.has('au-scorer'), `Analyze trace: ${[...trace].join(', ')}`);
+  assert.match(text, /playground: http:\/\/127\.0\.0\.1:\d+\//);
   assert.ok(existsSync(join(outDir, 'logs', 'gateway.log')));
 
   // 7. shutdown: nats-server, the five services, and whatever they started (training workers): all gone, none forced

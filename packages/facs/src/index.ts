@@ -1,5 +1,6 @@
 // Facial action units: the 17 intensities, S_f, peak frames per person and across people, FER captions
 
+export { ESTIMATE_GAIN, FIT_CLIPS, POPULATION_BASELINE } from './private/calibration.js';
 export {
   type AuEmotionTable,
   auCommon,
@@ -12,9 +13,12 @@ export {
 export { CLAIMED_AUS } from './private/claimed.js';
 export {
   type AuAgreement,
+  type ClipEvaluation,
   type Comparison,
   compareWithOpenFace,
+  evaluateAgainstOpenFace,
   mainFaceId,
+  matchingPerson,
   meanAbsoluteError,
   openFacePeak,
   pearson,
@@ -26,6 +30,7 @@ export {
   type BaselineOptions,
   intensities,
   neutralBaseline,
+  ruleValue,
 } from './private/intensity.js';
 export { faceMeasures, MEASURE_NAMES, type MeasureName, type Measures } from './private/measures.js';
 export {

@@ -48,7 +48,8 @@ interface Variant {
 }
 
 const gpuFile = `${chartDir}/values-gpu.yaml`;
-const [defaults, gpu, externalNats, objectStore, hpaOff, everyBranch, mtls]: Variant[] = [
+const haFile = `${chartDir}/values-ha.yaml`;
+const [defaults, gpu, externalNats, objectStore, hpaOff, everyBranch, mtls, ha, certManager]: Variant[] = [
   { label: 'values.yaml' },
   { label: 'values.yaml + values-gpu.yaml', files: [gpuFile] },
   {
@@ -133,8 +134,25 @@ const [defaults, gpu, externalNats, objectStore, hpaOff, everyBranch, mtls]: Var
       telemetry: { otlpEndpoint: 'https://otel.example.com/v1' },
     },
   },
+  { label: 'values.yaml + values-ha.yaml (3-node NATS, PDB, anti-affinity, R3)', files: [haFile] },
+  {
+    label: 'cert-manager Certificates for every TLS Secret: HA NATS with mTLS, a public gateway name',
+    files: [haFile],
+    release: { name: 'prod', namespace: 'ml' },
+    override: {
+      certManager: {
+        enabled: true,
+        issuerRef: { name: 'internal-ca', kind: 'ClusterIssuer' },
+        duration: '720h',
+        renewBefore: '240h',
+        gatewayDnsNames: ['emoverse.example.com'],
+      },
+      nats: { tls: { secretName: 'nats-cert', mtls: { enabled: true } }, antiAffinity: { mode: 'none' } },
+      frameExtractor: { enabled: false },
+    },
+  },
 ];
-const variants = [defaults, gpu, externalNats, objectStore, hpaOff, everyBranch, mtls];
+const variants = [defaults, gpu, externalNats, objectStore, hpaOff, everyBranch, mtls, ha, certManager];
 
 interface Rendered {
   values: EmoverseValues;

@@ -29,11 +29,16 @@ const templates = Object.fromEntries(
 );
 const helpers = readFileSync(`${chartDir}/templates/_helpers.tpl`, 'utf8');
 
-/** The value sets the checks run over: defaults, GPU pools, and the external-NATS/object-store variant. */
+/** The value sets the checks run over: defaults, GPU pools, HA NATS, cert-manager, and external NATS/object store. */
 async function variants(): Promise<Record<string, EmoverseValues>> {
   return {
     default: await loadValuesFiles(`${chartDir}/values.yaml`),
     gpu: await loadValuesFiles(`${chartDir}/values.yaml`, `${chartDir}/values-gpu.yaml`),
+    ha: await loadValuesFiles(`${chartDir}/values.yaml`, `${chartDir}/values-ha.yaml`),
+    certManager: mergeValues(defaultValues(), {
+      certManager: { enabled: true, issuerRef: { name: 'ca' }, gatewayDnsNames: ['emoverse.example.com'] },
+      nats: { replicas: 3, tls: { mtls: { enabled: true } } },
+    }),
     external: mergeValues(defaultValues(), {
       nats: { mode: 'external', url: 'nats://nats:4222' },
       storage: { mode: 'objectStore' },
@@ -120,6 +125,11 @@ describe('values.schema.json', () => {
       [{ training: { shmSize: '16 gigs' } }, /pattern/],
       [{ nats: { mode: 'external', url: 'http://nats' } }, /pattern/],
       [{ auScorer: { replicas: '2' } }, /type/],
+      // R3 on fewer than three NATS servers: every stream creation would fail at start-up.
+      [{ nats: { streamReplicas: 3 } }, /const/],
+      [{ nats: { streamReplicas: 2, replicas: 3 } }, /enum|allowed values/],
+      [{ certManager: { enabled: true } }, /minLength/],
+      [{ gateway: { healthPort: 0 } }, /minimum/],
     ];
     for (const [override, why] of bad) {
       assert.equal(validateValues(mergeValues(valuesYaml, override)), false, JSON.stringify(override));

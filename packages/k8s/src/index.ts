@@ -1,11 +1,12 @@
 // Kubernetes objects as typed TypeScript: GPU training Jobs, the chart's manifests, submission and watch.
 
+export { buildCertificates, grpcTlsSecretName } from './private/certificates.js';
 export { natsUrl } from './private/env.js';
 export { buildGatewayHpa, buildGatewayPdb } from './private/gateway-scaling.js';
 export type { JobPhase, JobStateChange, WatchOptions } from './private/job-submitter.js';
 export { JobSubmitter, jobPhase, terminalPhases } from './private/job-submitter.js';
 export { components, labels, objectName, selectorLabels } from './private/names.js';
-export { buildNats, natsConfig } from './private/nats.js';
+export { buildNats, buildNatsPdb, natsConfig } from './private/nats.js';
 export { buildNetworkPolicies, releasePodSelector, urlPort } from './private/network-policies.js';
 export { podSpecOf, restrictedViolations } from './private/pod-security.js';
 export { type RenderOptions, renderManifests, toYamlStream } from './private/render.js';
@@ -34,9 +35,11 @@ export {
 } from './private/training-job.js';
 export { assertValid, supportedKinds, validateObject } from './private/validate.js';
 export type {
+  CertManagerValues,
   EmoverseValues,
   ExecutionProvider,
   GatewayValues,
+  GrpcTlsValues,
   ImageValues,
   NatsValues,
   NetworkPolicyValues,

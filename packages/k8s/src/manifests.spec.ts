@@ -7,7 +7,13 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { identityNames, passwordVariable } from '@emoverse/bus';
 import { makeTestCertificates } from '@emoverse/testing';
-import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
+import type {
+  KubernetesObject,
+  V1ConfigMap,
+  V1Deployment,
+  V1PodDisruptionBudget,
+  V1StatefulSet,
+} from '@kubernetes/client-node';
 import { parse, parseAllDocuments } from 'yaml';
 import {
   assertValid,
@@ -27,6 +33,7 @@ import { defaultRelease } from './private/values.js';
 const valuesFiles = {
   default: [`${chartDir}/values.yaml`],
   gpu: [`${chartDir}/values.yaml`, `${chartDir}/values-gpu.yaml`],
+  ha: [`${chartDir}/values.yaml`, `${chartDir}/values-ha.yaml`],
 };
 
 const find = (objects: KubernetesObject[], kind: string, name: string) =>
@@ -106,20 +113,23 @@ describe('chart objects from typed values', () => {
     );
   });
 
-  test('services probe gRPC health natively, export OTel and are annotated for Prometheus', async () => {
+  test('services probe gRPC health natively on the plaintext health port, export OTel and are annotated for Prometheus', async () => {
     const values = await loadValuesFiles(...valuesFiles.default);
     for (const o of renderManifests(values).filter((x) => x.kind === 'Deployment')) {
       const d = o as V1Deployment;
       const c = d.spec?.template.spec?.containers[0];
       const grpc = c?.ports?.find((p) => p.name === 'grpc')?.containerPort;
-      assert.ok(grpc);
+      const health = c?.ports?.find((p) => p.name === 'health')?.containerPort;
+      assert.ok(grpc && health && grpc !== health);
+      // The gRPC port serves TLS, which the kubelet's gRPC probe cannot speak.
       for (const probe of [c?.startupProbe, c?.readinessProbe, c?.livenessProbe])
-        assert.deepEqual(probe?.grpc, { port: grpc });
+        assert.deepEqual(probe?.grpc, { port: health });
       const env = Object.fromEntries((c?.env ?? []).map((e) => [e.name, e.value]));
       assert.equal(env.OTEL_EXPORTER_OTLP_ENDPOINT, values.telemetry.otlpEndpoint);
       assert.equal(env.EMOVERSE_TRACE_EXPORTER, values.telemetry.otlpEndpoint ? 'otlp' : 'none');
-      // service-kit's variable names: the server listens where the probes look.
+      // service-kit's variable names: the server listens where the Service and the probes look.
       assert.equal(env.EMOVERSE_GRPC_PORT, String(grpc));
+      assert.equal(env.EMOVERSE_HEALTH_PORT, String(health));
       assert.equal(env.NATS_URL, 'nats://emoverse-nats.emoverse.svc:4222');
       const annotations = d.spec?.template.metadata?.annotations ?? {};
       assert.equal(annotations['prometheus.io/scrape'], 'true');
@@ -180,7 +190,7 @@ describe('chart objects from typed values', () => {
     );
   });
 
-  test('the embedded NATS config is accepted by nats-server -t (single node, 3-node cluster, TLS, mTLS)', () => {
+  test('the embedded NATS config is accepted by nats-server -t (single node, 3-node cluster, TLS on clients and routes, mTLS)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'emoverse-nats-'));
     const certs = makeTestCertificates();
     // nats-server reads each password from NATS_PASSWORD_<ID>, as the StatefulSet's env sets them.
@@ -193,6 +203,7 @@ describe('chart objects from typed values', () => {
         [1, 'off'],
         [3, 'off'],
         [1, 'tls'],
+        [3, 'tls'],
         [3, 'mtls'],
       ] as const) {
         const values = mergeValues(defaultValues(), {
@@ -201,9 +212,9 @@ describe('chart objects from typed values', () => {
         const conf = natsConfig(values, defaultRelease)
           .replace('$POD_NAME', 'emoverse-nats-0')
           .replace('/data/jetstream', join(dir, 'js'))
-          .replace('/etc/nats-tls/tls.crt', certs.serverCert)
-          .replace('/etc/nats-tls/tls.key', certs.serverKey)
-          .replace('/etc/nats-tls/ca.crt', certs.ca);
+          .replaceAll('/etc/nats-tls/tls.crt', certs.serverCert)
+          .replaceAll('/etc/nats-tls/tls.key', certs.serverKey)
+          .replaceAll('/etc/nats-tls/ca.crt', certs.ca);
         const file = join(dir, `nats-${replicas}-${tls}.conf`);
         writeFileSync(file, conf);
         const run = spawnSync('nats-server', ['-c', file, '-t'], { encoding: 'utf8', env });
@@ -211,7 +222,12 @@ describe('chart objects from typed values', () => {
         assert.match(`${run.stdout}${run.stderr}`, /is valid/);
         assert.equal(conf.includes('routes:'), replicas > 1);
         assert.equal(conf.includes('tls {'), tls !== 'off');
-        assert.equal(conf.includes('verify: true'), tls === 'mtls');
+        // Cluster routes are encrypted whenever client connections are, and verify the peer's certificate.
+        assert.equal(
+          /^ {2}tls \{\n(.*\n){3} {4}verify: true\n {2}\}$/m.test(conf),
+          replicas > 1 && tls !== 'off',
+        );
+        assert.equal(/^ {2}verify: true$/m.test(conf), tls === 'mtls');
       }
       // Without the password variables nats-server refuses the config: a user cannot end up without one.
       const bare = spawnSync('nats-server', ['-c', join(dir, 'nats-1-off.conf'), '-t'], {
@@ -240,6 +256,49 @@ describe('npm run manifests', () => {
     const docs = parseAllDocuments(run.stdout).map((d) => d.toJS() as KubernetesObject);
     assert.ok(docs.length > 15);
     assert.ok(docs.every((d) => d.metadata?.namespace === 'ml' && d.metadata?.name?.startsWith('prod-')));
+  });
+
+  test('-f values-ha.yaml: a three-node NATS StatefulSet, its PDB (minAvailable 2), one per node, R3 everywhere', () => {
+    const run = cli(['-f', `${chartDir}/values-ha.yaml`]);
+    assert.equal(run.status, 0, run.stderr);
+    const docs = parseAllDocuments(run.stdout).map((d) => d.toJS() as KubernetesObject);
+    const nats = find(docs, 'StatefulSet', 'emoverse-nats') as V1StatefulSet;
+    assert.equal(nats.spec?.replicas, 3);
+    const natsPods = { matchLabels: nats.spec?.selector.matchLabels };
+    const pdb = find(docs, 'PodDisruptionBudget', 'emoverse-nats') as V1PodDisruptionBudget;
+    assert.deepEqual(pdb.spec, { minAvailable: 2, selector: natsPods });
+    // Required, not preferred: two servers on one node would let one node failure take the quorum.
+    assert.deepEqual(nats.spec?.template.spec?.affinity, {
+      podAntiAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: [
+          { labelSelector: natsPods, topologyKey: 'kubernetes.io/hostname' },
+        ],
+      },
+    });
+    const conf = (find(docs, 'ConfigMap', 'emoverse-nats') as V1ConfigMap).data?.['nats.conf'] ?? '';
+    assert.equal(
+      conf.match(/nats:\/\/emoverse-nats-\d\.emoverse-nats-headless\.emoverse\.svc:6222/g)?.length,
+      3,
+    );
+    // Every pod that declares streams and buckets asks for three replicas: the five services and training Jobs.
+    const deployments = docs.filter((d) => d.kind === 'Deployment') as V1Deployment[];
+    assert.equal(deployments.length, 5);
+    for (const d of deployments) {
+      const env = d.spec?.template.spec?.containers[0].env ?? [];
+      assert.equal(env.find((e) => e.name === 'EMOVERSE_STREAM_REPLICAS')?.value, '3', d.metadata?.name);
+    }
+    const job = JSON.parse(
+      (find(docs, 'ConfigMap', 'emoverse-training-job') as V1ConfigMap).data?.['training-job.json'] ?? '{}',
+    );
+    assert.deepEqual(
+      job.env.filter((e: { name: string }) => e.name === 'EMOVERSE_STREAM_REPLICAS'),
+      [{ name: 'EMOVERSE_STREAM_REPLICAS', value: '3' }],
+    );
+    // Without the file: one server, R1, no NATS PDB.
+    const single = renderManifests(defaultValues());
+    assert.equal(find(single, 'PodDisruptionBudget', 'emoverse-nats'), undefined);
+    assert.equal((find(single, 'StatefulSet', 'emoverse-nats') as V1StatefulSet).spec?.replicas, 1);
+    assert.match(JSON.stringify(single), /"name":"EMOVERSE_STREAM_REPLICAS","value":"1"/);
   });
 
   test('exits 1 naming the problem when values produce an invalid object', () => {

@@ -1,6 +1,7 @@
 // Secure by default: the chart's rendered NATS holds every identity of the permission table, each pod gets only its own
-// credentials, TLS and the gateway token are on, NetworkPolicies deny by default and open only the needed flows, every
-// pod meets Pod Security "restricted", generated Secrets survive an upgrade, and the rendered NATS really runs that way.
+// credentials, TLS (NATS, NATS routes, every gRPC port) and the gateway token are on, cert-manager can fill every TLS
+// Secret, NetworkPolicies deny by default and open only the needed flows, every pod meets Pod Security "restricted",
+// generated Secrets survive an upgrade, and the rendered NATS (one server, and values-ha's three) really runs that way.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -36,6 +37,7 @@ import {
   validateObject,
 } from './index.js';
 import { renderChartTemplates } from './private/chart-renderer.js';
+import { chartDir } from './private/repo-paths.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'emoverse-security-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -199,6 +201,104 @@ describe('NATS identities and credentials in the chart', () => {
   });
 });
 
+describe('gRPC over TLS, probes, and cert-manager', () => {
+  const grpcOf = (objects: KubernetesObject[], component: string) =>
+    find<V1Deployment>(objects, 'Deployment', `${release.name}-${component}`)?.spec?.template.spec;
+
+  for (const [side, objects] of Object.entries(defaults)) {
+    test(`${side}: every service serves TLS with its own certificate, and is probed on its plaintext health port`, () => {
+      for (const { component } of components) {
+        const spec = grpcOf(objects, component);
+        const container = spec?.containers[0];
+        const env = Object.fromEntries(envOf(spec).map((e) => [e.name, e.value]));
+        assert.equal(env.EMOVERSE_TLS_CERT, '/etc/emoverse-tls/grpc/tls.crt', component);
+        assert.equal(env.EMOVERSE_TLS_KEY, '/etc/emoverse-tls/grpc/tls.key', component);
+        // Its own Secret, and of it only the certificate and key: no other service's key is in the pod.
+        assert.deepEqual(spec?.volumes?.find((v) => v.name === 'grpc-tls')?.secret, {
+          secretName: `${release.name}-${component}-grpc-tls`,
+          items: [
+            { key: 'tls.crt', path: 'tls.crt' },
+            { key: 'tls.key', path: 'tls.key' },
+          ],
+        });
+        assert.deepEqual(
+          container?.volumeMounts?.find((m) => m.name === 'grpc-tls'),
+          { name: 'grpc-tls', mountPath: '/etc/emoverse-tls/grpc', readOnly: true },
+        );
+        const health = container?.ports?.find((p) => p.name === 'health')?.containerPort;
+        assert.equal(env.EMOVERSE_HEALTH_PORT, String(health));
+        for (const probe of [container?.startupProbe, container?.readinessProbe, container?.livenessProbe])
+          assert.deepEqual(probe?.grpc, { port: health }, component);
+      }
+      assert.equal(objects.filter((o) => o.kind === 'Certificate').length, 0, 'cert-manager is opt-in');
+    });
+  }
+
+  test('grpcTls.enabled=false: plaintext gRPC, no certificate mounted, probes unchanged', () => {
+    const off = bothSides(
+      ['grpcTls.enabled=false'],
+      mergeValues(defaultValues(), { grpcTls: { enabled: false } }),
+    );
+    for (const objects of Object.values(off)) {
+      for (const { component } of components) {
+        const spec = grpcOf(objects, component);
+        assert.equal(
+          spec?.volumes?.find((v) => v.name === 'grpc-tls'),
+          undefined,
+        );
+        assert.ok(!envOf(spec).some((e) => e.name.startsWith('EMOVERSE_TLS_')), component);
+        assert.ok(
+          envOf(spec).some((e) => e.name === 'EMOVERSE_HEALTH_PORT'),
+          component,
+        );
+      }
+    }
+  });
+
+  test('cert-manager: a valid Certificate for every TLS Secret any pod mounts, naming what clients dial', async () => {
+    const set = [
+      'certManager.enabled=true,certManager.issuerRef.name=ca,nats.replicas=3,nats.tls.mtls.enabled=true',
+    ];
+    const values = mergeValues(defaultValues(), {
+      certManager: { enabled: true, issuerRef: { name: 'ca' } },
+      nats: { replicas: 3, tls: { mtls: { enabled: true } } },
+    });
+    for (const [side, objects] of Object.entries(bothSides(set, values))) {
+      const certificates = objects.filter((o) => o.kind === 'Certificate') as Array<
+        KubernetesObject & { spec: { secretName: string; dnsNames?: string[]; usages: string[] } }
+      >;
+      for (const c of certificates) assert.deepEqual(validateObject(c), [], `${side}: ${c.metadata?.name}`);
+      // Every Secret a pod (a training Job too) mounts is TLS material: each must have its Certificate.
+      const specs = [
+        ...objects.map(podSpecOf).filter((s): s is V1PodSpec => s !== undefined),
+        (await trainingJobFrom(objects)).spec?.template.spec as V1PodSpec,
+      ];
+      const mounted = new Set(
+        specs.flatMap((s) =>
+          (s.volumes ?? []).flatMap((v) => [
+            ...(v.secret?.secretName ? [v.secret.secretName] : []),
+            ...(v.projected?.sources ?? []).flatMap((p) => (p.secret?.name ? [p.secret.name] : [])),
+          ]),
+        ),
+      );
+      assert.deepEqual(
+        certificates.map((c) => c.spec.secretName).sort(),
+        [...mounted].sort(),
+        `${side}: one Certificate per mounted TLS Secret`,
+      );
+      const byName = (name: string) =>
+        certificates.find((c) => c.metadata?.name === `${release.name}-${name}`);
+      assert.ok(byName('gateway-grpc-tls')?.spec.dnsNames?.includes('emoverse-gateway.emoverse.svc'));
+      // The routes dial emoverse-nats-<i>.emoverse-nats-headless.emoverse.svc and present the same certificate.
+      const nats = byName('nats-tls')?.spec;
+      assert.ok(nats?.dnsNames?.includes('*.emoverse-nats-headless.emoverse.svc'));
+      assert.ok(nats?.dnsNames?.includes('emoverse-nats.emoverse.svc'));
+      assert.deepEqual(nats?.usages, ['digital signature', 'server auth', 'client auth']);
+      assert.deepEqual(byName('nats-client-tls')?.spec.usages, ['digital signature', 'client auth']);
+    }
+  });
+});
+
 describe('generated Secrets across upgrades (lookup)', () => {
   test('an upgrade keeps every generated value; a key missing in the cluster is generated, the rest kept', () => {
     const installed = defaults.template.filter((o) => o.kind === 'Secret') as V1Secret[];
@@ -348,6 +448,9 @@ describe('NetworkPolicies', () => {
         assert.equal(allowed(policies, labels, 'Ingress', inRelease, s.grpcPort), true, component);
         // Metrics from the monitoring namespace only (telemetry is on by default).
         assert.equal(allowed(policies, labels, 'Ingress', monitoring, s.metricsPort), true, component);
+        // The plaintext health port is for the kubelet, whose probes are not pod traffic: no pod reaches it.
+        for (const from of [inRelease, monitoring, outside])
+          assert.equal(allowed(policies, labels, 'Ingress', from, s.healthPort), false, component);
         assert.equal(allowed(policies, labels, 'Ingress', monitoring, s.grpcPort), component === 'gateway');
       }
     });
@@ -571,5 +674,103 @@ describe("the chart's rendered NATS, run for real with the chart's Secret", () =
       [],
     );
     await trainer.close();
+  });
+});
+
+describe("values-ha.yaml's NATS, run for real: three servers whose routes speak TLS, an R3 stream", () => {
+  const ha = renderChartTemplates({ valuesFiles: [`${chartDir}/values-ha.yaml`], release }).map(
+    (r) => r.object,
+  );
+  const dir = join(scratch, 'nats-ha');
+  const servers: ChildProcess[] = [];
+  let certs: TestCertificates;
+  let clientPorts: number[] = [];
+  let monitorPorts: number[] = [];
+  const secret = find<V1Secret>(ha, 'Secret', `${release.name}-nats-auth`) as V1Secret;
+  const statefulSet = find<V1StatefulSet>(ha, 'StatefulSet', `${release.name}-nats`);
+  const template = find<V1ConfigMap>(ha, 'ConfigMap', `${release.name}-nats`)?.data?.['nats.conf'] ?? '';
+
+  /** The rendered config for server i on loopback: its ports and store, routes to localhost, the test CA. */
+  const configFor = (i: number, clusterPorts: number[]) =>
+    template
+      .replace(/^port: \d+$/m, `port: ${clientPorts[i]}`)
+      .replace(/^http_port: \d+$/m, `http_port: ${monitorPorts[i]}`)
+      .replace('/data/jetstream', join(dir, `js-${i}`))
+      .replace(/^ {2}port: 6222$/m, `  port: ${clusterPorts[i]}`)
+      .replace(/routes: \[.*\]/, `routes: [${clusterPorts.map((p) => `nats://localhost:${p}`).join(', ')}]`)
+      .replaceAll('/etc/nats-tls/tls.crt', certs.serverCert)
+      .replaceAll('/etc/nats-tls/tls.key', certs.serverKey)
+      .replaceAll('/etc/nats-tls/ca.crt', certs.ca);
+
+  before(async () => {
+    certs = makeTestCertificates();
+    const ports = async () => Promise.all([0, 1, 2].map(() => freePort()));
+    [clientPorts, monitorPorts] = [await ports(), await ports()];
+    const clusterPorts = await ports();
+    const env = Object.fromEntries(
+      envOf(statefulSet?.spec?.template.spec).map((e) => [
+        e.name,
+        e.valueFrom?.secretKeyRef
+          ? decode(secret.data?.[e.valueFrom.secretKeyRef.key] ?? '')
+          : (e.value ?? ''),
+      ]),
+    );
+    for (const i of [0, 1, 2]) {
+      const file = join(scratch, `nats-ha-${i}.conf`);
+      writeFileSync(file, configFor(i, clusterPorts));
+      const podEnv = { PATH: process.env.PATH, ...env, POD_NAME: `${release.name}-nats-${i}` };
+      servers.push(spawn('nats-server', ['-c', file], { env: podEnv, stdio: 'ignore' }));
+    }
+  });
+  after(() => {
+    for (const s of servers) s.kill();
+    certs?.remove();
+  });
+
+  const jsz = async (i: number) =>
+    (await (await fetch(`http://127.0.0.1:${monitorPorts[i]}/jsz`)).json()) as {
+      meta_cluster?: { cluster_size?: number; leader?: string };
+    };
+
+  test('the config holds three TLS routes that verify their peer; the servers form one JetStream cluster', async () => {
+    assert.match(
+      template,
+      /cluster \{[^}]*routes: \[(nats:\/\/[^,\]]+(, )?){3}\]\n {2}tls \{[^}]*verify: true/s,
+    );
+    await eventually(async () => {
+      try {
+        const all = await Promise.all([0, 1, 2].map(jsz));
+        return all.every((j) => j.meta_cluster?.cluster_size === 3 && j.meta_cluster.leader) || undefined;
+      } catch {
+        return undefined;
+      }
+    }, 'three servers agreeing on a JetStream meta leader over TLS routes');
+  });
+
+  test('an R3 stream gets a leader and two current replicas on the other servers', async () => {
+    const nc = await connect({
+      servers: `nats://127.0.0.1:${clientPorts[0]}`,
+      user: 'operator',
+      pass: decode(secret.data?.operator ?? ''),
+      tls: { caFile: certs.ca },
+      inboxPrefix: inboxPrefix('operator'),
+    });
+    try {
+      const jsm = await nc.jetstreamManager();
+      await jsm.streams.add({ name: 'HA_CHECK', subjects: ['emoverse.ha.check'], num_replicas: 3 });
+      const cluster = await eventually(async () => {
+        const info = await jsm.streams.info('HA_CHECK');
+        const replicas = info.cluster?.replicas ?? [];
+        return replicas.length === 2 && replicas.every((r) => r.current) ? info.cluster : undefined;
+      }, 'the stream on all three servers');
+      const names = [cluster?.leader, ...(cluster?.replicas ?? []).map((r) => r.name)].sort();
+      assert.deepEqual(
+        names,
+        [0, 1, 2].map((i) => `${release.name}-nats-${i}`),
+      );
+      await jsm.streams.delete('HA_CHECK');
+    } finally {
+      await nc.close();
+    }
   });
 });

@@ -112,6 +112,7 @@ export {
 export {
   type LmTrainerOptions,
   lmTrainerOptions,
+  pretrainingExamples,
   type RecipeModel,
   type RecipePhase,
   type RecipeTrainer,

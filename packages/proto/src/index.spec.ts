@@ -47,7 +47,7 @@ test('an AuScored event survives binary encoding', () => {
   assert.equal(back.baselines[2].intensity.length, 17);
 });
 
-test('the gateway has one RPC per task plus streaming Generate', () => {
+test('the gateway has one RPC per task, streaming Generate, and Analyze (unary and streaming)', () => {
   const names = GatewayService.methods.map((m) => m.name);
   assert.deepEqual(names, [
     'Sentiment',
@@ -56,7 +56,10 @@ test('the gateway has one RPC per task plus streaming Generate', () => {
     'EmotionReason',
     'EmotionCausePairs',
     'Generate',
+    'Analyze',
+    'AnalyzeStream',
   ]);
   assert.equal(GatewayService.method.generate.methodKind, 'server_streaming');
+  assert.equal(GatewayService.method.analyzeStream.methodKind, 'server_streaming');
   assert.equal(file_emoverse_v1_gateway.services.length, 1);
 });

@@ -4,6 +4,13 @@
 
 export { z } from 'zod';
 export {
+  type BrowserOptions,
+  headersToMetadata,
+  listenShared,
+  type SharedListener,
+  toConnectError,
+} from './private/browser.js';
+export {
   type ClientCallOptions,
   type ClientMethod,
   type ClientOptions,

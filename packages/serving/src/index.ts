@@ -1,13 +1,33 @@
 // Serving logic for the gateway, independent of gRPC and of any particular model:
 // dynamic batching with admission control, the adapter LRU, hot-swappable model versions,
 // input validation, the task prompts and constrained classification.
+
 export { AdapterCache, type AdapterCacheOptions } from './private/adapter-cache.js';
+export {
+  type AnalysedMedia,
+  type AnalysisContext,
+  type AnalysisPart,
+  type AnalysisRequest,
+  type AnalysisResult,
+  analyzeUtterance,
+  type CauseOfTarget,
+  checkAnalysisRequest,
+  type LabelScores,
+  type StageTiming,
+} from './private/analysis.js';
 export {
   type BatcherOptions,
   type BatchInfo,
   DynamicBatcher,
   type SubmitOptions,
 } from './private/batcher.js';
+export {
+  CALIBRATION_FILE,
+  type Calibration,
+  labelOffsets,
+  parseCalibration,
+  readCalibration,
+} from './private/calibration.js';
 export { type Classification, classify } from './private/classify.js';
 export {
   createTaskModel,

@@ -58,6 +58,9 @@ describe('npm run experiment -- --smoke', () => {
         const run = JSON.parse(readFileSync(join(results, 'runs', `${n}-seed${seed}-smoke.json`), 'utf8'));
         assert.equal(run.seed, seed);
         assert.ok(run.baselines.length >= 2, `${n}: baselines of the same run`);
+        // the recipes with MSA ship MSA's decision offsets, fitted on dev; ER keeps the plain argmax
+        if (n !== 'er-only') assert.equal(typeof run.calibration?.labelBias.msa?.negative, 'number', n);
+        else assert.equal(run.calibration, undefined);
       }
       const bytes = readFileSync(join(results, `${n}-smoke-loss.png`));
       assert.equal(bytes.subarray(1, 4).toString('ascii'), 'PNG');
@@ -67,6 +70,29 @@ describe('npm run experiment -- --smoke', () => {
         `${n}: model saved`,
       );
     }
+  });
+
+  it('with --skip-recorded, runs only the seeds results/runs does not hold yet', async () => {
+    const lines: string[] = [];
+    await main(
+      [
+        'er-only',
+        '--smoke',
+        '--seeds',
+        '3',
+        '--skip-recorded',
+        '--shared',
+        shared,
+        '--work',
+        work,
+        '--results',
+        results,
+      ],
+      (l) => lines.push(l),
+    );
+    assert.equal(lines.filter((l) => /skipped$/.test(l)).length, 2, 'seeds 42 and 43 are recorded');
+    assert.equal(lines.filter((l) => l.startsWith('result ')).length, 1);
+    assert.ok(existsSync(join(results, 'runs', 'er-only-seed44-smoke.json')));
   });
 
   it('writes a smoke run without --results under the work folder, not into results/', async () => {
@@ -94,6 +120,7 @@ describe('npm run experiment -- --smoke', () => {
     await assert.rejects(main(['m2se', '--eval-limit', '0']), /--eval-limit needs a positive integer/);
     await assert.rejects(main(['m2se', '--seeds', '1.5']), /--seeds needs a positive integer/);
     await assert.rejects(main(['m2se', '--eval-split', 'train']), /--eval-split is test or dev/);
+    await assert.rejects(main(['m2se', '--calibration', 'maybe']), /--calibration is fit, keep or none/);
     await assert.rejects(
       main(['m2se', '--smoke', '--shared', join(tmp, 'nowhere'), '--work', join(tmp, 'w2')]),
       /no MELD data under/,

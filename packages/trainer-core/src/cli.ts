@@ -1,5 +1,6 @@
 // npm run experiment -- <msa-only|er-only|multitask-1stage|m2se|all> [--seeds N] [--smoke]
 //   [--shared DIR] [--work DIR] [--results DIR] [--eval-split test|dev] [--eval-limit N] [--evaluate-only]
+//   [--calibration fit|keep|none] [--skip-recorded]
 // Trains emoverse-nano from scratch on CPU with the named recipe of the paper's ablation (once per
 // seed), evaluates the saved model folder through the gateway's serving code on the full MELD / ECF
 // test splits with the baselines of the same run, and rewrites results/ablation.md and its chart from
@@ -8,13 +9,28 @@
 //     ecpe_selfprev_f1=<x> train_s=<s>
 // Smoke runs, dev-split runs and --eval-limit runs go under the work folder, never into results/.
 // --evaluate-only re-scores the model folder an earlier run saved (same recipe and seed), without training.
+// --calibration: the folder's label offsets are fitted on dev after training ('fit', the default),
+// kept as saved ('keep', the default with --evaluate-only) or removed ('none': plain argmax).
+// --skip-recorded leaves out the seeds whose run results/runs already holds (to complete an ablation).
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EXPERIMENTS } from '@emoverse/m2se';
+import { EXPERIMENTS, type ExperimentName, loadShippedRecipe } from '@emoverse/m2se';
 import { writeAblation } from './private/ablation.js';
 import { isExperimentName, type RunRecord, runExperiment } from './private/experiment.js';
 
-const FLAGS = ['smoke', 'shared', 'work', 'results', 'eval-limit', 'eval-split', 'seeds', 'evaluate-only'];
+const FLAGS = [
+  'smoke',
+  'shared',
+  'work',
+  'results',
+  'eval-limit',
+  'eval-split',
+  'seeds',
+  'evaluate-only',
+  'calibration',
+  'skip-recorded',
+];
 
 /** The closing line: every value in % on the evaluated records, '-' where a task was not trained. */
 export function resultLine(run: RunRecord): string {
@@ -41,7 +57,7 @@ export async function main(argv: string[], log: (line: string) => void = console
   const flags: Record<string, string | true> = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--smoke' || a === '--evaluate-only') flags[a.slice(2)] = true;
+    if (a === '--smoke' || a === '--evaluate-only' || a === '--skip-recorded') flags[a.slice(2)] = true;
     else if (a.startsWith('--')) {
       const v = argv[i + 1];
       if (v === undefined || v.startsWith('--')) throw new Error(`${a} needs a value`);
@@ -67,6 +83,9 @@ export async function main(argv: string[], log: (line: string) => void = console
   const seeds = positive(flags.seeds, '--seeds') ?? 1;
   const evalSplit = (flags['eval-split'] as string | undefined) ?? 'test';
   if (evalSplit !== 'test' && evalSplit !== 'dev') throw new Error('--eval-split is test or dev');
+  const calibration = flags.calibration as string | undefined;
+  if (calibration !== undefined && !['fit', 'keep', 'none'].includes(calibration))
+    throw new Error('--calibration is fit, keep or none');
   // only full test-split runs are reported: anything else goes under the work folder
   const reported = flags.smoke !== true && evalSplit === 'test' && evalLimit === undefined;
   const resultsDir = resolve(
@@ -76,6 +95,10 @@ export async function main(argv: string[], log: (line: string) => void = console
   for (const name of list) {
     if (!isExperimentName(name)) continue;
     for (let k = 0; k < seeds; k++) {
+      if (flags['skip-recorded'] && recorded(resultsDir, name, k, flags.smoke === true)) {
+        log(`== ${name} seed offset ${k}: a run is recorded in ${resultsDir}/runs, skipped`);
+        continue;
+      }
       log(`== ${name}${flags.smoke ? ' (smoke)' : ''}${seeds > 1 ? ` seed ${k + 1}/${seeds}` : ''}`);
       const r = await runExperiment({
         name,
@@ -86,6 +109,7 @@ export async function main(argv: string[], log: (line: string) => void = console
         evalLimit,
         evalSplit,
         evaluateOnly: flags['evaluate-only'] === true,
+        calibration: calibration as 'fit' | 'keep' | 'none' | undefined,
         seedOffset: k,
         log,
       });
@@ -95,6 +119,12 @@ export async function main(argv: string[], log: (line: string) => void = console
     }
   }
   return 0;
+}
+
+/** Whether results/runs holds the run of `name` at seed offset `k` from its shipped recipe's seed. */
+function recorded(resultsDir: string, name: ExperimentName, k: number, smoke: boolean): boolean {
+  const seed = loadShippedRecipe(`${name}-nano`).seed + k;
+  return existsSync(join(resultsDir, 'runs', `${name}-seed${seed}${smoke ? '-smoke' : ''}.json`));
 }
 
 function positive(v: string | true | undefined, flag: string): number | undefined {

@@ -25,6 +25,7 @@ export {
 } from './private/extract.js';
 export { detectFaces, type FaceObservation, type FaceOptions, faceDescriptor } from './private/faces.js';
 export { type FaceModels, loadFaceModels } from './private/models.js';
+export { type FrameImage, type FrameImageOptions, frameImage } from './private/peak-image.js';
 export { type HeadPose, headPose } from './private/pose.js';
 export { probeVideo, type VideoInfo } from './private/probe.js';
 export { descriptorDistance, iou, PersonTracker, type TrackerOptions } from './private/tracker.js';
@@ -33,6 +34,7 @@ export {
   decodeImage,
   encodeFrameJpeg,
   LANDMARK_COUNT,
+  MAX_IMAGE_PIXELS,
   MESH_COUNT,
   packFaceGeometry,
   unpackFaceGeometry,

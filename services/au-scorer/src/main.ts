@@ -7,6 +7,7 @@ import { defineService, GrpcError, status, z } from '@emoverse/service-kit';
 import { loadFaceModels } from '@emoverse/video';
 import { frameBatchHandler } from './handlers.js';
 import { scoreMedia } from './media.js';
+import { peakImages } from './peak-images.js';
 import { framesToGeometry, scoreSpan } from './scoring.js';
 
 await defineService({
@@ -47,7 +48,11 @@ await defineService({
             { frames: req.includeFrames, features: req.includeFeatures },
             bus.blobs,
           );
-          return { jobId, results };
+          const fps = req.options?.fps || config.AU_SCORER_FPS;
+          const images = req.includePeakImage
+            ? await peakImages(req.input.value, results, fps, bus.blobs)
+            : [];
+          return { jobId, results, peakImages: images };
         }
         throw new GrpcError(status.INVALID_ARGUMENT, 'score: give frames or media');
       },

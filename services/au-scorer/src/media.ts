@@ -28,84 +28,105 @@ export function videoGrpcError(err: unknown): unknown {
   return new GrpcError(err.code === 'NOT_FOUND' ? status.NOT_FOUND : status.INVALID_ARGUMENT, err.message);
 }
 
+type Output = { frames: boolean; features: boolean };
+type FramesSource = Extract<Media['source'], { case: 'frames' }>['value'];
+
+/** A list of frames (bytes or blobs): decoded, analysed, scored as one span. */
+async function scoreFrames(jobId: string, src: FramesSource, output: Output, blobs: BlobStore) {
+  const images: Uint8Array[] = [...src.images];
+  for (const ref of src.refs) images.push(await blobs.get(ref));
+  if (images.length === 0) throw new GrpcError(status.INVALID_ARGUMENT, 'media.frames holds no image');
+  const frames: Frame[] = [];
+  for (const [i, bytes] of images.entries()) {
+    try {
+      frames.push(await decodeImage(bytes, i, src.timeS[i] ?? i));
+    } catch (err) {
+      throw new GrpcError(
+        status.INVALID_ARGUMENT,
+        `media.frames[${i}] is not an image: ${(err as Error).message}`,
+      );
+    }
+  }
+  const geometry: FrameGeometry[] = [];
+  // The face features of T_v need every face's descriptor in every frame.
+  for await (const f of analyzeFrames(frames, { descriptors: output.features })) geometry.push(toGeometry(f));
+  return scoreSpan({ jobId, spanIndex: 0, spanCount: 1 }, geometry, output.frames, output.features);
+}
+
+/** The media file to decode: its path, or the blob or bytes written into `dir`. */
+async function mediaPath(src: Media['source'], dir: string, blobs: BlobStore): Promise<string> {
+  if (src.case === 'path') return src.value;
+  const path = join(dir, 'media');
+  if (src.case === 'blob') {
+    await blobs.getToFile(src.value, path).catch((err: Error) => {
+      throw new GrpcError(status.NOT_FOUND, `blob ${src.value.bucket}/${src.value.name}: ${err.message}`);
+    });
+  } else if (src.case === 'video' || src.case === 'image') {
+    if (src.value.length === 0) throw new GrpcError(status.INVALID_ARGUMENT, `media.${src.case} is empty`);
+    await writeFile(path, src.value);
+  } else throw new GrpcError(status.INVALID_ARGUMENT, 'media has no source');
+  return path;
+}
+
+interface VideoScoring {
+  jobId: string;
+  path: string;
+  /** The spans scored (one over the whole file when none is given). */
+  spans: readonly { startS: number; endS: number; id: string }[];
+  fps?: number;
+  output: Output;
+}
+
+/** A video or image file: each span's frames analysed (one tracker across spans) and scored. */
+async function scoreVideo(v: VideoScoring, durationS: number): Promise<AuScored[]> {
+  const list = v.spans.length > 0 ? v.spans : [{ startS: 0, endS: 0, id: '' }];
+  const tracker = new PersonTracker();
+  const out: AuScored[] = [];
+  for (const [spanIndex, span] of list.entries()) {
+    const ctx = {
+      jobId: v.jobId,
+      spanIndex,
+      spanCount: list.length,
+      span: create(TimeSpanSchema, { startS: span.startS, endS: span.endS || durationS, id: span.id }),
+    };
+    const geometry: FrameGeometry[] = [];
+    try {
+      const frames = analyzeVideo(v.path, {
+        fps: v.fps,
+        startS: span.startS,
+        endS: span.endS || undefined,
+        tracker,
+        descriptors: v.output.features,
+      });
+      for await (const f of frames) geometry.push(toGeometry(f));
+      out.push(scoreSpan(ctx, geometry, v.output.frames, v.output.features));
+    } catch (err) {
+      if (!(err instanceof VideoError) || err.code !== 'EMPTY_SPAN') throw err;
+      const r = scoreSpan(ctx, [], false);
+      r.error = errorInfo(err.code, err.message);
+      out.push(r);
+    }
+  }
+  return out;
+}
+
 export async function scoreMedia(
   jobId: string,
   media: Media,
   options: ExtractOptions | undefined,
   defaultFps: number,
-  output: { frames: boolean; features: boolean },
+  output: Output,
   blobs: BlobStore,
 ): Promise<AuScored[]> {
-  // The face features of T_v need every face's descriptor in every frame.
-  const descriptors = output.features;
   const dir = await mkdtemp(join(tmpdir(), 'au-scorer-'));
   try {
     const src = media.source;
-    if (src.case === 'frames') {
-      const images: Uint8Array[] = [...src.value.images];
-      for (const ref of src.value.refs) images.push(await blobs.get(ref));
-      if (images.length === 0) throw new GrpcError(status.INVALID_ARGUMENT, 'media.frames holds no image');
-      const frames: Frame[] = [];
-      for (const [i, bytes] of images.entries()) {
-        try {
-          frames.push(await decodeImage(bytes, i, src.value.timeS[i] ?? i));
-        } catch (err) {
-          throw new GrpcError(
-            status.INVALID_ARGUMENT,
-            `media.frames[${i}] is not an image: ${(err as Error).message}`,
-          );
-        }
-      }
-      const geometry: FrameGeometry[] = [];
-      for await (const f of analyzeFrames(frames, { descriptors })) geometry.push(toGeometry(f));
-      return [scoreSpan({ jobId, spanIndex: 0, spanCount: 1 }, geometry, output.frames, output.features)];
-    }
-    let path: string;
-    if (src.case === 'path') path = src.value;
-    else if (src.case === 'blob') {
-      path = join(dir, 'media');
-      await blobs.getToFile(src.value, path).catch((err: Error) => {
-        throw new GrpcError(status.NOT_FOUND, `blob ${src.value.bucket}/${src.value.name}: ${err.message}`);
-      });
-    } else if (src.case === 'video' || src.case === 'image') {
-      if (src.value.length === 0) throw new GrpcError(status.INVALID_ARGUMENT, `media.${src.case} is empty`);
-      path = join(dir, 'media');
-      await writeFile(path, src.value);
-    } else throw new GrpcError(status.INVALID_ARGUMENT, 'media has no source');
-
+    if (src.case === 'frames') return [await scoreFrames(jobId, src.value, output, blobs)];
+    const path = await mediaPath(src, dir, blobs);
     const info = await probeVideo(path);
     const spans = media.spans.length > 0 ? media.spans : (options?.spans ?? []);
-    const list = spans.length > 0 ? spans : [{ startS: 0, endS: 0, id: '' }];
-    const tracker = new PersonTracker();
     const fps = options?.fps || (src.case === 'image' ? undefined : Math.min(defaultFps, info.fps));
-    const out: AuScored[] = [];
-    for (const [spanIndex, span] of list.entries()) {
-      const ctx = {
-        jobId,
-        spanIndex,
-        spanCount: list.length,
-        span: create(TimeSpanSchema, { startS: span.startS, endS: span.endS || info.durationS, id: span.id }),
-      };
-      const geometry: FrameGeometry[] = [];
-      try {
-        for await (const f of analyzeVideo(path, {
-          fps,
-          startS: span.startS,
-          endS: span.endS || undefined,
-          tracker,
-          descriptors,
-        })) {
-          geometry.push(toGeometry(f));
-        }
-        out.push(scoreSpan(ctx, geometry, output.frames, output.features));
-      } catch (err) {
-        if (!(err instanceof VideoError) || err.code !== 'EMPTY_SPAN') throw err;
-        const r = scoreSpan(ctx, [], false);
-        r.error = errorInfo(err.code, err.message);
-        out.push(r);
-      }
-    }
-    return out;
+    return await scoreVideo({ jobId, path, spans, fps, output }, info.durationS);
   } catch (err) {
     throw videoGrpcError(err);
   } finally {

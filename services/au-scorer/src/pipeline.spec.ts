@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type Bus, connectBus, events, type WorkConsumer } from '@emoverse/bus';
-import { type AuScored, AuScorerService, FrameExtractorService } from '@emoverse/proto';
+import { CLAIMED_AUS } from '@emoverse/facs';
+import { AU_NAMES, type AuScored, AuScorerService, FrameExtractorService } from '@emoverse/proto';
 import { createClient, status } from '@emoverse/service-kit';
 import {
   checkHealth,
@@ -79,11 +80,17 @@ describe('frame-extractor → au-scorer over NATS', () => {
     assert.equal(r.hasFace, true);
     assert.equal(r.personPeaks.length, 1);
     assert.ok(Math.abs(r.peak!.timeS - 17.067) <= 0.5, `peak at ${r.peak!.timeS} s`);
-    // Every sampled frame (5 fps over 19.2 s) has its AUs, S_f = the sum of the 17 intensities.
+    // Every sampled frame (5 fps over 19.2 s) has its 17 AUs; S_f sums the ones the event says are measured.
+    assert.equal(r.measured.length, 17);
+    assert.deepEqual(
+      AU_NAMES.filter((_, i) => r.measured[i]),
+      [...CLAIMED_AUS],
+    );
     assert.ok(r.faces.length >= 90, `${r.faces.length} frames`);
     for (const f of r.faces) {
       assert.equal(f.aus!.intensity.length, 17);
-      assert.ok(Math.abs(f.sF - f.aus!.intensity.reduce((a, b) => a + b, 0)) < 1e-3);
+      const measured = f.aus!.intensity.reduce((a, b, i) => a + (r.measured[i] ? b : 0), 0);
+      assert.ok(Math.abs(f.sF - measured) < 1e-3);
     }
     // The peak frame's image is in the object store.
     const jpeg = await bus.blobs.get(r.peak!.frame!);

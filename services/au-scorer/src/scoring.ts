@@ -4,6 +4,7 @@ import { create } from '@bufbuild/protobuf';
 import {
   type AuAnalysis,
   type AuVector,
+  EXPRESSION_NAMES,
   type FrameGeometry,
   type PersonPeak,
   scoreAus,
@@ -29,7 +30,10 @@ export function auVector(v: Record<string, number>): AuVectorMsg {
   return create(AuVectorSchema, { intensity: AU_NAMES.map((a) => v[a] ?? 0) });
 }
 
-/** Faces of FrameBatch frames as AU-stage input; faces without full geometry (68 + mesh) are skipped. */
+/**
+ * Faces of FrameBatch frames as AU-stage input, with their expression probabilities when the extractor
+ * sent them; faces without full geometry (68 + mesh) are skipped.
+ */
 export function framesToGeometry(frames: readonly Frame[]): { geometry: FrameGeometry[]; skipped: number } {
   let skipped = 0;
   const geometry = frames.map((f) => ({
@@ -45,6 +49,10 @@ export function framesToGeometry(frames: readonly Frame[]): { geometry: FrameGeo
             landmarks,
             mesh,
             pose: { pitch: face.pose?.pitch ?? 0, yaw: face.pose?.yaw ?? 0, roll: face.pose?.roll ?? 0 },
+            // The neutral probability picks the baseline's frames, as on the media path.
+            ...(face.expressions.length === EXPRESSION_NAMES.length
+              ? { expression: Object.fromEntries(EXPRESSION_NAMES.map((e, k) => [e, face.expressions[k]])) }
+              : {}),
           },
         ];
       } catch {
@@ -101,6 +109,8 @@ export function scoreSpan(
     personPeaks: analysis.peaks.map(peakMsg),
     peak: analysis.peak ? peakMsg(analysis.peak) : undefined,
     baselines: Object.fromEntries([...analysis.baselines].map(([id, b]) => [id, auVector(b)])),
+    // Which AUs are measured (summed into S_f, used for the peaks and FER captions) and which estimated.
+    measured: AU_NAMES.map((a) => (analysis.sfAus as readonly string[]).includes(a)),
     faces:
       includeFrames || includeFeatures
         ? analysis.frames.map((f) => ({

@@ -72,6 +72,99 @@ export interface Translated {
   rejected: { id: string; reason: string }[];
 }
 
+/** Why a source cannot be read at all, or undefined when it can. */
+function rejection(s: SourceRecord): string | undefined {
+  if (!s.id) return 'no id';
+  if (!SPLIT_NAMES[s.split]) return 'split unspecified';
+  if (!SOURCES.includes(s.source as SourceName)) return `unknown source "${s.source}"`;
+  return undefined;
+}
+
+/** The source's own utterance (`index` and `conversationId` already worked out). */
+function utteranceOf(
+  s: SourceRecord,
+  at: Pick<SourceUtterance, 'conversationId' | 'index'>,
+): SourceUtterance {
+  const u: SourceUtterance = {
+    id: s.id,
+    source: s.source as SourceName,
+    split: SPLIT_NAMES[s.split] as SplitName,
+    ...at,
+    speaker: s.speaker,
+    text: s.text,
+  };
+  const emotion = emotionOf(s.emotion);
+  const sentiment = sentimentOf(s.sentiment);
+  if (emotion) u.emotion = emotion;
+  if (sentiment) u.sentiment = sentiment;
+  if (s.sentimentScore !== undefined) u.sentimentScore = s.sentimentScore;
+  if (s.videoPaths[0]) u.video = s.videoPaths[0];
+  return u;
+}
+
+/** The earlier turns of a source's conversation: ERI history, and with emotions the ECPE conversation. */
+function turnsOf(s: SourceRecord, u: SourceUtterance): SourceUtterance[] {
+  return s.conversation.slice(0, -1).map(
+    (t, k): SourceUtterance => ({
+      id: `${u.conversationId}/turn${k + 1}`,
+      source: u.source,
+      split: u.split,
+      conversationId: u.conversationId,
+      index: k + 1,
+      speaker: t.speaker,
+      text: t.text,
+      ...(emotionOf(t.emotion) ? { emotion: emotionOf(t.emotion) } : {}),
+    }),
+  );
+}
+
+/** The ECPE conversation ending with `u`: its turns and the pairs whose emotion utterance is `u`. */
+function conversationOf(s: SourceRecord, u: SourceUtterance, turns: SourceUtterance[]): SourceConversation {
+  return {
+    id: u.conversationId,
+    source: u.source,
+    split: u.split,
+    sceneKeys: [u.conversationId],
+    utterances: [...turns, u],
+    pairs: s.pairs
+      .filter((p) => p.emotionUtterance === u.index)
+      .map((p) => {
+        const e = emotionOf(p.emotion) ?? u.emotion;
+        return e
+          ? { emotionUtt: p.emotionUtterance, causeUtt: p.causeUtterance, emotion: e }
+          : { emotionUtt: p.emotionUtterance, causeUtt: p.causeUtterance };
+      }),
+  };
+}
+
+/** AuScored by join key: each under its span id and under its span index. */
+function scoredByKey(auScores: readonly AuScored[]): Map<string, AuScored> {
+  const scored = new Map<string, AuScored>();
+  for (const a of auScores) {
+    scored.set(joinKey(a.jobId, a.span?.id ?? ''), a);
+    scored.set(joinKey(a.jobId, `#${a.spanIndex}`), a);
+  }
+  return scored;
+}
+
+/** FER: the AuScored of a source's clip (by span id, else the job's only span), if it has one. */
+function clipScore(s: SourceRecord, scored: Map<string, AuScored>): AuScored | undefined {
+  const a = scored.get(joinKey(s.jobId, s.span?.id ?? '')) ?? scored.get(joinKey(s.jobId, '#0'));
+  return s.jobId && a && (a.span?.id === (s.span?.id ?? '') || a.spanCount <= 1) ? a : undefined;
+}
+
+/** One copy of each earlier turn, and none for utterances that are themselves in the request. */
+function distinctContext(context: SourceUtterance[], utterances: SourceUtterance[]): SourceUtterance[] {
+  const own = new Set(utterances.map((u) => `${u.conversationId}#${u.index}`));
+  const seen = new Set<string>();
+  return context.filter((t) => {
+    const k = `${t.conversationId}#${t.index}`;
+    if (own.has(k) || seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
 /** SourceRecords (+ their AuScored, joined by job id and span id) -> the EMT builder's inputs. */
 export function fromProto(sources: readonly SourceRecord[], auScores: readonly AuScored[]): Translated {
   const out: Translated = {
@@ -82,87 +175,25 @@ export function fromProto(sources: readonly SourceRecord[], auScores: readonly A
     ecpeTargets: new Set(),
     rejected: [],
   };
-  const scored = new Map<string, AuScored>();
-  for (const a of auScores) {
-    scored.set(joinKey(a.jobId, a.span?.id ?? ''), a);
-    scored.set(joinKey(a.jobId, `#${a.spanIndex}`), a);
-  }
+  const scored = scoredByKey(auScores);
   for (const s of sources) {
-    const split = SPLIT_NAMES[s.split];
-    const source = SOURCES.find((x) => x === s.source);
-    if (!s.id || !split || !source) {
-      out.rejected.push({
-        id: s.id,
-        reason: !s.id ? 'no id' : !split ? 'split unspecified' : `unknown source "${s.source}"`,
-      });
+    const reason = rejection(s);
+    if (reason) {
+      out.rejected.push({ id: s.id, reason });
       continue;
     }
-    const conversationId = s.conversationId || s.id;
-    const index = indexOf(s);
-    const u: SourceUtterance = {
-      id: s.id,
-      source,
-      split,
-      conversationId,
-      index,
-      speaker: s.speaker,
-      text: s.text,
-    };
-    const emotion = emotionOf(s.emotion);
-    const sentiment = sentimentOf(s.sentiment);
-    if (emotion) u.emotion = emotion;
-    if (sentiment) u.sentiment = sentiment;
-    if (s.sentimentScore !== undefined) u.sentimentScore = s.sentimentScore;
-    if (s.videoPaths[0]) u.video = s.videoPaths[0];
+    const u = utteranceOf(s, { conversationId: s.conversationId || s.id, index: indexOf(s) });
     out.utterances.push(u);
-
-    // FER: the AuScored of this clip (by span id, else the job's only span).
-    const a = scored.get(joinKey(s.jobId, s.span?.id ?? '')) ?? scored.get(joinKey(s.jobId, '#0'));
-    if (s.jobId && a && (a.span?.id === (s.span?.id ?? '') || a.spanCount <= 1))
-      out.peakAus.set(s.id, peakAusOf(a));
-
-    // Earlier turns: ERI history; with emotions and pairs they also form the ECPE conversation.
-    const turns = s.conversation.slice(0, -1).map(
-      (t, k): SourceUtterance => ({
-        id: `${conversationId}/turn${k + 1}`,
-        source,
-        split,
-        conversationId,
-        index: k + 1,
-        speaker: t.speaker,
-        text: t.text,
-        ...(emotionOf(t.emotion) ? { emotion: emotionOf(t.emotion) } : {}),
-      }),
-    );
+    const a = clipScore(s, scored);
+    if (a) out.peakAus.set(s.id, peakAusOf(a));
+    const turns = turnsOf(s, u);
     out.context.push(...turns);
-    if (s.pairs.length > 0 || source === 'ecf1' || source === 'ecf2') {
-      out.conversations.push({
-        id: conversationId,
-        source,
-        split,
-        sceneKeys: [conversationId],
-        utterances: [...turns, u],
-        pairs: s.pairs
-          .filter((p) => p.emotionUtterance === index)
-          .map((p) => {
-            const e = emotionOf(p.emotion) ?? emotion;
-            return e
-              ? { emotionUtt: p.emotionUtterance, causeUtt: p.causeUtterance, emotion: e }
-              : { emotionUtt: p.emotionUtterance, causeUtt: p.causeUtterance };
-          }),
-      });
+    if (s.pairs.length > 0 || u.source === 'ecf1' || u.source === 'ecf2') {
+      out.conversations.push(conversationOf(s, u, turns));
       out.ecpeTargets.add(s.id);
     }
   }
-  // One copy of each earlier turn, and none for utterances that are themselves in the request.
-  const own = new Set(out.utterances.map((u) => `${u.conversationId}#${u.index}`));
-  const seen = new Set<string>();
-  out.context = out.context.filter((t) => {
-    const k = `${t.conversationId}#${t.index}`;
-    if (own.has(k) || seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
+  out.context = distinctContext(out.context, out.utterances);
   return out;
 }
 

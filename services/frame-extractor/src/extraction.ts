@@ -15,7 +15,13 @@ import {
   type VideoInfo,
   VideoInfoSchema,
 } from '@emoverse/proto';
-import { type ExtractedFrame, extractVideo, packFaceGeometry, type VideoError } from '@emoverse/video';
+import {
+  EXPRESSIONS,
+  type ExtractedFrame,
+  extractVideo,
+  packFaceGeometry,
+  type VideoError,
+} from '@emoverse/video';
 
 export const SERVICE = 'frame-extractor';
 
@@ -126,6 +132,7 @@ export async function runExtraction(
                 confidence: x.score,
                 pose: x.pose,
                 landmarks: packFaceGeometry(x),
+                expressions: EXPRESSIONS.map((e) => x.expression[e]),
               })),
             }),
           ),

@@ -1,11 +1,22 @@
-// frame-extractor's handlers: where a video comes from, how a rejected video is answered, and the
-// video.submitted work-queue handler. The extraction itself is in extraction.ts / @emoverse/video.
+// frame-extractor's handlers: where a video comes from, how a rejected video is answered, the Extract
+// and ExtractUpload RPCs and the video.submitted work-queue handler. The extraction itself is in
+// extraction.ts / @emoverse/video.
+import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BlobStore, type Delivery, events } from '@emoverse/bus';
-import type { BlobRef, VideoSubmitted } from '@emoverse/proto';
-import { GrpcError, status } from '@emoverse/service-kit';
+import { type BlobStore, blobBuckets, type Delivery, events } from '@emoverse/bus';
+import type {
+  BlobRef,
+  ExtractRequest,
+  ExtractUploadHeader,
+  ExtractUploadRequest,
+  FrameBatch,
+  FrameExtractorService,
+  VideoSubmitted,
+} from '@emoverse/proto';
+import { GrpcError, type ServiceImpl, status } from '@emoverse/service-kit';
 import type { Logger } from '@emoverse/telemetry';
 import { VideoError } from '@emoverse/video';
 import { type ExtractionDefaults, errorInfo, runExtraction } from './extraction.js';
@@ -90,6 +101,91 @@ export function videoSubmittedHandler(blobs: BlobStore, defaults: ExtractionDefa
       }
     } finally {
       await local?.done();
+    }
+  };
+}
+
+type Rpcs = ServiceImpl<typeof FrameExtractorService>;
+
+/** Every batch of a video, for a unary answer; a video of which no span could be used is INVALID_ARGUMENT. */
+async function extractAll(
+  jobId: string,
+  path: string,
+  options: ExtractRequest['options'],
+  defaults: ExtractionDefaults,
+  blobs: BlobStore,
+) {
+  const batches: FrameBatch[] = [];
+  const video = await runExtraction(jobId, path, options, defaults, blobs, async (b) => {
+    batches.push(b);
+  });
+  if (batches.every((b) => b.error)) throw new GrpcError(status.INVALID_ARGUMENT, batches[0].error!.message);
+  return { video, batches };
+}
+
+/** Extract: a video by path or blob, its frame batches in the answer. */
+export function extractHandler(blobs: BlobStore, defaults: ExtractionDefaults): Rpcs['extract'] {
+  return async (req) => {
+    const jobId = req.jobId || randomUUID();
+    const { path, done } = await localVideo(blobs, req.source);
+    try {
+      return { jobId, ...(await extractAll(jobId, path, req.options, defaults, blobs)) };
+    } catch (err) {
+      throw grpcError(err);
+    } finally {
+      await done();
+    }
+  };
+}
+
+/** Writes an upload stream (a header, then chunks) to `path`, refusing it past `maxBytes`; returns the header. */
+async function receiveUpload(
+  parts: AsyncIterable<ExtractUploadRequest>,
+  path: string,
+  maxBytes: number,
+): Promise<ExtractUploadHeader> {
+  let header: ExtractUploadHeader | undefined;
+  let size = 0;
+  const file = createWriteStream(path);
+  for await (const p of parts) {
+    if (p.part.case === 'header') {
+      header = p.part.value;
+      if (header.size > maxBytes)
+        throw new GrpcError(status.RESOURCE_EXHAUSTED, `upload of ${header.size} bytes is over the limit`);
+    } else if (p.part.case === 'chunk') {
+      if (!header) throw new GrpcError(status.INVALID_ARGUMENT, 'the first message must be the header');
+      size += p.part.value.length;
+      if (size > maxBytes) throw new GrpcError(status.RESOURCE_EXHAUSTED, `upload over ${maxBytes} bytes`);
+      if (!file.write(p.part.value)) await new Promise<void>((r) => file.once('drain', () => r()));
+    }
+  }
+  await new Promise<void>((resolve, reject) =>
+    file.end((err?: Error | null) => (err ? reject(err) : resolve())),
+  );
+  if (!header) throw new GrpcError(status.INVALID_ARGUMENT, 'no header');
+  if (size === 0) throw new GrpcError(status.INVALID_ARGUMENT, 'empty upload');
+  return header;
+}
+
+/** ExtractUpload: a streamed video, kept in the videos bucket, its frame batches in the answer. */
+export function extractUploadHandler(
+  blobs: BlobStore,
+  defaults: ExtractionDefaults,
+  maxUploadBytes: number,
+): Rpcs['extractUpload'] {
+  return async (parts) => {
+    const dir = await mkdtemp(join(tmpdir(), 'frame-extractor-upload-'));
+    try {
+      const path = join(dir, 'upload');
+      const header = await receiveUpload(parts, path, maxUploadBytes);
+      const jobId = header.jobId || randomUUID();
+      const name = `${jobId}/${header.filename || 'video'}`;
+      const videoBlob = await blobs.putFile(blobBuckets.videos, name, path, header.contentType);
+      return { jobId, ...(await extractAll(jobId, path, header.options, defaults, blobs)), videoBlob };
+    } catch (err) {
+      throw grpcError(err);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   };
 }

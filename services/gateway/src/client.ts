@@ -2,7 +2,13 @@
 // eval:swift, bench:gateway and the tests. Adds the bearer token, and collects Generate's stream.
 
 import type { MessageInitShape } from '@bufbuild/protobuf';
-import { GatewayService, type GenerateRequestSchema, type GenerateResponse } from '@emoverse/proto';
+import {
+  type AnalyzeStreamRequestSchema,
+  type AnalyzeStreamResponse,
+  GatewayService,
+  type GenerateRequestSchema,
+  type GenerateResponse,
+} from '@emoverse/proto';
 import { type ClientCallOptions, createClient, type PromiseClient } from '@emoverse/service-kit';
 import type * as grpc from '@grpc/grpc-js';
 
@@ -49,6 +55,20 @@ export class GatewayClient {
   }
   emotionCausePairs(req: Parameters<Api['emotionCausePairs']>[0], o?: CallOptions) {
     return this.client.emotionCausePairs(req, this.call(o));
+  }
+
+  analyze(req: Parameters<Api['analyze']>[0], o?: CallOptions) {
+    return this.client.analyze(req, this.call(o));
+  }
+
+  /** Streams an analysis part by part; resolves with every message once the server ends the stream. */
+  async analyzeStream(
+    req: MessageInitShape<typeof AnalyzeStreamRequestSchema>,
+    o?: CallOptions,
+  ): Promise<AnalyzeStreamResponse[]> {
+    const all: AnalyzeStreamResponse[] = [];
+    for await (const m of this.client.analyzeStream(req, this.call(o))) all.push(m);
+    return all;
   }
 
   /** Streams a generation; resolves with every message once the server ends the stream. */

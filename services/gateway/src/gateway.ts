@@ -12,6 +12,7 @@ import {
   type LoadedModel,
   loadedModel,
   ModelHolder,
+  readCalibration,
   TaskEngine,
   type TaskModel,
   WorkerTaskModel,
@@ -60,7 +61,7 @@ export const startWorkerModel: ModelStarter = async (options, workers) => {
   };
 };
 
-/** Where versions come from (ModelRegistry over NATS KV and the object store, in main.ts). */
+/** Where versions come from (packages/bus' ModelRegistry over NATS KV and the object store, in service.ts). */
 export interface VersionSource {
   /** Folder the model worker loads adapters from (<adapterDir>/<name>). */
   readonly adapterDir: string;
@@ -98,7 +99,12 @@ export class Gateway {
         const options = this.versions.get(version);
         if (!options) throw new Error(`no model options for version ${version}`);
         const model = await startModel({ intraOpThreads: config.intraOpThreads, ...options }, config.workers);
-        return loadedModel(model, config.adapterCapacity);
+        // the folder's decision rule (calibration.json) comes with the weights it was fitted for
+        return loadedModel(
+          model,
+          config.adapterCapacity,
+          options.dir ? readCalibration(options.dir) : undefined,
+        );
       },
       dispose: (lm) => lm.model.dispose(),
       onSwitch: (version, previous) => {

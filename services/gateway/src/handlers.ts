@@ -5,6 +5,11 @@
 import { timingSafeEqual } from 'node:crypto';
 import { create } from '@bufbuild/protobuf';
 import {
+  type AnalyzeRequest,
+  type AnalyzeResponse,
+  AnalyzeResponseSchema,
+  type AnalyzeStreamRequest,
+  type AnalyzeStreamResponse,
   type ConversationTurn,
   type EmotionCausePairsRequest,
   type EmotionCausePairsResponse,
@@ -50,6 +55,7 @@ import {
 } from '@emoverse/serving';
 import { withSpan } from '@emoverse/telemetry';
 import * as grpc from '@grpc/grpc-js';
+import { analysisOf, analyzeParts, mediaChecker } from './analyze.js';
 import type { MediaPipeline, VisualFeatures } from './media.js';
 import { toGrpcError } from './status.js';
 
@@ -288,6 +294,31 @@ async function* generate(
   });
 }
 
+const analyze: Handler<AnalyzeRequest, AnalyzeResponse> = async (o, req, ctx) => {
+  const check = mediaChecker(o, (m) => mediaInput(m, o.allowMediaPaths ?? false));
+  return create(AnalyzeResponseSchema, { analysis: await analysisOf(o, req.input, ctx, check) });
+};
+
+/** AnalyzeStream: auth first, then each part of the analysis as it finishes. */
+async function* analyzeStream(
+  o: GatewayHandlerOptions,
+  authorize: (md: grpc.Metadata) => void,
+  req: AnalyzeStreamRequest,
+  call: CallContext,
+): AsyncGenerator<AnalyzeStreamResponse> {
+  const ctx = await guarded(o, authorize, async (_o, _req: unknown, ctx) => ctx)(req, call);
+  const check = mediaChecker(o, (m) => mediaInput(m, o.allowMediaPaths ?? false));
+  const { items, result } = callbackStream<AnalyzeStreamResponse, void>((push) =>
+    analyzeParts(o, req.input, ctx, check, push),
+  );
+  yield* items;
+  try {
+    await result;
+  } catch (e) {
+    throw toGrpcError(e);
+  }
+}
+
 /** The serving task a proto Task names (none for UNSPECIFIED: Generate then takes the raw text). */
 const SERVING_TASK: Partial<Record<Task, ServingTask>> = {
   [Task.MSA]: 'msa',
@@ -307,5 +338,7 @@ export function gatewayImpl(o: GatewayHandlerOptions): ServiceImpl<typeof Gatewa
     emotionReason: guarded(o, authorize, emotionReason),
     emotionCausePairs: guarded(o, authorize, emotionCausePairs),
     generate: (req, call) => generate(o, authorize, req, call),
+    analyze: guarded(o, authorize, analyze),
+    analyzeStream: (req, call) => analyzeStream(o, authorize, req, call),
   };
 }

@@ -2,5 +2,4 @@
 // benchmarks and tools that run it in-process or talk to it.
 export { GatewayClient, type GatewayClientOptions } from './client.js';
 export { Gateway, type GatewayConfig } from './gateway.js';
-export { ModelRegistry } from './registry.js';
 export { createGatewayService, gatewayConfig } from './service.js';

@@ -10,6 +10,7 @@ import {
   AuScorerService,
   auVectorToRecord,
   type Media,
+  type PeakImage,
   type PersonPeak,
   type ScoreResponse,
 } from '@emoverse/proto';
@@ -27,10 +28,19 @@ export interface VisualFeatures {
   peak?: PersonPeak;
   /** AU_frame of the peak: the AUs at or above intensity 1, strongest first. */
   activeAus: string[];
+  /** The peak frame as JPEG with the face box and landmarks, when asked for. */
+  peakImage?: PeakImage;
+}
+
+export interface FeatureOptions {
+  deadline?: number;
+  signal?: AbortSignal;
+  /** Also fetch the peak frame's image (Analyze shows it). */
+  peakImage?: boolean;
 }
 
 export interface MediaPipeline {
-  features(media: Media, options: { deadline?: number; signal?: AbortSignal }): Promise<VisualFeatures>;
+  features(media: Media, options: FeatureOptions): Promise<VisualFeatures>;
   close(): void;
 }
 
@@ -71,7 +81,8 @@ function scoredClip(result: AuScored): ScoredClip {
 }
 
 export function featuresFromScore(res: ScoreResponse): VisualFeatures {
-  const result = res.results.find((r) => r.hasFace && r.peak) ?? res.results[0];
+  const at = res.results.findIndex((r) => r.hasFace && r.peak);
+  const result = res.results[Math.max(at, 0)];
   if (!result?.hasFace || !result.peak?.aus) {
     const why = result?.error?.message ? ` (${result.error.message})` : '';
     throw invalidArgument(`no face was found in the media${why}`);
@@ -85,10 +96,12 @@ export function featuresFromScore(res: ScoreResponse): VisualFeatures {
       `media: au-scorer's answer lacks face features: ${(e as Error).message}`,
     );
   }
+  const peakImage = res.peakImages[at];
   return {
     visual,
     peak: result.peak,
     activeAus: auFrame(auVectorToRecord(result.peak.aus.intensity)),
+    ...(peakImage?.jpeg.length ? { peakImage } : {}),
   };
 }
 
@@ -100,14 +113,16 @@ export class AuScorerPipeline implements MediaPipeline {
     this.client = createClient(AuScorerService, address, { credentials });
   }
 
-  async features(
-    media: Media,
-    options: { deadline?: number; signal?: AbortSignal },
-  ): Promise<VisualFeatures> {
+  async features(media: Media, options: FeatureOptions): Promise<VisualFeatures> {
     let res: ScoreResponse;
     try {
       res = await this.client.score(
-        { input: { case: 'media', value: media }, includeFrames: true, includeFeatures: true },
+        {
+          input: { case: 'media', value: media },
+          includeFrames: true,
+          includeFeatures: true,
+          includePeakImage: options.peakImage ?? false,
+        },
         {
           timeoutMs: options.deadline ? Math.max(1, options.deadline - Date.now()) : undefined,
           signal: options.signal,

@@ -4,12 +4,17 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ModelRegistry } from '@emoverse/bus';
+import { ADAPTER_FILES, MODEL_FILES } from '@emoverse/models';
 import { GatewayService } from '@emoverse/proto';
 import { defineService, z } from '@emoverse/service-kit';
 import { DEFAULT_LIMITS, type EmoVerseModelOptions } from '@emoverse/serving';
 import { Gateway, type ModelStarter } from './gateway.js';
 import { AuScorerPipeline, type MediaPipeline } from './media.js';
-import { ModelRegistry } from './registry.js';
+import { playgroundFiles } from './playground.js';
+
+/** Room for the text, conversation and framing of a request beside its media. */
+const REQUEST_OVERHEAD_BYTES = 1 << 20;
 
 const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
@@ -38,6 +43,21 @@ export const gatewayConfig = {
   /** host:port of au-scorer (unset: requests with media get UNAVAILABLE). */
   EMOVERSE_AU_SCORER_ADDR: z.string().min(1).optional(),
   EMOVERSE_ALLOW_MEDIA_PATHS: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+  /** Origins allowed to call Connect / gRPC-web from other pages, comma-separated ('*': any); unset: none. */
+  EMOVERSE_CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    ),
+  /** Serve the playground page at / (Connect on the same port). */
+  EMOVERSE_PLAYGROUND: z
     .enum(['true', 'false'])
     .default('false')
     .transform((v) => v === 'true'),
@@ -83,12 +103,23 @@ export function createGatewayService(deps: GatewayServiceDeps = {}) {
         {
           registry: ctx.telemetry.metrics,
           media,
-          models: new ModelRegistry(ctx.bus, c.EMOVERSE_MODEL_ID, cacheDir),
+          models: new ModelRegistry(ctx.bus, {
+            modelId: c.EMOVERSE_MODEL_ID,
+            cacheDir,
+            files: { model: MODEL_FILES, adapter: ADAPTER_FILES },
+          }),
           logger: ctx.logger,
           startModel: deps.startModel,
         },
       );
       ctx.addService(GatewayService, gateway.handlers);
+      // The same handlers over Connect and gRPC-web for browsers; bodies past the media limit are refused unread.
+      ctx.serveBrowsers({
+        corsOrigins: c.EMOVERSE_CORS_ORIGINS,
+        readMaxBytes:
+          Math.max(c.EMOVERSE_MAX_VIDEO_BYTES, c.EMOVERSE_MAX_IMAGE_BYTES) + REQUEST_OVERHEAD_BYTES,
+        fallback: c.EMOVERSE_PLAYGROUND ? playgroundFiles() : undefined,
+      });
       ctx.onShutdown(async () => {
         await gateway.close();
         media?.close();

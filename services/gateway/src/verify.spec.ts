@@ -7,13 +7,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { create } from '@bufbuild/protobuf';
-import { type Bus, blobBuckets, connectBus, digestManifestName, manifestDigest } from '@emoverse/bus';
+import {
+  type Bus,
+  blobBuckets,
+  connectBus,
+  digestManifestName,
+  ModelRegistry,
+  manifestDigest,
+} from '@emoverse/bus';
+import { MODEL_FILES } from '@emoverse/models';
 import { ModelPublishedSchema } from '@emoverse/proto';
 import type { RunningService } from '@emoverse/service-kit';
 import { KeywordModel } from '@emoverse/serving/testing';
 import { eventually, type NatsServer, startNatsServer, waitForHealth } from '@emoverse/testing';
 import { GatewayClient } from './client.js';
-import { ModelRegistry } from './registry.js';
 import { createGatewayService } from './service.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'gateway-verify-'));
@@ -66,13 +73,12 @@ const refusals = async () =>
 
 describe('a published model is verified before it is served', () => {
   it('serves a version whose files match its published manifest', async () => {
-    const checkpoint = await ModelRegistry.upload(
-      bus,
-      'model',
-      modelFolder('v2'),
-      blobBuckets.checkpoints,
-      'm-v2',
-    );
+    const checkpoint = await ModelRegistry.upload(bus, {
+      dir: modelFolder('v2'),
+      files: MODEL_FILES,
+      bucket: blobBuckets.checkpoints,
+      name: 'm-v2',
+    });
     assert.match(checkpoint.digest, /^SHA-256=[A-Za-z0-9_-]{43}$/);
     await ModelRegistry.publish(bus, { modelId: 'emoverse-nano', version: 'v2', checkpoint });
     await eventually(async () => (await served()) === 'v2', 'the gateway to switch to v2');
@@ -80,19 +86,39 @@ describe('a published model is verified before it is served', () => {
 
   it('refuses tampered versions while the old one keeps answering, and counts each refusal', async () => {
     // v3: a weights file replaced in the object store after publishing.
-    const v3 = await ModelRegistry.upload(bus, 'model', modelFolder('v3'), blobBuckets.checkpoints, 'm-v3');
+    const v3 = await ModelRegistry.upload(bus, {
+      dir: modelFolder('v3'),
+      files: MODEL_FILES,
+      bucket: blobBuckets.checkpoints,
+      name: 'm-v3',
+    });
     await bus.blobs.put(
       blobBuckets.checkpoints,
       'm-v3/llm/model.safetensors',
       new TextEncoder().encode('evil'),
     );
     // v4: the weights and the manifest both rewritten (the registry's digest still names the old manifest).
-    const v4 = await ModelRegistry.upload(bus, 'model', modelFolder('v4'), blobBuckets.checkpoints, 'm-v4');
+    const v4 = await ModelRegistry.upload(bus, {
+      dir: modelFolder('v4'),
+      files: MODEL_FILES,
+      bucket: blobBuckets.checkpoints,
+      name: 'm-v4',
+    });
     const forged = modelFolder('v4-forged');
     writeFileSync(join(forged, 'llm', 'model.safetensors'), 'evil');
-    await ModelRegistry.upload(bus, 'model', forged, blobBuckets.checkpoints, 'm-v4');
+    await ModelRegistry.upload(bus, {
+      dir: forged,
+      files: MODEL_FILES,
+      bucket: blobBuckets.checkpoints,
+      name: 'm-v4',
+    });
     // v5: published without a digest.
-    const v5 = await ModelRegistry.upload(bus, 'model', modelFolder('v5'), blobBuckets.checkpoints, 'm-v5');
+    const v5 = await ModelRegistry.upload(bus, {
+      dir: modelFolder('v5'),
+      files: MODEL_FILES,
+      bucket: blobBuckets.checkpoints,
+      name: 'm-v5',
+    });
     const cases = [
       { version: 'v3', checkpoint: v3 },
       { version: 'v4', checkpoint: v4 },
@@ -125,7 +151,11 @@ describe('a published model is verified before it is served', () => {
   });
 
   it('names the file that differs, or the manifest, in the error', async () => {
-    const registry = new ModelRegistry(bus, 'emoverse-nano', join(tmp, 'direct'));
+    const registry = new ModelRegistry(bus, {
+      modelId: 'emoverse-nano',
+      cacheDir: join(tmp, 'direct'),
+      files: { model: MODEL_FILES, adapter: [] },
+    });
     const p = (name: string, digest: string) =>
       create(ModelPublishedSchema, {
         modelId: 'emoverse-nano',
@@ -146,13 +176,12 @@ describe('a published model is verified before it is served', () => {
   });
 
   it('still switches to a correct version published after the refusals', async () => {
-    const checkpoint = await ModelRegistry.upload(
-      bus,
-      'model',
-      modelFolder('v6'),
-      blobBuckets.checkpoints,
-      'm-v6',
-    );
+    const checkpoint = await ModelRegistry.upload(bus, {
+      dir: modelFolder('v6'),
+      files: MODEL_FILES,
+      bucket: blobBuckets.checkpoints,
+      name: 'm-v6',
+    });
     await ModelRegistry.publish(bus, { modelId: 'emoverse-nano', version: 'v6', checkpoint });
     await eventually(async () => (await served()) === 'v6', 'the gateway to switch to v6');
   });

@@ -15,7 +15,7 @@ import {
   train,
   validateRecipe,
 } from '@emoverse/m2se';
-import { createBaseModel } from './base-model.js';
+import { baseModel } from '@emoverse/trainer-core';
 
 const shared = resolve(process.env.EMOVERSE_SHARED ?? join(import.meta.dirname, '../../../../shared'));
 const examples = readPaperFormatSamples(shared);
@@ -40,7 +40,7 @@ const recipe = validateRecipe({
   pretraining: { samples, lr: 3e-3 },
   stages: [{ name: 'bench', epochs: 1, samples, tasks: { ER: 0.6, ECPE: 0.4 } }],
 });
-const model = createBaseModel({ recipe: { ...recipe, seed: 0 }, ep: 'cpu', vocabSize: 1024, examples });
+const model = baseModel({ recipe: { ...recipe, seed: 0 }, ep: 'cpu', defaultVocabSize: 1024, examples });
 const format = chatTemplateFormat(model.tokenizer);
 const encode = (ex: EmtExample) =>
   encodeExample(model.tokenizer, ex, { maxSeqLen: recipe.batch.maxSeqLen, format, eosId: model.eosId });

@@ -4,10 +4,10 @@
 // manifest's digest, so runs and restarts reuse them.
 import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
-import type { BlobStore } from '@emoverse/bus';
+import { type BlobStore, fetchFolder } from '@emoverse/bus';
 import { MODEL_FILES } from '@emoverse/models';
 import type { BlobRef } from '@emoverse/proto';
-import { RunRejected } from './rejected.js';
+import { RunRejected } from '@emoverse/trainer-core';
 
 /** A dataset or recipe location: a local path, or `os://<bucket>/<name>` for the object store. */
 export type Location =
@@ -75,25 +75,11 @@ export async function resolveBaseModel(
   const loc = parseLocation(location);
   if (loc.kind === 'path') return loc.path;
   if (!o.blobs) throw new RunRejected(['an object-store base model needs a NATS connection']);
-  const dir = join(
-    o.cacheDir,
-    'models',
-    `${loc.ref.bucket}-${loc.ref.name}`.replace(/[^A-Za-z0-9._-]/g, '_'),
-  );
+  const name = `${loc.ref.bucket}-${loc.ref.name}`.replace(/[^A-Za-z0-9._-]/g, '_');
+  const dir = join(o.cacheDir, 'models', name);
   if (existsSync(join(dir, 'emoverse.json')) || existsSync(join(dir, 'config.json'))) return dir;
-  const tmp = `${dir}.partial-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  let found = 0;
-  for (const file of MODEL_FILES) {
-    const ref = { bucket: loc.ref.bucket, name: `${loc.ref.name}/${file}` };
-    if (!(await o.blobs.info(ref))) continue;
-    mkdirSync(dirname(join(tmp, file)), { recursive: true });
-    await o.blobs.getToFile(ref, join(tmp, file));
-    found++;
-  }
-  if (found === 0) throw new RunRejected([`base model ${location}: no model files under that prefix`]);
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dirname(dir), { recursive: true });
-  renameSync(tmp, dir);
-  return dir;
+  return fetchFolder(o.blobs, { ref: loc.ref, files: MODEL_FILES, dir }).catch((err: Error) => {
+    if (!err.message.startsWith('no files under')) throw err;
+    throw new RunRejected([`base model ${location}: no model files under that prefix`]);
+  });
 }

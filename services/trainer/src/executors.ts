@@ -12,7 +12,7 @@ import {
   type TrainingJobConfig,
   type WatchOptions,
 } from '@emoverse/k8s';
-import type { ExecutionProvider } from './base-model.js';
+import type { ExecutionProvider } from '@emoverse/trainer-core';
 import { STOPPED_EXIT_CODE } from './train-command.js';
 
 type V1Job = ReturnType<typeof buildTrainingJob>;

@@ -1,7 +1,7 @@
 // Trainer errors as gRPC statuses: a rejected run is INVALID_ARGUMENT with every problem in the
 // message, a device this node cannot use FAILED_PRECONDITION, an unknown run NOT_FOUND; anything else passes through (service-kit maps it to INTERNAL).
 import { GrpcError, status } from '@emoverse/service-kit';
-import { DeviceUnavailable, RunRejected } from './rejected.js';
+import { DeviceUnavailable, RunRejected } from '@emoverse/trainer-core';
 import { RunNotFound } from './runs.js';
 
 export function RejectedRunError(err: unknown): unknown {

@@ -4,8 +4,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { BlobStore } from '@emoverse/bus';
 import { SHIPPED_RECIPES, type ShippedRecipeName, shippedRecipePath } from '@emoverse/m2se';
+import { RunRejected } from '@emoverse/trainer-core';
 import { parseLocation } from './dataset.js';
-import { RunRejected } from './rejected.js';
 
 export interface RecipeText {
   text: string;

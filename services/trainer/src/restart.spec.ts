@@ -11,8 +11,8 @@ import type { StepLog } from '@emoverse/m2se';
 import { JobStatus, TrainerService } from '@emoverse/proto';
 import { createClient } from '@emoverse/service-kit';
 import { type NatsServer, type ServiceProcess, startNatsServer, startService } from '@emoverse/testing';
-import { toyRecipe, writeToyEmt } from './fixtures.js';
-import { runBlobs } from './run-training.js';
+import { toyRecipe, writeToyEmt } from '@emoverse/trainer-core/testing';
+import { runBlobs } from './run-report.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'trainer-restart-'));
 let nats: NatsServer;

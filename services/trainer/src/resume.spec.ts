@@ -22,8 +22,8 @@ import {
 import type { StepLog } from '@emoverse/m2se';
 import { ModelPublishedSchema, type TrainingProgress } from '@emoverse/proto';
 import { type NatsServer, startNatsServer } from '@emoverse/testing';
-import { toyRecipe, writeToyEmt } from './fixtures.js';
-import { runBlobs } from './run-training.js';
+import { toyRecipe, writeToyEmt } from '@emoverse/trainer-core/testing';
+import { runBlobs } from './run-report.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'trainer-resume-'));
 let nats: NatsServer;

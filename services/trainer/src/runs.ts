@@ -22,13 +22,12 @@ import {
 } from '@emoverse/proto';
 import { EP_NAMES, isEpName } from '@emoverse/runtime';
 import { PushQueue } from '@emoverse/service-kit';
-import { checkDevice, type ExecutionProvider } from './base-model.js';
-import { formatLocation, type Location, resolveBaseModel, resolveDataset } from './dataset.js';
+import { checkDevice, type ExecutionProvider, type RunPlan, RunRejected } from '@emoverse/trainer-core';
+import { formatLocation, type Location } from './dataset.js';
 import type { ExecutionHandle, Executor, RunSpec } from './executors.js';
-import { planRun } from './plan.js';
-import { guessFormat } from './recipe-source.js';
-import { RunRejected } from './rejected.js';
-import { runBlobs } from './run-training.js';
+import { guessFormat, type RecipeText } from './recipe-source.js';
+import { planInputs } from './run-inputs.js';
+import { runBlobs } from './run-report.js';
 
 export class RunNotFound extends Error {}
 
@@ -82,49 +81,25 @@ export class RunManager {
 
   /** Validates, records and launches a run; an existing run id returns that run (idempotent). */
   async startRun(req: StartRunRequest): Promise<Run> {
-    const runId = req.runId || `run-${randomUUID().slice(0, 13)}`;
-    if (!RUN_ID.test(runId)) {
-      throw new RunRejected([
-        `run_id "${runId}": use 1-63 letters, digits, - and _ (starting with a letter or digit)`,
-      ]);
-    }
+    const runId = runIdOf(req);
     const existing = await this.find(runId);
     if (existing) return existing;
-    if (!req.recipe.trim()) throw new RunRejected(['recipe: empty (give the recipe text, YAML or JSON)']);
-    const ep = req.device || this.o.defaultEp;
-    if (!isEpName(ep))
-      throw new RunRejected([`device "${req.device}": expected one of ${EP_NAMES.join(', ')}`]);
+    const { ep, dataset, recipe } = checkRequest(req, this.o.defaultEp);
     // a local run computes on this node: its EP must open here (a Job's node is checked by the Job)
     if (this.o.executor.kind === 'local') await checkDevice(ep);
-    let dataset: Location;
-    if (req.dataset.case === 'datasetPath') dataset = { kind: 'path', path: req.dataset.value };
-    else if (req.dataset.case === 'datasetBlob') dataset = { kind: 'blob', ref: req.dataset.value };
-    else throw new RunRejected(['dataset: give dataset_path (an EMT folder) or dataset_blob (a manifest)']);
-    const format =
-      req.format === RecipeFormat.JSON
-        ? 'json'
-        : req.format === RecipeFormat.YAML
-          ? 'yaml'
-          : guessFormat(req.recipe);
-
     // everything is checked here, before a byte of training
-    const datasetDir = await resolveDataset(dataset, { blobs: this.o.bus.blobs, cacheDir: this.o.cacheDir });
-    const baseModel = req.baseModel
-      ? await resolveBaseModel(req.baseModel, { blobs: this.o.bus.blobs, cacheDir: this.o.cacheDir })
-      : undefined;
-    const { plan } = await planRun({
-      recipe: req.recipe,
-      format,
-      source: 'recipe',
-      datasetDir,
-      baseCheckpoint: baseModel,
+    const { run, datasetDir } = await planInputs({
+      recipe,
+      dataset,
+      baseModel: req.baseModel,
+      blobs: this.o.bus.blobs,
+      cacheDir: this.o.cacheDir,
     });
-
     const recipeRef = await this.o.bus.blobs.put(
       blobBuckets.checkpoints,
-      runBlobs(runId).recipe(format),
-      new TextEncoder().encode(req.recipe),
-      format === 'json' ? 'application/json' : 'application/yaml',
+      runBlobs(runId).recipe(recipe.format),
+      new TextEncoder().encode(recipe.text),
+      recipe.format === 'json' ? 'application/json' : 'application/yaml',
     );
     const spec: RunSpec = {
       runId,
@@ -137,35 +112,36 @@ export class RunManager {
       checkpointEvery: this.o.checkpointEvery,
       vocabSize: this.o.vocabSize,
     };
+    return this.record(spec, run.plan, req.labels);
+  }
+
+  /** Records an accepted run (memory and job state) and launches it. */
+  private async record(spec: RunSpec, plan: RunPlan, labels: Record<string, string>): Promise<Run> {
+    const executor = this.o.executor.kind;
     const run = create(RunSchema, {
-      runId,
+      runId: spec.runId,
       status: JobStatus.PENDING,
       totalSteps: plan.totalSteps,
       createdAt: timestampNow(),
       updatedAt: timestampNow(),
-      executor: this.o.executor.kind,
+      executor,
     });
     const entry: Entry = { run, spec, listeners: new Set() };
-    this.runs.set(runId, entry);
+    this.runs.set(spec.runId, entry);
     await this.jobs.put({
-      jobId: runId,
+      jobId: spec.runId,
       kind: 'training',
       status: JobStatus.PENDING,
       stage: '',
       progress: 0,
-      attributes: {
-        executor: this.o.executor.kind,
-        recipe: spec.recipe,
-        recipe_name: plan.recipe.name,
-        dataset: spec.dataset,
-        ep,
-        total_steps: String(plan.totalSteps),
-        ...(spec.baseModel ? { base_model: spec.baseModel } : {}),
-        ...(spec.modelId ? { model_id: spec.modelId } : {}),
-        ...Object.fromEntries(Object.entries(req.labels).map(([k, v]) => [`label.${k}`, v])),
-      },
+      attributes: jobAttributes(spec, plan, labels, executor),
     });
-    this.o.log?.('run accepted', { runId, recipe: plan.recipe.name, steps: plan.totalSteps, ep });
+    this.o.log?.('run accepted', {
+      runId: spec.runId,
+      recipe: plan.recipe.name,
+      steps: plan.totalSteps,
+      ep: spec.ep,
+    });
     await this.launch(entry);
     return run;
   }
@@ -334,6 +310,59 @@ export class RunManager {
       await this.launch(entry);
     }
   }
+}
+
+/** The request's run id, or a fresh one; throws RunRejected when it cannot be a run id. */
+function runIdOf(req: StartRunRequest): string {
+  const runId = req.runId || `run-${randomUUID().slice(0, 13)}`;
+  if (!RUN_ID.test(runId)) {
+    throw new RunRejected([
+      `run_id "${runId}": use 1-63 letters, digits, - and _ (starting with a letter or digit)`,
+    ]);
+  }
+  return runId;
+}
+
+/** The request's EP, dataset location and recipe text, or RunRejected naming what is missing or wrong. */
+function checkRequest(
+  req: StartRunRequest,
+  defaultEp: ExecutionProvider,
+): { ep: ExecutionProvider; dataset: Location; recipe: RecipeText } {
+  if (!req.recipe.trim()) throw new RunRejected(['recipe: empty (give the recipe text, YAML or JSON)']);
+  const ep = req.device || defaultEp;
+  if (!isEpName(ep))
+    throw new RunRejected([`device "${req.device}": expected one of ${EP_NAMES.join(', ')}`]);
+  let dataset: Location;
+  if (req.dataset.case === 'datasetPath') dataset = { kind: 'path', path: req.dataset.value };
+  else if (req.dataset.case === 'datasetBlob') dataset = { kind: 'blob', ref: req.dataset.value };
+  else throw new RunRejected(['dataset: give dataset_path (an EMT folder) or dataset_blob (a manifest)']);
+  const format =
+    req.format === RecipeFormat.JSON
+      ? 'json'
+      : req.format === RecipeFormat.YAML
+        ? 'yaml'
+        : guessFormat(req.recipe);
+  return { ep, dataset, recipe: { text: req.recipe, format, source: 'recipe' } };
+}
+
+/** The job-state attributes of a run: what a restarted service needs to launch it again, and its labels. */
+function jobAttributes(
+  spec: RunSpec,
+  plan: RunPlan,
+  labels: Record<string, string>,
+  executor: string,
+): Record<string, string> {
+  return {
+    executor,
+    recipe: spec.recipe,
+    recipe_name: plan.recipe.name,
+    dataset: spec.dataset,
+    ep: spec.ep,
+    total_steps: String(plan.totalSteps),
+    ...(spec.baseModel ? { base_model: spec.baseModel } : {}),
+    ...(spec.modelId ? { model_id: spec.modelId } : {}),
+    ...Object.fromEntries(Object.entries(labels).map(([k, v]) => [`label.${k}`, v])),
+  };
 }
 
 /** A Run from its job-state record (what survives the service process). */

@@ -19,8 +19,8 @@ import {
 import { probeExecutionProvider } from '@emoverse/runtime';
 import { createClient, type PromiseClient, type RunningService } from '@emoverse/service-kit';
 import { type NatsServer, startNatsServer } from '@emoverse/testing';
+import { toyRecipe, writeToyEmt } from '@emoverse/trainer-core/testing';
 import type { ServiceError } from '@grpc/grpc-js';
-import { toyRecipe, writeToyEmt } from './fixtures.js';
 import { createTrainerService } from './service.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'trainer-service-'));

@@ -10,11 +10,10 @@ import { badInputExitCode } from '@emoverse/k8s';
 import { JobStatus } from '@emoverse/proto';
 import { EP_NAMES, isEpName } from '@emoverse/runtime';
 import { explainConnectError, natsAuthFromEnv } from '@emoverse/service-kit';
-import { checkDevice, type ExecutionProvider } from './base-model.js';
-import { parseLocation, resolveBaseModel, resolveDataset } from './dataset.js';
-import { planRun } from './plan.js';
+import { checkDevice, DeviceUnavailable, type ExecutionProvider, RunRejected } from '@emoverse/trainer-core';
+import { parseLocation } from './dataset.js';
 import { readRecipe } from './recipe-source.js';
-import { DeviceUnavailable, RunRejected } from './rejected.js';
+import { planInputs } from './run-inputs.js';
 import { runTraining } from './run-training.js';
 
 export const STOPPED_EXIT_CODE = 3;
@@ -32,22 +31,20 @@ export interface TrainArgs {
   stopAfterStep?: number;
 }
 
+const OPTIONS = {
+  'run-id': { type: 'string' },
+  recipe: { type: 'string' },
+  dataset: { type: 'string' },
+  'base-model': { type: 'string' },
+  ep: { type: 'string' },
+  'checkpoint-every': { type: 'string' },
+  'vocab-size': { type: 'string' },
+  'model-id': { type: 'string' },
+  'stop-after-step': { type: 'string' },
+} as const;
+
 export function parseTrainArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): TrainArgs {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      'run-id': { type: 'string' },
-      recipe: { type: 'string' },
-      dataset: { type: 'string' },
-      'base-model': { type: 'string' },
-      ep: { type: 'string' },
-      'checkpoint-every': { type: 'string' },
-      'vocab-size': { type: 'string' },
-      'model-id': { type: 'string' },
-      'stop-after-step': { type: 'string' },
-    },
-    strict: true,
-  });
+  const { values } = parseArgs({ args: argv, options: OPTIONS, strict: true });
   const runId = values['run-id'] ?? env.EMOVERSE_RUN_ID;
   const problems: string[] = [];
   if (!runId) problems.push('--run-id (or EMOVERSE_RUN_ID) is required');
@@ -81,105 +78,109 @@ export function parseTrainArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   return args;
 }
 
+type Say = (line: string) => void;
+
+/** The bus as the trainer (NATS_URL, default a local server; credentials and TLS from the environment). */
+function connect(): Promise<Bus> {
+  const env = { ...process.env, NATS_URL: process.env.NATS_URL || 'nats://127.0.0.1:4222' };
+  return connectBus({
+    servers: env.NATS_URL.split(','),
+    name: 'trainer-job',
+    identity: 'trainer',
+    auth: natsAuthFromEnv(env),
+  }).catch((err: Error) => {
+    throw new Error(explainConnectError(env, err));
+  });
+}
+
+/**
+ * Aborts on SIGTERM / SIGINT, and when the service whose child this is dies (its IPC channel closes):
+ * the run stops with a checkpoint instead of training on as an orphan beside the run the restarted
+ * service resumes. `dispose` removes the listeners.
+ */
+function stopOnSignals(say: Say): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    say(`${signal}: stopping at the next step boundary (with a checkpoint)`);
+    controller.abort();
+  };
+  const onDisconnect = () => onSignal('SIGHUP');
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  if (process.connected) process.once('disconnect', onDisconnect);
+  return {
+    signal: controller.signal,
+    dispose() {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      process.off('disconnect', onDisconnect);
+    },
+  };
+}
+
+/** The run: device, inputs planned, then trained and published. Returns the exit code. */
+async function train(args: TrainArgs, bus: Bus, signal: AbortSignal, say: Say): Promise<number> {
+  await checkDevice(args.ep);
+  const { run } = await planInputs({
+    recipe: await readRecipe(args.recipe, bus.blobs),
+    dataset: parseLocation(args.dataset),
+    baseModel: args.baseModel,
+    blobs: bus.blobs,
+    cacheDir: process.env.EMOVERSE_TRAINER_CACHE ?? join(tmpdir(), 'emoverse-trainer-cache'),
+  });
+  const { plan } = run;
+  say(
+    `run ${args.runId}: recipe ${plan.recipe.name}, ${plan.totalSteps} optimizer steps (${plan.pretrainingSteps} LM pre-training), EP ${args.ep}`,
+  );
+  const { runId, ep, checkpointEvery, vocabSize, modelId, stopAfterStep } = args;
+  const job = { runId, run, ep, checkpointEvery, vocabSize, modelId };
+  const outcome = await runTraining(job, bus, { signal, log: say, stopAfterStep });
+  if (!outcome.completed) {
+    say('stopped before the end; start again with the same run id to resume');
+    return STOPPED_EXIT_CODE;
+  }
+  say('done');
+  return 0;
+}
+
+/** A run that failed: said on stderr and recorded in its job state. Returns the exit code. */
+async function failed(bus: Bus, runId: string, err: Error): Promise<number> {
+  const rejected = err instanceof RunRejected || err instanceof DeviceUnavailable;
+  process.stderr.write(`train: ${rejected ? 'rejected: ' : ''}${err.message}\n`);
+  if (!rejected && process.env.EMOVERSE_LOG_LEVEL === 'debug') process.stderr.write(`${err.stack}\n`);
+  const code = rejected ? 'INVALID_RECIPE' : 'TRAINING_FAILED';
+  const error = { code, message: err.message, service: 'trainer', retryable: !rejected };
+  const jobs = await bus.jobs();
+  await jobs.patch(runId, { kind: 'training', status: JobStatus.FAILED, error }).catch(() => undefined);
+  return rejected ? badInputExitCode : 1;
+}
+
 /** Runs the command; returns the exit code. */
 export async function trainCommand(argv: string[]): Promise<number> {
   // a child whose service died has no reader on its pipes: losing log lines must not kill the run
   for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
-  const say = (line: string) => process.stdout.write(`[trainer ${new Date().toISOString()}] ${line}\n`);
+  const say: Say = (line) => process.stdout.write(`[trainer ${new Date().toISOString()}] ${line}\n`);
   let args: TrainArgs;
+  let bus: Bus;
   try {
     args = parseTrainArgs(argv);
   } catch (err) {
     process.stderr.write(`train: ${(err as Error).message}\n`);
     return badInputExitCode;
   }
-  let bus: Bus;
   try {
-    const env = { ...process.env, NATS_URL: process.env.NATS_URL || 'nats://127.0.0.1:4222' };
-    const auth = natsAuthFromEnv(env);
-    bus = await connectBus({
-      servers: env.NATS_URL.split(','),
-      name: 'trainer-job',
-      identity: 'trainer',
-      auth,
-    }).catch((err: Error) => {
-      throw new Error(explainConnectError(env, err));
-    });
+    bus = await connect();
   } catch (err) {
     process.stderr.write(`train: ${(err as Error).message}\n`);
     return 1;
   }
-  const controller = new AbortController();
-  const onSignal = (signal: NodeJS.Signals) => {
-    say(`${signal}: stopping at the next step boundary (with a checkpoint)`);
-    controller.abort();
-  };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
-  // a child of the service (IPC channel): when the service dies, stop with a checkpoint instead of
-  // training on as an orphan next to the run the restarted service resumes
-  const onDisconnect = () => onSignal('SIGHUP');
-  if (process.connected) process.once('disconnect', onDisconnect);
+  const stop = stopOnSignals(say);
   try {
-    await checkDevice(args.ep);
-    const recipe = await readRecipe(args.recipe, bus.blobs);
-    const cacheDir = process.env.EMOVERSE_TRAINER_CACHE ?? join(tmpdir(), 'emoverse-trainer-cache');
-    const datasetDir = await resolveDataset(parseLocation(args.dataset), { blobs: bus.blobs, cacheDir });
-    const baseModel = args.baseModel
-      ? await resolveBaseModel(args.baseModel, { blobs: bus.blobs, cacheDir })
-      : undefined;
-    const { plan, examples } = await planRun({
-      recipe: recipe.text,
-      format: recipe.format,
-      source: recipe.source,
-      datasetDir,
-      baseCheckpoint: baseModel,
-    });
-    say(
-      `run ${args.runId}: recipe ${plan.recipe.name}, ${plan.totalSteps} optimizer steps (${plan.pretrainingSteps} LM pre-training), EP ${args.ep}`,
-    );
-    const outcome = await runTraining(
-      {
-        runId: args.runId,
-        plan,
-        examples,
-        ep: args.ep,
-        checkpointEvery: args.checkpointEvery,
-        vocabSize: args.vocabSize,
-        modelId: args.modelId,
-      },
-      bus,
-      { signal: controller.signal, log: say, stopAfterStep: args.stopAfterStep },
-    );
-    if (!outcome.completed) {
-      say('stopped before the end; start again with the same run id to resume');
-      return STOPPED_EXIT_CODE;
-    }
-    say('done');
-    return 0;
+    return await train(args, bus, stop.signal, say);
   } catch (err) {
-    const rejected = err instanceof RunRejected || err instanceof DeviceUnavailable;
-    process.stderr.write(`train: ${rejected ? 'rejected: ' : ''}${(err as Error).message}\n`);
-    if (!rejected && process.env.EMOVERSE_LOG_LEVEL === 'debug')
-      process.stderr.write(`${(err as Error).stack}\n`);
-    const jobs = await bus.jobs();
-    await jobs
-      .patch(args.runId, {
-        kind: 'training',
-        status: JobStatus.FAILED,
-        error: {
-          code: rejected ? 'INVALID_RECIPE' : 'TRAINING_FAILED',
-          message: (err as Error).message,
-          service: 'trainer',
-          retryable: !rejected,
-        },
-      })
-      .catch(() => undefined);
-    return rejected ? badInputExitCode : 1;
+    return await failed(bus, args.runId, err as Error);
   } finally {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
-    process.off('disconnect', onDisconnect);
+    stop.dispose();
     await bus.drain().catch(() => undefined);
   }
 }

@@ -27,7 +27,8 @@ nats://{{ .Release.Name }}-nats.{{ .Release.Namespace }}.svc:{{ .Values.nats.cli
 {{/*
 The env every container gets (env.ts containerEnv).
 Call with (dict "root" $ "serviceName" "gateway" "identity" "gateway" "gatewayAuth" true "ep" "cpu" "grpcPort" 50051
-"metricsPort" 9464 "extra" (dict)); identity is the NATS user the pod connects as.
+"metricsPort" 9464 "healthPort" 9465 "extra" (dict)); identity is the NATS user the pod connects as. A gRPC server
+(grpcPort set) also gets its TLS files (certificates.ts grpcTlsEnv).
 */}}
 {{- define "emoverse.env" -}}
 - name: NATS_URL
@@ -50,6 +51,8 @@ Call with (dict "root" $ "serviceName" "gateway" "identity" "gateway" "gatewayAu
 - name: EMOVERSE_OBJECT_STORE_BUCKET
   value: {{ .root.Values.storage.objectStoreBucket | quote }}
 {{- end }}
+- name: EMOVERSE_STREAM_REPLICAS
+  value: {{ .root.Values.nats.streamReplicas | quote }}
 {{- if .grpcPort }}
 - name: EMOVERSE_GRPC_PORT
   value: {{ .grpcPort | quote }}
@@ -57,6 +60,16 @@ Call with (dict "root" $ "serviceName" "gateway" "identity" "gateway" "gatewayAu
 {{- if .metricsPort }}
 - name: EMOVERSE_METRICS_PORT
   value: {{ .metricsPort | quote }}
+{{- end }}
+{{- if .healthPort }}
+- name: EMOVERSE_HEALTH_PORT
+  value: {{ .healthPort | quote }}
+{{- end }}
+{{- if and .grpcPort .root.Values.grpcTls.enabled }}
+- name: EMOVERSE_TLS_CERT
+  value: /etc/emoverse-tls/grpc/tls.crt
+- name: EMOVERSE_TLS_KEY
+  value: /etc/emoverse-tls/grpc/tls.key
 {{- end }}
 - name: POD_NAMESPACE
   valueFrom:
@@ -226,5 +239,40 @@ external URL's port. Call with (dict "root" $ "port" <the client port>).
         matchLabels: {{- include "emoverse.selectorLabels" (dict "root" .root "component" "nats") | nindent 10 }}
   ports:
     - { protocol: TCP, port: {{ .port }} }
+{{- end }}
+{{- end }}
+
+{{/*
+The names a client may dial a Service by (certificates.ts serviceDnsNames), as YAML list items.
+Call with (dict "root" $ "service" "gateway").
+*/}}
+{{- define "emoverse.serviceDnsNames" -}}
+{{- $base := printf "%s-%s" .root.Release.Name .service }}
+{{- $ns := .root.Release.Namespace -}}
+- {{ $base | quote }}
+- {{ printf "%s.%s" $base $ns | quote }}
+- {{ printf "%s.%s.svc" $base $ns | quote }}
+- {{ printf "%s.%s.svc.cluster.local" $base $ns | quote }}
+{{- end }}
+
+{{/*
+What every cert-manager Certificate's spec shares (certificates.ts certificate): the issuer, the lifetime, and
+a new ECDSA key at every renewal. Call with (dict "root" $ "usages" (list "server auth")).
+*/}}
+{{- define "emoverse.certificateSpec" -}}
+issuerRef:
+  name: {{ .root.Values.certManager.issuerRef.name | quote }}
+  kind: {{ .root.Values.certManager.issuerRef.kind | quote }}
+  group: {{ .root.Values.certManager.issuerRef.group | quote }}
+duration: {{ .root.Values.certManager.duration | quote }}
+renewBefore: {{ .root.Values.certManager.renewBefore | quote }}
+privateKey:
+  algorithm: ECDSA
+  size: 256
+  rotationPolicy: Always
+usages:
+  - digital signature
+{{- range .usages }}
+  - {{ . }}
 {{- end }}
 {{- end }}

@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { create } from '@bufbuild/protobuf';
 import { type BlobRef, BlobRefSchema } from '@emoverse/proto';
-import type { JetStreamClient, ObjectInfo, ObjectStore } from 'nats';
+import type { ObjectInfo, ObjectStore } from 'nats';
 
 const NAME = /^[^\s*>]+$/;
 
@@ -13,13 +13,16 @@ const NAME = /^[^\s*>]+$/;
 export class BlobStore {
   private readonly stores = new Map<string, Promise<ObjectStore>>();
 
-  constructor(private readonly js: JetStreamClient) {}
+  /** `open` opens a declared bucket (Bus: topology.ts's openObjectStore with the configured replicas). */
+  constructor(private readonly open: (bucket: string) => Promise<ObjectStore>) {}
 
   private store(bucket: string): Promise<ObjectStore> {
     let s = this.stores.get(bucket);
     if (!s) {
-      s = this.js.views.os(bucket, { storage: undefined });
+      s = this.open(bucket);
       this.stores.set(bucket, s);
+      // A failed open (e.g. NATS unreachable) is tried again on the next call.
+      s.catch(() => this.stores.delete(bucket));
     }
     return s;
   }

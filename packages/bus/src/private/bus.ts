@@ -6,12 +6,11 @@ import {
   type JetStreamClient,
   type JetStreamManager,
   type KV,
-  type KvOptions,
   type NatsConnection,
   type ConnectionOptions as NatsConnectionOptions,
 } from 'nats';
 import { eventsOf, type Identity, inboxPrefix } from '../permissions.js';
-import { type EventDef, events } from '../subjects.js';
+import { type EventDef, events, kvBuckets } from '../subjects.js';
 import { BlobStore } from './blobs.js';
 import { type ConsumeOptions, consumeWork, type Handler, type WorkConsumer } from './consume.js';
 import { ProcessedMarkers } from './dedupe.js';
@@ -25,7 +24,7 @@ import {
   type Subscription,
   subscribeBroadcast,
 } from './subscribe.js';
-import { ensureStreams } from './topology.js';
+import { ensureStreams, openKv, openObjectStore, type TopologyOptions } from './topology.js';
 
 export interface BusOptions {
   /** nats://host:port (one or several). */
@@ -33,8 +32,13 @@ export interface BusOptions {
   /** Connection name shown by the server (the service name). */
   name: string;
   logger?: BusLogger;
-  /** Create/update every stream at connect (default true). */
+  /** Create every stream at connect, reporting one that exists with other settings (default true). */
   ensureStreams?: boolean;
+  /**
+   * Copies of every stream, KV bucket and object-store bucket (topology.ts): 1 for a single NATS node,
+   * 3 for a three-node cluster (default 1; services read EMOVERSE_STREAM_REPLICAS).
+   */
+  replicas?: number;
   /** Nats-Msg-Id de-duplication window (default 10 minutes). */
   duplicateWindowMs?: number;
   /** How long consumer-side "already handled" markers live (default 24 h). */
@@ -67,6 +71,7 @@ export class Bus {
   private drained?: Promise<void>;
   readonly blobs: BlobStore;
   private readonly metrics?: BusMetrics;
+  private readonly kvs = new Map<string, Promise<KV>>();
 
   private constructor(
     readonly nc: NatsConnection,
@@ -75,7 +80,7 @@ export class Bus {
     readonly logger: BusLogger,
     private readonly options: BusOptions,
   ) {
-    this.blobs = new BlobStore(js);
+    this.blobs = new BlobStore((bucket) => openObjectStore(js, jsm, bucket, this.topology));
     if (options.metrics) this.metrics = new BusMetrics(options.metrics);
   }
 
@@ -90,13 +95,26 @@ export class Bus {
     });
     const jsm = await nc.jetstreamManager();
     const bus = new Bus(nc, nc.jetstream(), jsm, options.logger ?? silentLogger, options);
-    if (options.ensureStreams ?? true)
+    if (options.ensureStreams ?? true) {
       await ensureStreams(
         jsm,
         options.identity ? eventsOf(options.identity) : Object.values(events),
-        options.duplicateWindowMs,
-      );
+        bus.topology,
+      ).catch(async (err: Error) => {
+        await nc.close();
+        throw err;
+      });
+    }
     return bus;
+  }
+
+  /** The settings of streams and buckets this connection declares (topology.ts). */
+  get topology(): TopologyOptions {
+    return {
+      replicas: this.options.replicas,
+      duplicateWindowMs: this.options.duplicateWindowMs,
+      processedTtlMs: this.options.processedTtlMs,
+    };
   }
 
   /** Publishes an event (see PublishOptions.msgId for de-duplication). */
@@ -115,7 +133,7 @@ export class Bus {
     handler: Handler<S>,
     options: ConsumeOptions,
   ): Promise<WorkConsumer> {
-    this.markers ??= ProcessedMarkers.open(this.js, this.options.processedTtlMs ?? 24 * 3600 * 1000);
+    this.markers ??= ProcessedMarkers.open(this.kv(kvBuckets.processed));
     const c = await consumeWork(
       {
         nc: this.nc,
@@ -146,13 +164,23 @@ export class Bus {
 
   /** Job state in KV. */
   jobs(): Promise<JobStore> {
-    this.jobStore ??= JobStore.open(this.js);
+    this.jobStore ??= JobStore.open(this.js, this.kv(kvBuckets.jobs));
     return this.jobStore;
   }
 
-  /** Any KV bucket (e.g. kvBuckets.models for the model registry). */
-  kv(bucket: string, options?: Partial<KvOptions>): Promise<KV> {
-    return this.js.views.kv(bucket, options);
+  /**
+   * A KV bucket of kvBuckets (e.g. kvBuckets.models for the model registry), created with its declared
+   * settings; one that exists with other settings is reported (TopologyMismatchError).
+   */
+  kv(bucket: string): Promise<KV> {
+    let kv = this.kvs.get(bucket);
+    if (!kv) {
+      kv = openKv(this.js, this.jsm, bucket, this.topology);
+      this.kvs.set(bucket, kv);
+      // A failed open (e.g. NATS unreachable) is tried again on the next call.
+      kv.catch(() => this.kvs.delete(bucket));
+    }
+    return kv;
   }
 
   /**

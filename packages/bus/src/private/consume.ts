@@ -27,7 +27,13 @@ import { publishDeadLetter } from './dead-letter.js';
 import type { ProcessedMarkers } from './dedupe.js';
 import type { BusMetrics } from './metrics.js';
 import { type BusLogger, envMs, nanos } from './options.js';
-import { type EventInit, type PublishOptions, type PublishResult, publishEvent } from './publish.js';
+import {
+  BusUnavailableError,
+  type EventInit,
+  type PublishOptions,
+  type PublishResult,
+  publishEvent,
+} from './publish.js';
 
 /** Throw this from a handler to dead-letter the message at once (bad input that no retry can fix). */
 export class PermanentError extends Error {
@@ -233,7 +239,8 @@ async function settleFailure<S extends DescMessage>(
   const deliveries = m.info.deliveryCount;
   if (error instanceof PermanentError) {
     await deadLetter(c, m, `rejected: ${error.message}`);
-  } else if (deliveries >= c.maxDeliver) {
+  } else if (deliveries >= c.maxDeliver && !(error instanceof BusUnavailableError)) {
+    // An unavailable bus is no fault of the message: it is naked again, never dead-lettered for it.
     await deadLetter(c, m, `max deliveries (${c.maxDeliver}) reached; last error: ${error.message}`);
   } else {
     const delay = c.backoff[Math.min(deliveries - 1, c.backoff.length - 1)] ?? 1_000;

@@ -1,7 +1,6 @@
 // Markers of handled messages, so a redelivery after a crash between handling and ack is skipped.
 import { createHash } from 'node:crypto';
-import type { JetStreamClient, KV } from 'nats';
-import { kvBuckets } from '../subjects.js';
+import type { KV } from 'nats';
 
 /**
  * Markers of messages a durable consumer has handled, so a redelivery after a crash between
@@ -11,8 +10,9 @@ import { kvBuckets } from '../subjects.js';
 export class ProcessedMarkers {
   private constructor(private readonly kv: KV) {}
 
-  static async open(js: JetStreamClient, ttlMs: number): Promise<ProcessedMarkers> {
-    return new ProcessedMarkers(await js.views.kv(kvBuckets.processed, { ttl: ttlMs, history: 1 }));
+  /** `kv` is the bucket kvBuckets.processed, opened with its declared settings (Bus.kv). */
+  static async open(kv: Promise<KV>): Promise<ProcessedMarkers> {
+    return new ProcessedMarkers(await kv);
   }
 
   private key(consumer: string, msgId: string): string {

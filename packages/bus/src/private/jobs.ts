@@ -3,7 +3,7 @@ import { create, fromBinary, type MessageInitShape, toBinary } from '@bufbuild/p
 import { timestampNow } from '@bufbuild/protobuf/wkt';
 import { type JobState, type JobStateSchema, JobStateSchema as Schema } from '@emoverse/proto';
 import type { JetStreamClient, KV } from 'nats';
-import { events, kvBuckets } from '../subjects.js';
+import { events } from '../subjects.js';
 import { publishEvent } from './publish.js';
 
 const KEY = /^[A-Za-z0-9_=.\-/]+$/;
@@ -36,8 +36,9 @@ export class JobStore {
     private readonly js: JetStreamClient,
   ) {}
 
-  static async open(js: JetStreamClient, history = 5): Promise<JobStore> {
-    return new JobStore(await js.views.kv(kvBuckets.jobs, { history }), js);
+  /** `kv` is the bucket kvBuckets.jobs, opened with its declared settings (Bus.kv). */
+  static async open(js: JetStreamClient, kv: Promise<KV>): Promise<JobStore> {
+    return new JobStore(await kv, js);
   }
 
   private async announce(state: JobState, revision: number): Promise<void> {

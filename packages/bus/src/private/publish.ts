@@ -9,6 +9,8 @@ import {
 import { type Context, context, injectNatsHeaders, SpanKind, withSpan } from '@emoverse/telemetry';
 import { type JetStreamClient, type MsgHdrs, headers as natsHeaders } from 'nats';
 import { type EventDef, subjectOf } from '../subjects.js';
+import { envMs } from './options.js';
+import { retryWhileUnavailable } from './retry.js';
 
 export interface PublishOptions {
   /**
@@ -22,8 +24,14 @@ export interface PublishOptions {
   headers?: Record<string, string>;
   /** Parent trace context (default: the active one). */
   parent?: Context;
-  /** PubAck timeout in ms (default 5000). */
+  /** PubAck timeout in ms of one attempt (default 5000). */
   timeoutMs?: number;
+  /**
+   * How long to keep retrying while no stream leader answers (a NATS node down, an election, a lost
+   * quorum) before failing with BusUnavailableError (default $EMOVERSE_BUS_PUBLISH_RETRY_MS or 30 s).
+   * Retries are safe: every attempt carries the same Nats-Msg-Id.
+   */
+  retryForMs?: number;
 }
 
 export interface PublishResult {
@@ -38,6 +46,28 @@ export interface PublishResult {
 export type EventInit<S extends DescMessage> = MessageInitShape<S> | MessageShape<S>;
 
 export const EVENT_TYPE_HEADER = 'Emoverse-Event';
+
+/**
+ * JetStream did not store a publish while retrying for a while: no leader of the stream answered (its
+ * NATS nodes are down, or a cluster lost its quorum). Nothing was stored or the same Nats-Msg-Id makes a
+ * later retry store it once; a worker that gets this does not ack its input, so it is delivered again.
+ */
+export class BusUnavailableError extends Error {
+  constructor(
+    readonly subject: string,
+    readonly attempts: number,
+    readonly waitedMs: number,
+    cause: Error,
+  ) {
+    super(
+      `JetStream did not store ${subject} after ${attempts} attempt(s) over ${waitedMs} ms ` +
+        `(last error: ${cause.message || (cause as { code?: string }).code}): no stream leader answers; ` +
+        'is a quorum of the NATS cluster up? The publish is safe to retry (same Nats-Msg-Id).',
+      { cause },
+    );
+    this.name = 'BusUnavailableError';
+  }
+}
 
 /**
  * Publishes one event to JetStream inside a PRODUCER span whose context travels in the headers
@@ -62,11 +92,11 @@ export async function publishEvent<S extends DescMessage>(
       for (const [k, v] of Object.entries(options.headers ?? {})) h.set(k, v);
       h.set(EVENT_TYPE_HEADER, event.schema.typeName);
       injectNatsHeaders(h);
-      const ack = await js.publish(subject, data, {
-        msgID: msgId,
-        headers: h,
-        timeout: options.timeoutMs ?? 5_000,
-      });
+      const ack = await retryWhileUnavailable(
+        options.retryForMs ?? envMs('EMOVERSE_BUS_PUBLISH_RETRY_MS', 30_000),
+        () => js.publish(subject, data, { msgID: msgId, headers: h, timeout: options.timeoutMs ?? 5_000 }),
+        (last, attempts, waited) => new BusUnavailableError(subject, attempts, waited, last),
+      );
       span.setAttribute('messaging.message.id', msgId);
       span.setAttribute('messaging.duplicate', ack.duplicate);
       return { subject, msgId, stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };

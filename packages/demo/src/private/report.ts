@@ -95,7 +95,8 @@ export function renderReport(r: ReportInput, lossPng?: string): string {
     '',
     '## The five tasks through the gateway',
     '',
-    `Model \`${r.serving.answers[0]?.model ?? '?'}\`, served ${r.serving.reloadSeconds.toFixed(1)} s after \`model.published\` (hot reload).`,
+    `Model \`${r.serving.answers[0]?.model ?? '?'}\`, served ${r.serving.reloadSeconds.toFixed(1)} s after \`model.published\` (hot reload). ` +
+      'One Analyze request answered all five (the video analysed once); ms is each stage of it, several running at once.',
     '',
     '| task | input | answer | ms |',
     '|---|---|---|---|',
@@ -162,7 +163,7 @@ export function renderReport(r: ReportInput, lossPng?: string): string {
     '## Traces',
     '',
     `Every process (the demo and the five services) exported its spans to ${r.trace.file ? `\`${basename(r.trace.file)}\` beside this report (JSON lines, one span a line; set OTEL_EXPORTER_OTLP_ENDPOINT to send them to an OTLP collector instead)` : r.trace.where}. ` +
-      'The FER request above, as one trace across processes:',
+      'The Analyze request above, as one trace across processes:',
     '',
     '```',
     ...(r.traceTree.length ? r.traceTree : ['(not available: spans went to the OTLP endpoint)']),

@@ -143,7 +143,11 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
             },
             services: early ? ['frame-extractor', 'au-scorer', 'caption-generator'] : undefined,
             serviceEnv: {
-              gateway: { EMOVERSE_ALLOW_MEDIA_PATHS: 'true', EMOVERSE_MODEL_ID: 'emoverse-nano' },
+              gateway: {
+                EMOVERSE_ALLOW_MEDIA_PATHS: 'true',
+                EMOVERSE_MODEL_ID: 'emoverse-nano',
+                EMOVERSE_PLAYGROUND: 'true',
+              },
               // debug: the trainer logs its training worker's output (logs/trainer.log)
               trainer: { EMOVERSE_LOG_LEVEL: 'debug' },
             },
@@ -160,6 +164,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       (s) => `nats-server ${s.nats.url}; ${SERVICE_NAMES.map((n) => `${n} ${s.addresses[n]}`).join(', ')}`,
     );
     const addresses = stack.addresses;
+    if (!early) say(`playground: http://${addresses.gateway}/ (answers once the gateway has loaded a model)`);
     bus = await connectBus({ ...stack.nats.client(), name: 'demo' });
 
     // 2. The dataset, then the sample videos through the vision services.
@@ -260,7 +265,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
           join(o.outDir, 'answers.jsonl'),
           evaluation.answers.map((a) => `${JSON.stringify(a)}\n`).join(''),
         );
-        const spans = trace.file ? findTrace(trace.file, 'GatewayService/FacialExpression') : [];
+        const spans = trace.file ? findTrace(trace.file, 'GatewayService/Analyze') : [];
         writeFileSync(
           reportPath,
           renderReport(

@@ -1,7 +1,7 @@
 // Stage 4: the gateway serves the published model. The demo waits until the gateway answers with the
-// new version (hot reload on model.published), then calls each of the five tasks once: text tasks
-// on sample utterances, FER and ERI on a sample video (the answer carries the peak frame and the AUs).
-import type { ModelPublished } from '@emoverse/proto';
+// new version (hot reload on model.published), then asks Analyze once for the five tasks on the target of an
+// ECF test conversation with a sample video (FER's row carries the peak frame and the AUs).
+import type { Analysis, ModelPublished } from '@emoverse/proto';
 import { GatewayService } from '@emoverse/proto';
 import { createClient, type PromiseClient } from '@emoverse/service-kit';
 import type { Turn } from '@emoverse/serving';
@@ -67,112 +67,86 @@ export async function runServing(o: {
   out?: ProgressWriter;
 }): Promise<ServingResult> {
   const gw = gatewayClient(o.gatewayAddress);
-  const bar = progress('gateway: five tasks', 6, o.out);
-  const answers: TaskAnswer[] = [];
-  const model = (m?: { modelId: string; version: string }) => (m ? `${m.modelId}@${m.version}` : '?');
-  const timed = async <T>(f: () => Promise<T>): Promise<[T, number]> => {
-    const t = performance.now();
-    const r = await f();
-    return [r, performance.now() - t];
-  };
+  const bar = progress('gateway: five tasks', 2, o.out);
   try {
     bar.update(0, { status: `hot reload to ${o.published.version}` });
     const reloadSeconds = await waitForVersion(gw, o.published.version, 300_000);
-    bar.update(1, { status: 'MSA' });
-    const media = { source: { case: 'path' as const, value: o.videoPath } };
-    const t1 = "I just got the job! I can't believe it, this is amazing!";
-    const [msa, msaMs] = await timed(() =>
-      gw.sentiment({ input: { text: t1, speaker: 'Rachel' } }, { timeoutMs: 60_000 }),
+    bar.update(1, { status: 'Analyze (five tasks, video on the target)' });
+    const { analysis } = await gw.analyze(
+      { input: analyzeInput(o.ecpe.conversation, o.ecpe.target, o.videoPath) },
+      { timeoutMs: 300_000 },
     );
-    answers.push({
-      task: 'MSA',
-      input: `"${t1}"`,
-      answer:
-        top(msa.probabilities, msa.label) +
-        (msa.score !== undefined ? `, score ${msa.score.toFixed(2)}` : ''),
-      raw: msa.rawText,
-      model: model(msa.model),
-      ms: msaMs,
-    });
-    bar.update(2, { status: 'ER' });
-    const t2 = 'Why would you do that to me? I trusted you!';
-    const history = [
-      { speaker: 'Ross', text: 'I told everyone about your secret.' },
-      { speaker: 'Monica', text: 'You did what?' },
-    ];
-    const [er, erMs] = await timed(() =>
-      gw.emotion({ input: { text: t2, speaker: 'Monica', history } }, { timeoutMs: 60_000 }),
-    );
-    answers.push({
-      task: 'ER',
-      input: `"${t2}" (after 2 turns)`,
-      answer: top(er.probabilities, er.label),
-      raw: er.rawText,
-      model: model(er.model),
-      ms: erMs,
-    });
-    bar.update(3, { status: 'FER (video)' });
-    const [fer, ferMs] = await timed(() =>
-      gw.facialExpression(
-        { input: { text: 'Describe the facial expression.', media } },
-        { timeoutMs: 180_000 },
-      ),
-    );
-    answers.push({
-      task: 'FER',
-      input: `video ${o.videoPath.split('/').pop()}`,
-      answer: `"${fer.caption}"${fer.label ? ` read as ${top(fer.probabilities, fer.label)}` : ''}`,
-      raw: fer.rawText,
-      model: model(fer.model),
-      ms: ferMs,
-      peak: fer.peak && {
-        frameIndex: fer.peak.frameIndex,
-        timeS: fer.peak.timeS,
-        sF: fer.peak.sF,
-        trackId: fer.peak.trackId,
-      },
-      activeAus: fer.activeAus,
-    });
-    bar.update(4, { status: 'ERI (video)' });
-    const t4 = "Oh my God! I can't believe it!";
-    const [eri, eriMs] = await timed(() =>
-      gw.emotionReason({ input: { text: t4, speaker: 'Person', media } }, { timeoutMs: 180_000 }),
-    );
-    answers.push({
-      task: 'ERI',
-      input: `"${t4}" + video`,
-      answer: `${eri.emotion ? `${eri.emotion}: ` : ''}${eri.rationale}`,
-      raw: eri.rawText,
-      model: model(eri.model),
-      ms: eriMs,
-    });
-    bar.update(5, { status: 'ECPE' });
-    const turns = o.ecpe.conversation;
-    const [ecpe, ecpeMs] = await timed(() =>
-      gw.emotionCausePairs(
-        {
-          input: { history: turns.map((t) => ({ speaker: t.speaker, text: t.text, emotion: t.emotion })) },
-          target: o.ecpe.target,
-        },
-        { timeoutMs: 120_000 },
-      ),
-    );
-    answers.push({
-      task: 'ECPE',
-      input: `ECF test conversation of ${turns.length} utterances, target ${o.ecpe.target}`,
-      answer:
-        ecpe.pairs.map((p) => `(${p.emotionUtterance}_${p.emotion}, ${p.causeUtterance})`).join(' ') ||
-        '(no pairs)',
-      raw: ecpe.rawText,
-      model: model(ecpe.model),
-      ms: ecpeMs,
-    });
     bar.finish(`served ${o.published.version}`);
-    return { version: o.published.version, reloadSeconds, answers };
+    return { version: o.published.version, reloadSeconds, answers: taskAnswers(analysis!, o) };
   } catch (e) {
     bar.fail((e as Error).message);
     throw e;
   } finally {
     gw.close();
   }
+}
+
+/** The Analyze request: the conversation (given emotions kept for ECPE, the target's left to ER) and the video. */
+function analyzeInput(conversation: Turn[], target: number, videoPath: string) {
+  return {
+    conversation: conversation.map((t, i) => ({
+      speaker: t.speaker ?? '',
+      text: t.text,
+      emotion: i + 1 === target ? '' : (t.emotion ?? ''),
+    })),
+    target,
+    media: { source: { case: 'path' as const, value: videoPath } },
+  };
+}
+
+/** The five rows of the report's task table, from one Analysis. */
+function taskAnswers(
+  a: Analysis,
+  o: { videoPath: string; ecpe: { conversation: Turn[]; target: number } },
+): TaskAnswer[] {
+  const model = a.model ? `${a.model.modelId}@${a.model.version}` : '?';
+  const ms = (stage: string) => a.timings.find((t) => t.stage === stage)?.durationMs ?? 0;
+  const said = `"${o.ecpe.conversation[o.ecpe.target - 1]?.text}"`;
+  const video = o.videoPath.split('/').pop();
+  const row = (task: TaskAnswer['task'], stage: string, input: string, answer: string): TaskAnswer => ({
+    task,
+    input,
+    answer,
+    raw: answer,
+    model,
+    ms: ms(stage),
+  });
+  const fer = a.facialExpression;
+  const pairs = a.causes.map((c) => `(${c.emotionUtterance}_${c.emotion}, ${c.causeUtterance})`).join(' ');
+  return [
+    row('MSA', 'sentiment', said, top(a.sentiment?.probabilities ?? [], a.sentiment?.label ?? '')),
+    row(
+      'ER',
+      'emotion',
+      `${said} (turn ${o.ecpe.target})`,
+      top(a.emotion?.probabilities ?? [], a.emotion?.label ?? ''),
+    ),
+    {
+      ...row('FER', 'facial_expression', `video ${video}`, `"${fer?.caption ?? ''}"`),
+      peak: fer?.peak && {
+        frameIndex: fer.peak.frameIndex,
+        timeS: fer.peak.timeS,
+        sF: fer.peak.sF,
+        trackId: fer.peak.trackId,
+      },
+      activeAus: fer?.aus.map((u) => u.name),
+    },
+    row(
+      'ERI',
+      'reason',
+      `${said} + video`,
+      `${a.reason?.emotion ? `${a.reason.emotion}: ` : ''}${a.reason?.rationale ?? ''}`,
+    ),
+    row(
+      'ECPE',
+      'causes',
+      `ECF test conversation of ${o.ecpe.conversation.length} utterances, target ${o.ecpe.target}`,
+      pairs || '(no pairs)',
+    ),
+  ];
 }

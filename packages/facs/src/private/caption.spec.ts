@@ -12,6 +12,14 @@ test('AU_frame is the active AUs, strongest first', () => {
   assert.deepEqual(auFrame({ ...zeroAus(), AU25: 0.5 }, 0.4), ['AU25']);
 });
 
+test('AU_frame and captions use measured AUs only: a strong estimated AU is left out', () => {
+  const aus = { ...zeroAus(), AU04: 4.8, AU17: 4.5, AU12: 2, AU06: 1.5 };
+  assert.deepEqual(auFrame(aus), ['AU12', 'AU06']);
+  assert.deepEqual(auFrame(aus, 1, ['AU04', 'AU12']), ['AU04', 'AU12']);
+  // anger's list has AU04 and AU17; with them only estimated, nothing typical of anger stands out.
+  assert.deepEqual(ferCaption(aus, table, 'anger').aus, []);
+});
+
 test('eq. 3: AU_common(f, e) = AU_frame(f) ∩ AU_emotion(e), written as text', () => {
   const smile = { ...zeroAus(), AU06: 2.1, AU12: 3.2, AU25: 2, AU45: 1.5 };
   assert.deepEqual(auCommon(smile, table, 'happy'), ['AU12', 'AU06']);

@@ -1,8 +1,10 @@
 // FER captions, eq. (3) of the paper: AU_common(f, e) = AU_frame(f) ∩ AU_emotion(e), each common AU then
-// written as a short phrase. AU_frame(f) is the set of AUs active in the peak frame (intensity at or above
-// a threshold, 1.0 by default, where OpenFace's own presence classifier usually switches on).
+// written as a short phrase. AU_frame(f) is the set of measured (claimed) AUs active in the peak frame
+// (intensity at or above a threshold, 1.0 by default, where OpenFace's own presence classifier usually
+// switches on); estimated AUs never reach a caption.
 // The emotion lists and phrases come from au_emotion.json (path given by the caller).
 import { readFileSync } from 'node:fs';
+import { CLAIMED_AUS } from './claimed.js';
 import { AU_NAMES, type AuName, type AuVector } from './types.js';
 
 export interface AuEmotionTable {
@@ -29,9 +31,9 @@ export function auEmotion(table: AuEmotionTable, emotion: string): AuName[] | nu
   return table.emotion_aus[key].filter((a): a is AuName => (AU_NAMES as readonly string[]).includes(a));
 }
 
-/** AU_frame(f): the active AUs, strongest first. */
-export function auFrame(aus: AuVector, threshold = 1): AuName[] {
-  return AU_NAMES.filter((a) => aus[a] >= threshold).sort((a, b) => aus[b] - aus[a]);
+/** AU_frame(f): the active AUs among `measured` (default CLAIMED_AUS), strongest first. */
+export function auFrame(aus: AuVector, threshold = 1, measured: readonly AuName[] = CLAIMED_AUS): AuName[] {
+  return measured.filter((a) => aus[a] >= threshold).sort((a, b) => aus[b] - aus[a]);
 }
 
 /** Eq. (3); null when the emotion has no AU list (neutral). */

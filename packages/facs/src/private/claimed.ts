@@ -1,9 +1,10 @@
-// The AUs whose geometric measure we stand behind, i.e. a measure that follows the muscle's visible
-// action directly: blinks and eyelid narrowing (mesh eyelids with iris refinement), lip parting and jaw
-// opening, lip-corner pull/stretch/depression, upper-lip raise and the cheek raise seen at the lower lids.
-// Brow AUs (01/02/04), AU05, AU09, AU17, AU20 and AU23 are still computed and written, but their
-// measures are too weak (small displacements at landmark resolution, or confounded by other actions)
-// to claim agreement with OpenFace.
+// The measured AUs: those whose geometric measure we stand behind, i.e. one that follows the muscle's
+// visible action directly: the upper lid falling (blink) and the lower lid rising (narrowing), lip parting
+// and the jaw dropping, lip-corner pull/stretch/depression, upper-lip raise and the cheeks rising. S_f,
+// the peaks and FER captions use these only. Brow AUs (01/02/04), AU05, AU09, AU17, AU20 and AU23 are
+// still computed and written as estimates (scaled by ESTIMATE_GAIN), but their measures are too weak
+// (small displacements at landmark resolution, or confounded by head pose and other actions) to claim
+// agreement with OpenFace (packages/facs/README.md has the numbers).
 import type { AuName } from './types.js';
 
 export const CLAIMED_AUS: readonly AuName[] = [

@@ -1,6 +1,7 @@
 // Frame-by-frame agreement of our AU intensities with an OpenFace output of the same video.
 import type { OpenFaceRow } from './openface-csv.js';
-import { AU_NAMES, type AuName, type AuVector } from './types.js';
+import type { AuAnalysis, PersonPeak } from './peaks.js';
+import { AU_NAMES, type AuName, type AuVector, type FrameGeometry, type Point } from './types.js';
 
 export function pearson(a: readonly number[], b: readonly number[]): number {
   const n = Math.min(a.length, b.length);
@@ -97,4 +98,92 @@ export function openFacePeak(rows: readonly OpenFaceRow[]): OpenFaceRow | undefi
     }
   }
   return best;
+}
+
+/**
+ * Our person that OpenFace followed, when the reference has landmarks: the person whose 68 landmarks
+ * lie, in most shared frames, within half an inter-ocular distance of OpenFace's (centre to centre).
+ * Undefined when the reference has no landmarks or no frame matches.
+ */
+export function matchingPerson(
+  ours: readonly { frame: number; personId: number; landmarks: readonly Point[] }[],
+  reference: readonly OpenFaceRow[],
+): number | undefined {
+  const centre = (ps: readonly Point[]) => ({
+    x: ps.reduce((s, p) => s + p.x, 0) / ps.length,
+    y: ps.reduce((s, p) => s + p.y, 0) / ps.length,
+  });
+  const refByFrame = new Map<number, { c: Point; iod: number }>();
+  for (const r of reference) {
+    if (!r.success || !r.landmarks) continue;
+    const iod = Math.hypot(r.landmarks[36].x - r.landmarks[45].x, r.landmarks[36].y - r.landmarks[45].y);
+    refByFrame.set(r.frame, { c: centre(r.landmarks), iod });
+  }
+  const hits = new Map<number, number>();
+  for (const o of ours) {
+    const ref = refByFrame.get(o.frame);
+    if (!ref || o.landmarks.length === 0) continue;
+    const c = centre(o.landmarks);
+    if (Math.hypot(c.x - ref.c.x, c.y - ref.c.y) <= 0.5 * ref.iod)
+      hits.set(o.personId, (hits.get(o.personId) ?? 0) + 1);
+  }
+  return [...hits.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]?.[0];
+}
+
+export interface ClipEvaluation extends Comparison {
+  /** Our person compared with the face OpenFace followed. */
+  person: number;
+  /** Per AU: r, MAE and whether it is claimed (measured) rather than estimated. */
+  perAu: (AuAgreement & { claimed: boolean })[];
+  /** Mean r over the claimed AUs with a defined r (NaN when none). */
+  meanR: number;
+  /** r between our S_f series and OpenFace's (the sum of its 17 intensities), over the matched frames. */
+  sfR: number;
+  /** Our person's peak time minus OpenFace's (seconds); NaN when either has none. */
+  peakDeltaS: number;
+  ourPeak?: PersonPeak;
+  referencePeak?: OpenFaceRow;
+}
+
+/**
+ * Everything eval:au reports for one clip: our analysis of `frames` against an OpenFace output of the
+ * same video, for the person OpenFace followed (matched by landmarks when the reference has them, else
+ * each tool's most-seen face).
+ */
+export function evaluateAgainstOpenFace(
+  frames: readonly FrameGeometry[],
+  analysis: AuAnalysis,
+  reference: readonly OpenFaceRow[],
+  claimed: readonly AuName[],
+): ClipEvaluation {
+  const flat = frames.flatMap((f) =>
+    f.faces.map((face) => ({ frame: f.index + 1, personId: face.personId, landmarks: face.landmarks })),
+  );
+  const rows = analysis.frames.map((f) => ({
+    frame: f.index + 1,
+    face_id: f.personId,
+    aus: f.aus,
+    S_f: f.S_f,
+  }));
+  const person = matchingPerson(flat, reference) ?? mainFaceId(rows) ?? 0;
+  const refFace = mainFaceId(reference);
+  const cmp = compareWithOpenFace(rows, reference, { ours: person, reference: refFace });
+  const perAu = cmp.perAu.map((a) => ({ ...a, claimed: claimed.includes(a.au) }));
+  const defined = perAu.filter((a) => a.claimed && Number.isFinite(a.r));
+  const meanR = defined.length > 0 ? defined.reduce((s, a) => s + a.r, 0) / defined.length : Number.NaN;
+  const ours = new Map(rows.filter((r) => r.face_id === person).map((r) => [r.frame, r.S_f]));
+  const theirs = new Map(
+    reference
+      .filter((r) => r.success && (refFace === undefined || r.face_id === refFace))
+      .map((r) => [r.frame, AU_NAMES.reduce((s, a) => s + r.aus[a], 0)]),
+  );
+  const common = [...ours.keys()].filter((f) => theirs.has(f)).sort((a, b) => a - b);
+  const sfR = pearson(
+    common.map((f) => ours.get(f)!),
+    common.map((f) => theirs.get(f)!),
+  );
+  const ourPeak = analysis.peaks.find((p) => p.personId === person);
+  const referencePeak = openFacePeak(reference.filter((r) => refFace === undefined || r.face_id === refFace));
+  const peakDeltaS = ourPeak && referencePeak ? ourPeak.timeS - referencePeak.timestamp : Number.NaN;
+  return { matchedFrames: cmp.matchedFrames, perAu, person, meanR, sfR, peakDeltaS, ourPeak, referencePeak };
 }

@@ -4,6 +4,7 @@
 // fraction of the neutral value for `relative` AUs) that a maximal action produces; the values come
 // from facial anatomy (e.g. a wide-open mouth parts the lips by about 0.4 IOD; a brow flash lifts the
 // brows by about 0.15 IOD), not from fitting any reference video.
+import { ESTIMATE_GAIN } from './calibration.js';
 import type { MeasureName, Measures } from './measures.js';
 import { AU_NAMES, type AuName, type AuVector } from './types.js';
 
@@ -25,8 +26,8 @@ export const AU_RULES: Record<AuName, AuRule> = {
   AU02: { measure: { browOuterHeight: 1 }, direction: 1, fullScale: 0.15 }, // outer brow raiser
   AU04: { measure: { browHeight: 1, browGap: 0.5 }, direction: -1, fullScale: 0.12 }, // brows down and together
   AU05: { measure: { upperLidHeight: 1 }, direction: 1, fullScale: 0.06 }, // upper lid raiser
-  AU06: { measure: { lowerLidDepth: 1 }, direction: -1, fullScale: 0.05 }, // cheeks push the lower lids up
-  AU07: { measure: { eyeOpening: 1 }, direction: -1, fullScale: 0.5, relative: true, deadZone: 0.05 }, // lids tighten
+  AU06: { measure: { cheekHeight: 1 }, direction: 1, fullScale: 0.1 }, // cheeks lifted toward the eyes
+  AU07: { measure: { lowerLidDepth: 1 }, direction: -1, fullScale: 0.05 }, // lower lids pushed up (narrowing)
   AU09: { measure: { noseBrow: 1 }, direction: -1, fullScale: 0.1 }, // nose wrinkle shortens brow–nose
   AU10: { measure: { upperLipNose: 1 }, direction: -1, fullScale: 0.1 }, // upper lip raised toward the nose
   AU12: { measure: { cornerLift: 1, mouthWidth: 0.5 }, direction: 1, fullScale: 0.2 }, // corners up and out
@@ -36,8 +37,8 @@ export const AU_RULES: Record<AuName, AuRule> = {
   AU20: { measure: { mouthWidth: 1, cornerLift: -2 }, direction: 1, fullScale: 0.3 }, // sideways, not up
   AU23: { measure: { lipThickness: 1 }, direction: -1, fullScale: 0.1 }, // lips narrowed
   AU25: { measure: { lipsGap: 1 }, direction: 1, fullScale: 0.35, deadZone: 0.01 }, // lips part
-  AU26: { measure: { lipsGap: 1, jaw: 0.5 }, direction: 1, fullScale: 0.4, deadZone: 0.1 }, // jaw drop: a wide opening
-  AU45: { measure: { eyeOpening: 1 }, direction: -1, fullScale: 0.7, relative: true, deadZone: 0.1 }, // blink
+  AU26: { measure: { jaw: 1 }, direction: 1, fullScale: 0.3, deadZone: 0.02 }, // jaw drop: chin away from the nose
+  AU45: { measure: { upperLidHeight: 1 }, direction: -1, fullScale: 0.7, relative: true, deadZone: 0.1 }, // upper lid falls
 };
 
 export function ruleValue(rule: AuRule, m: Measures): number {
@@ -49,14 +50,22 @@ export function ruleValue(rule: AuRule, m: Measures): number {
 /** The per-person neutral value of each AU's measure. */
 export type Baseline = Record<AuName, number>;
 
-export function intensities(m: Measures, baseline: Baseline): AuVector {
+/**
+ * AU_i = clamp(gain_i · 5 · (d − deadZone) / fullScale, 0, 5); gain_i is 1 for claimed AUs and the fitted
+ * ESTIMATE_GAIN (calibration.ts) for estimated ones.
+ */
+export function intensities(
+  m: Measures,
+  baseline: Baseline,
+  gain: Partial<Record<AuName, number>> = ESTIMATE_GAIN,
+): AuVector {
   const out = {} as AuVector;
   for (const au of AU_NAMES) {
     const rule = AU_RULES[au];
     const base = baseline[au];
     let d = rule.direction * (ruleValue(rule, m) - base);
     if (rule.relative) d /= Math.abs(base) || 1;
-    const v = (5 * (d - (rule.deadZone ?? 0))) / rule.fullScale;
+    const v = ((gain[au] ?? 1) * 5 * (d - (rule.deadZone ?? 0))) / rule.fullScale;
     out[au] = Math.min(5, Math.max(0, v));
   }
   return out;

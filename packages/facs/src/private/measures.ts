@@ -1,6 +1,6 @@
 // Raw facial measures of one face in one frame, in units of the inter-ocular distance (IOD) and in an
 // eye-aligned frame (x along the eye line, y down), so they do not change with face size or in-plane
-// roll. Eyes and mouth come from the face mesh with iris refinement (it follows blinks and lip opening);
+// roll. Eyes, cheeks and mouth come from the face mesh with iris refinement (it follows blinks and lip opening);
 // brows from the 68-point landmarks (they follow brows better than the mesh).
 import type { FaceGeometry, Point } from './types.js';
 
@@ -11,6 +11,7 @@ export const MEASURE_NAMES = [
   'browGap',
   'upperLidHeight',
   'lowerLidDepth',
+  'cheekHeight',
   'eyeOpening',
   'noseBrow',
   'upperLipNose',
@@ -51,6 +52,8 @@ const MESH = {
   rLowerLid: [153, 145, 144],
   lUpperLid: [385, 386, 387],
   lLowerLid: [380, 374, 373],
+  cheekR: 50,
+  cheekL: 280,
   browInnerR: 107,
   browInnerL: 336,
   noseBottom: 2,
@@ -97,6 +100,7 @@ export function faceMeasures(face: Pick<FaceGeometry, 'landmarks' | 'mesh'>): Me
     browGap: lq(22).x - lq(21).x,
     upperLidHeight: cornerY - mean(upper),
     lowerLidDepth: mean(lower) - cornerY,
+    cheekHeight: cornerY - mean([q(MESH.cheekR).y, q(MESH.cheekL).y]),
     eyeOpening,
     noseBrow: nose.y - browInner.y,
     upperLipNose: lipTop.y - nose.y,

@@ -2,7 +2,7 @@
 // columns, then AU01_r … AU45_r. Tools written for OpenFace output can read what we write, and we read
 // real OpenFace files (which carry more columns: presence flags, gaze, landmarks) to compare with them.
 import type { AuFrame } from './peaks.js';
-import { AU_NAMES, type AuVector, zeroAus } from './types.js';
+import { AU_NAMES, type AuVector, type Point, zeroAus } from './types.js';
 
 export interface OpenFaceRow {
   /** 1-based, as OpenFace writes it. */
@@ -13,6 +13,8 @@ export interface OpenFaceRow {
   success: boolean;
   pose: { Tx: number; Ty: number; Tz: number; Rx: number; Ry: number; Rz: number };
   aus: AuVector;
+  /** OpenFace's 68 2D landmarks (x_0…y_67, pixels), when the file has them. */
+  landmarks?: Point[];
 }
 
 export const OPENFACE_HEADER = [
@@ -107,7 +109,9 @@ export function readOpenFaceCsv(text: string): OpenFaceRow[] {
     success: col('success'),
     pose: ['pose_Tx', 'pose_Ty', 'pose_Tz', 'pose_Rx', 'pose_Ry', 'pose_Rz'].map((p) => col(p, false)),
     aus: AU_NAMES.map((a) => col(`${a}_r`)),
+    landmarks: Array.from({ length: 68 }, (_, k) => [col(`x_${k}`, false), col(`y_${k}`, false)]),
   };
+  const hasLandmarks = idx.landmarks.every(([x, y]) => x >= 0 && y >= 0);
   return lines.slice(1).map((line, n) => {
     const cells = line.split(',');
     if (cells.length < header.length)
@@ -115,7 +119,7 @@ export function readOpenFaceCsv(text: string): OpenFaceRow[] {
     const num = (i: number) => (i < 0 ? 0 : Number(cells[i]));
     const aus = Object.fromEntries(AU_NAMES.map((a, k) => [a, num(idx.aus[k])])) as AuVector;
     const [Tx, Ty, Tz, Rx, Ry, Rz] = idx.pose.map(num);
-    return {
+    const row: OpenFaceRow = {
       frame: num(idx.frame),
       face_id: idx.face < 0 ? 0 : num(idx.face),
       timestamp: num(idx.ts),
@@ -124,5 +128,7 @@ export function readOpenFaceCsv(text: string): OpenFaceRow[] {
       pose: { Tx, Ty, Tz, Rx, Ry, Rz },
       aus,
     };
+    if (hasLandmarks) row.landmarks = idx.landmarks.map(([x, y]) => ({ x: num(x), y: num(y) }));
+    return row;
   });
 }

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { EXPRESSIONS } from '@emoverse/video';
+import { CLAIMED_AUS } from './claimed.js';
 import { AU_RULES, intensities, neutralBaseline, ruleValue } from './intensity.js';
 import { faceMeasures } from './measures.js';
 import { exclusionReason, scoreAus, sumAus } from './peaks.js';
-import { EXPRESSION_NAMES, type FaceGeometry, type FrameGeometry, type Point } from './types.js';
+import { AU_NAMES, EXPRESSION_NAMES, type FaceGeometry, type FrameGeometry, type Point } from './types.js';
 
 /** A schematic face (IOD = 80 px) whose lips part by `gap` inter-ocular distances. */
 function face(personId: number, gap: number, extra: Partial<FaceGeometry> = {}): FaceGeometry {
@@ -88,9 +89,10 @@ describe('measures and intensities', () => {
 describe('S_f and peaks (eqs. 1-2)', () => {
   const gaps = [0, 0, 0, 0, 0, 0.1, 0.3, 0.1, 0, 0];
 
-  test('S_f sums the 17 intensities; the peak is the frame with the largest S_f', () => {
+  test('S_f sums the measured intensities; the peak is the frame with the largest S_f', () => {
     const r = scoreAus(video(gaps.map((g) => [face(0, g)])), { smooth: false });
-    for (const f of r.frames) assert.ok(Math.abs(f.S_f - sumAus(f.aus)) < 1e-9);
+    assert.deepEqual(r.sfAus, CLAIMED_AUS);
+    for (const f of r.frames) assert.ok(Math.abs(f.S_f - sumAus(f.aus, CLAIMED_AUS)) < 1e-9);
     assert.equal(r.peaks.length, 1);
     assert.equal(r.peak!.index, 6);
     assert.equal(r.peak!.personId, 0);
@@ -106,6 +108,31 @@ describe('S_f and peaks (eqs. 1-2)', () => {
     assert.equal(r.frames[9].excluded, 'confidence');
     assert.equal(r.peak!.index, 6);
     assert.equal(exclusionReason({ score: 0.9, pose: { pitch: 0.7, yaw: 0, roll: 0 } }), 'pose');
+  });
+
+  test("a nod far from the person's usual pose (within the absolute limit) is not a peak candidate", () => {
+    const rows = gaps.map((g) => [face(0, g, { pose: { pitch: 0.35, yaw: 0, roll: 0 } })]);
+    rows[8] = [face(0, 0.6, { pose: { pitch: -0.1, yaw: 0, roll: 0 } })]; // 26° from the usual 20°
+    const r = scoreAus(video(rows), { smooth: false });
+    assert.equal(exclusionReason({ score: 0.95, pose: { pitch: -0.1, yaw: 0, roll: 0 } }), undefined);
+    assert.equal(r.frames[8].excluded, 'pose');
+    assert.equal(r.frames[6].excluded, undefined);
+    assert.equal(r.peak!.index, 6);
+  });
+
+  test('an estimated AU is reported but takes no part in S_f or the peak', () => {
+    const rows = gaps.map((g) => [face(0, g)]);
+    const lowered = face(0, 0);
+    lowered.landmarks = lowered.landmarks.map((p, i) => (i >= 17 && i < 27 ? { x: p.x, y: p.y + 24 } : p));
+    rows[3] = [lowered];
+    const r = scoreAus(video(rows), { smooth: false });
+    assert.ok(!CLAIMED_AUS.includes('AU04'));
+    assert.ok(r.frames[3].aus.AU04 > 1, `AU04 ${r.frames[3].aus.AU04}`);
+    assert.equal(r.frames[3].S_f, 0);
+    assert.equal(r.peak!.index, 6);
+    // Summing every AU instead is still possible, and then the brows count.
+    const all = scoreAus(video(rows), { smooth: false, sfAus: AU_NAMES });
+    assert.ok(all.frames[3].S_f > 1);
   });
 
   test('each person has a peak; eq. 2 keeps the person whose peak is highest; short tracks are left out', () => {

@@ -1,9 +1,20 @@
-// Eq. 1 and eq. 2 of the paper: S_f = Σ_i AU_i(f); each person's peak frame is the one with the largest
-// S_f, and across people the peak is the person whose own peak scores highest. Frames with an extreme
+// Eq. 1 and eq. 2 of the paper: S_f = Σ_i AU_i(f) over the measured (claimed) AUs; each person's peak
+// frame is the one with the largest S_f, and across people the peak is the person whose own peak scores
+// highest. Estimated AUs are still reported per frame, but take no part in S_f. Frames with an extreme
 // head pose or a low face confidence take no part in either choice (their geometry is unreliable).
+
+import { POPULATION_BASELINE } from './calibration.js';
+import { CLAIMED_AUS } from './claimed.js';
 import { type Baseline, type BaselineOptions, intensities, neutralBaseline } from './intensity.js';
 import { faceMeasures, MEASURE_NAMES, type Measures } from './measures.js';
-import { AU_NAMES, type AuVector, EXPRESSION_NAMES, type FrameGeometry, type HeadPose } from './types.js';
+import {
+  AU_NAMES,
+  type AuName,
+  type AuVector,
+  EXPRESSION_NAMES,
+  type FrameGeometry,
+  type HeadPose,
+} from './types.js';
 
 export interface ExclusionOptions {
   /** Largest |yaw| in degrees (default 35). */
@@ -12,6 +23,13 @@ export interface ExclusionOptions {
   maxPitchDeg?: number;
   /** Smallest face confidence (default 0.6). */
   minConfidence?: number;
+  /**
+   * Largest change of pitch / yaw in degrees from the person's median pose (defaults 20 / 25): the 2D
+   * measures are compared with a baseline taken at the person's usual pose, and a head nodded or turned
+   * far from it changes them as much as an action would.
+   */
+  maxPitchChangeDeg?: number;
+  maxYawChangeDeg?: number;
 }
 
 export interface ScoreOptions extends ExclusionOptions, BaselineOptions {
@@ -23,6 +41,15 @@ export interface ScoreOptions extends ExclusionOptions, BaselineOptions {
   minPersonFrames?: number;
   /** Light temporal smoothing of the measures over each person's consecutive frames (default true). */
   smooth?: boolean;
+  /** The AUs S_f sums (default CLAIMED_AUS: the measured ones). */
+  sfAus?: readonly AuName[];
+  /**
+   * A person with fewer usable frames than this (default 5; a still image has one) is compared with the
+   * population's neutral face (POPULATION_BASELINE) instead of their own.
+   */
+  minBaselineFrames?: number;
+  /** Per-AU gain on the anatomical intensity (default ESTIMATE_GAIN, see intensities). */
+  gain?: Partial<Record<AuName, number>>;
 }
 
 export interface AuFrame {
@@ -32,7 +59,7 @@ export interface AuFrame {
   confidence: number;
   pose: HeadPose;
   aus: AuVector;
-  /** Eq. 1: the sum of the 17 intensities. */
+  /** Eq. 1: the sum of the intensities of the AUs in AuAnalysis.sfAus. */
   S_f: number;
   /** Why the frame takes no part in peak selection, if it does not. */
   excluded?: 'pose' | 'confidence';
@@ -61,11 +88,14 @@ export interface AuAnalysis {
   peak: PersonPeak | null;
   /** Each person's neutral baseline (in the units of each AU's measure, see AU_RULES). */
   baselines: Map<number, Baseline>;
+  /** The AUs S_f summed: the measured ones. The others in `aus` are estimates. */
+  sfAus: readonly AuName[];
 }
 
-export function sumAus(aus: AuVector): number {
+/** Eq. 1 over `over` (default: all 17 AUs). */
+export function sumAus(aus: AuVector, over: readonly AuName[] = AU_NAMES): number {
   let s = 0;
-  for (const a of AU_NAMES) s += aus[a];
+  for (const a of over) s += aus[a];
   return s;
 }
 
@@ -94,6 +124,29 @@ function smoothMeasures(rows: { index: number; measures: Measures }[]): Measures
     }
     return out;
   });
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? 0 : (s[(s.length - 1) >> 1] + s[s.length >> 1]) / 2;
+}
+
+/** Marks 'pose' the rows whose pitch or yaw is far from the person's median over its usable rows. */
+function excludeAwayFromUsualPose(
+  rows: { pose: HeadPose; excluded?: 'pose' | 'confidence' }[],
+  opts: ExclusionOptions,
+): void {
+  const usable = rows.filter((r) => !r.excluded);
+  const deg = 180 / Math.PI;
+  const pitch = median(usable.map((r) => r.pose.pitch * deg));
+  const yaw = median(usable.map((r) => r.pose.yaw * deg));
+  for (const r of usable) {
+    if (
+      Math.abs(r.pose.pitch * deg - pitch) > (opts.maxPitchChangeDeg ?? 20) ||
+      Math.abs(r.pose.yaw * deg - yaw) > (opts.maxYawChangeDeg ?? 25)
+    )
+      r.excluded = 'pose';
+  }
 }
 
 /** The whole AU stage for one video or span: intensities per face per frame, S_f, peaks. */
@@ -134,22 +187,24 @@ export function scoreAus(frames: readonly FrameGeometry[], opts: ScoreOptions = 
   const needed = Math.min(opts.minPersonFrames ?? 5, Math.max(1, Math.ceil(frames.length / 2)));
   const peaks: PersonPeak[] = [];
   const baselines = new Map<number, Baseline>();
+  const sfAus = opts.sfAus ?? CLAIMED_AUS;
   for (const [personId, rows] of byPerson) {
     rows.sort((a, b) => a.index - b.index);
+    excludeAwayFromUsualPose(rows, opts);
     const measures = opts.smooth === false ? rows.map((r) => r.measures) : smoothMeasures(rows);
     const usable = rows.map((r, k) => ({ r, m: measures[k] })).filter(({ r }) => !r.excluded);
-    const baseline = neutralBaseline(
-      (usable.length > 0 ? usable : rows.map((r, k) => ({ r, m: measures[k] }))).map(({ r, m }) => ({
-        measures: m,
-        neutral: r.neutral,
-      })),
-      opts,
-    );
+    const baseline =
+      usable.length < (opts.minBaselineFrames ?? 5)
+        ? { ...POPULATION_BASELINE }
+        : neutralBaseline(
+            usable.map(({ r, m }) => ({ measures: m, neutral: r.neutral })),
+            opts,
+          );
     baselines.set(personId, baseline);
     let best: PersonPeak | undefined;
     rows.forEach((r, k) => {
-      const aus = intensities(measures[k], baseline);
-      const S_f = sumAus(aus);
+      const aus = intensities(measures[k], baseline, opts.gain);
+      const S_f = sumAus(aus, sfAus);
       const frame: AuFrame = {
         index: r.index,
         timeS: r.timeS,
@@ -172,5 +227,5 @@ export function scoreAus(frames: readonly FrameGeometry[], opts: ScoreOptions = 
   out.sort((a, b) => a.index - b.index || a.personId - b.personId);
   peaks.sort((a, b) => a.personId - b.personId);
   const peak = peaks.reduce<PersonPeak | null>((p, c) => (!p || c.S_f > p.S_f ? c : p), null);
-  return { frames: out, peaks, peak, baselines };
+  return { frames: out, peaks, peak, baselines, sfAus };
 }

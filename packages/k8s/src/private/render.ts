@@ -1,9 +1,10 @@
 // Every object the chart produces for a values object, in the order `helm template` would list them.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
+import { buildCertificates } from './certificates.js';
 import { buildGatewayHpa, buildGatewayPdb } from './gateway-scaling.js';
 import { components, objectName } from './names.js';
-import { buildNats } from './nats.js';
+import { buildNats, buildNatsPdb } from './nats.js';
 import { buildNetworkPolicies } from './network-policies.js';
 import { buildSecrets, randomSecrets, type SecretGenerator } from './secrets.js';
 import { buildModelsPvc } from './storage.js';
@@ -30,7 +31,10 @@ export function renderManifests(
   const out: KubernetesObject[] = [];
   out.push(...buildNetworkPolicies(values, release));
   out.push(...buildSecrets(values, release, options.secrets ?? randomSecrets));
-  if (values.nats.mode === 'embedded') out.push(...buildNats(values, release));
+  if (values.nats.mode === 'embedded') {
+    out.push(...buildNats(values, release));
+    if (values.nats.podDisruptionBudget.enabled) out.push(buildNatsPdb(values, release));
+  }
   if (values.storage.mode === 'pvc') out.push(buildModelsPvc(values, release));
   for (const { component, key } of components) {
     const service = values[key];
@@ -64,6 +68,8 @@ export function renderManifests(
       if (values.gateway.podDisruptionBudget.enabled) out.push(buildGatewayPdb(values, release));
     }
   }
+  // Custom resources last, as Helm installs kinds it does not know after the ones it does.
+  out.push(...(buildCertificates(values, release) as KubernetesObject[]));
   return out;
 }
 

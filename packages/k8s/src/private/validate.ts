@@ -4,9 +4,13 @@
 // 2. no unknown fields (what `kubectl --validate=strict` rejects): every key is checked against the field
 //    list of @kubernetes/client-node's generated model for that type, which comes from the same spec.
 // Plus object names as the API server checks them (DNS-1123).
+// cert-manager's Certificate (a custom resource) is checked against the schema of its CRD,
+// cert-manager.io/v1 (@kubernetes-models/cert-manager); its fields are held by the TypeScript type
+// ICertificate instead of pass 2, and the templates' Certificates must equal the typed ones.
 
 import type { KubernetesObject } from '@kubernetes/client-node';
 import * as k8s from '@kubernetes/client-node';
+import { Certificate } from '@kubernetes-models/cert-manager/cert-manager.io/v1/Certificate';
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { Job } from 'kubernetes-models/batch/v1';
@@ -29,6 +33,11 @@ const kinds: Record<string, { model: ModelCtor; type: string }> = {
     type: 'V2HorizontalPodAutoscaler',
   },
   'batch/v1/Job': { model: Job as unknown as ModelCtor, type: 'V1Job' },
+  // No client-node model: the unknown-field pass finds no type and leaves it to ICertificate.
+  'cert-manager.io/v1/Certificate': {
+    model: Certificate as unknown as ModelCtor,
+    type: 'cert-manager.io/v1 Certificate',
+  },
   'networking.k8s.io/v1/NetworkPolicy': {
     model: NetworkPolicy as unknown as ModelCtor,
     type: 'V1NetworkPolicy',

@@ -21,8 +21,13 @@ export interface ServiceValues {
   enabled: boolean;
   replicas: number;
   image: ImageValues;
-  /** gRPC port; probes use the native `grpc` probe against grpc.health.v1 on it. */
+  /** gRPC port (TLS when grpcTls.enabled). */
   grpcPort: number;
+  /**
+   * Plaintext port that serves only grpc.health.v1 (service-kit's EMOVERSE_HEALTH_PORT): the kubelet's native
+   * gRPC probes cannot speak TLS, so they ask here, never on grpcPort.
+   */
+  healthPort: number;
   /** Prometheus metrics port (HTTP, `metricsPath`). */
   metricsPort: number;
   resources: ResourceValues;
@@ -100,6 +105,35 @@ export interface NatsValues {
       clientSecretName: string;
     };
   };
+  /**
+   * JetStream replicas of every stream and KV/object bucket the services declare (EMOVERSE_STREAM_REPLICAS
+   * on every pod, which service-kit accepts as 1 or 3): 3 with a 3-node cluster (values-ha.yaml).
+   */
+  streamReplicas: 1 | 3;
+  /** Keeps a quorum through voluntary disruptions (node drains); for a cluster, minAvailable 2 of 3. */
+  podDisruptionBudget: { enabled: boolean; minAvailable: number };
+  /**
+   * Spreading replicas across nodes (topologyKey): `required` never puts two on one node, `preferred` tries
+   * to, `none` leaves it to the scheduler.
+   */
+  antiAffinity: { mode: 'none' | 'preferred' | 'required'; topologyKey: string };
+}
+
+/** gRPC over TLS on every service: each serves the certificate of Secret <release>-<component>-grpc-tls. */
+export interface GrpcTlsValues {
+  enabled: boolean;
+}
+
+/** cert-manager `Certificate`s for every TLS Secret the release uses (gRPC, NATS server, NATS clients). */
+export interface CertManagerValues {
+  enabled: boolean;
+  /** A CA issuer (its Secrets then carry ca.crt, which NATS clients and routes need). */
+  issuerRef: { name: string; kind: 'Issuer' | 'ClusterIssuer'; group: string };
+  /** Go durations, as cert-manager reads them. */
+  duration: string;
+  renewBefore: string;
+  /** More names in the gateway's certificate (its public host name behind a LoadBalancer). */
+  gatewayDnsNames: string[];
 }
 
 export interface StorageValues {
@@ -130,6 +164,8 @@ export interface NetworkPolicyValues {
 
 export interface EmoverseValues {
   nats: NatsValues;
+  grpcTls: GrpcTlsValues;
+  certManager: CertManagerValues;
   storage: StorageValues;
   telemetry: TelemetryValues;
   frameExtractor: ServiceValues;
@@ -168,6 +204,7 @@ function cpuService(
     replicas,
     image: image(component),
     grpcPort,
+    healthPort: 9465,
     metricsPort: 9464,
     resources: { requests: { cpu, memory }, limits: { memory } },
     gpus: 0,
@@ -192,6 +229,17 @@ export function defaultValues(): EmoverseValues {
       resources: { requests: { cpu: '250m', memory: '1Gi' }, limits: { memory: '2Gi' } },
       auth: { existingSecret: '' },
       tls: { enabled: true, secretName: '', mtls: { enabled: false, clientSecretName: '' } },
+      streamReplicas: 1,
+      podDisruptionBudget: { enabled: false, minAvailable: 2 },
+      antiAffinity: { mode: 'preferred', topologyKey: 'kubernetes.io/hostname' },
+    },
+    grpcTls: { enabled: true },
+    certManager: {
+      enabled: false,
+      issuerRef: { name: '', kind: 'Issuer', group: 'cert-manager.io' },
+      duration: '2160h',
+      renewBefore: '360h',
+      gatewayDnsNames: [],
     },
     storage: {
       mode: 'pvc',

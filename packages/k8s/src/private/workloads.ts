@@ -11,6 +11,7 @@ import type {
   V1Volume,
   V1VolumeMount,
 } from '@kubernetes/client-node';
+import { grpcTlsMounts } from './certificates.js';
 import { containerEnv } from './env.js';
 import { labels, objectName, selectorLabels } from './names.js';
 import { natsClientTlsMounts } from './secrets.js';
@@ -29,7 +30,13 @@ export function resourceRequirements(resources: ResourceValues, gpus: number): V
   return { requests: { ...resources.requests }, limits };
 }
 
-/** Native gRPC probes (GA since Kubernetes 1.27): the kubelet calls grpc.health.v1.Health/Check. */
+/**
+ * Native gRPC probes (GA since Kubernetes 1.27): the kubelet calls grpc.health.v1.Health/Check, on the
+ * plaintext health port, because it cannot speak TLS to the service's own port. The health port serves the
+ * same health service as the TLS port (so readiness still waits for the gateway's model) and nothing else.
+ * Not an exec probe (no grpc_health_probe binary in the images, a process per probe) and not a TCP probe
+ * (it would call a replica ready before its model loaded).
+ */
 export function grpcProbes(
   port: number,
 ): Pick<V1Container, 'startupProbe' | 'readinessProbe' | 'livenessProbe'> {
@@ -114,6 +121,7 @@ export function buildServiceDeployment(
 ): V1Deployment {
   const storage = storageMounts(values, release);
   const tls = natsClientTlsMounts(values, release);
+  const grpcTls = grpcTlsMounts(values, release, component);
   const container: V1Container = {
     name: component,
     image: imageRef(service.image),
@@ -121,6 +129,7 @@ export function buildServiceDeployment(
     ports: [
       { name: 'grpc', containerPort: service.grpcPort, protocol: 'TCP' },
       { name: 'metrics', containerPort: service.metricsPort, protocol: 'TCP' },
+      { name: 'health', containerPort: service.healthPort, protocol: 'TCP' },
     ],
     env: containerEnv(values, release, {
       serviceName: component,
@@ -129,17 +138,19 @@ export function buildServiceDeployment(
       gatewayAuth: component === 'gateway',
       executionProvider: service.executionProvider,
       grpcPort: service.grpcPort,
+      healthPort: service.healthPort,
       metricsPort: service.metricsPort,
       extra: { ...(extras.extraEnv ?? {}), ...service.env },
     }),
     resources: resourceRequirements(service.resources, service.gpus),
-    ...grpcProbes(service.grpcPort),
+    ...grpcProbes(service.healthPort),
     securityContext: containerSecurityContext,
     // readOnlyRootFilesystem: scratch space goes to /tmp (ffmpeg frames, XDG_RUNTIME_DIR for WebGPU).
     volumeMounts: [
       { name: 'tmp', mountPath: '/tmp' },
       ...storage.mounts,
       ...tls.mounts,
+      ...grpcTls.mounts,
       ...(extras.mounts ?? []),
     ],
   };
@@ -174,6 +185,7 @@ export function buildServiceDeployment(
             { name: 'tmp', emptyDir: {} },
             ...storage.volumes,
             ...tls.volumes,
+            ...grpcTls.volumes,
             ...(extras.volumes ?? []),
           ],
         },

@@ -124,6 +124,12 @@ const PretrainingSchema = z.strictObject({
   lr: z.number().positive(),
   warmupRatio: z.number().min(0).lt(1).default(0.05),
   minLrRatio: z.number().min(0).max(1).default(0.1),
+  /**
+   * `conversation`: a conversation's records (ERI's growing histories, ECPE's targets over one
+   * dialogue) are read once, as the record with the longest query; the others repeat its text.
+   * `record` (the default): every record.
+   */
+  distinct: z.enum(['record', 'conversation']).default('record'),
 });
 
 const ModelSchema = z.strictObject({
@@ -173,6 +179,11 @@ export const RecipeSchema = z
     data: DataSchema,
     pretraining: PretrainingSchema.optional(),
     stages: z.array(StageSchema).min(1),
+    /**
+     * Classification tasks whose label offsets are fitted on the dev split after training and shipped
+     * in the model folder (calibration.json, applied by the gateway). Default: none (plain argmax).
+     */
+    calibrate: z.array(z.enum(['MSA', 'ER'])).default([]),
   })
   .superRefine((r, ctx) => {
     const names = new Set<string>();

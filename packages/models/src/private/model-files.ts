@@ -14,6 +14,8 @@ export const MODEL_FILES: readonly string[] = [
   'model.safetensors',
   'llm/config.json',
   'llm/model.safetensors',
+  // the decision rule fitted for these weights (packages/serving reads it)
+  'calibration.json',
 ];
 
 /** The files of a PEFT adapter folder (savePeft / loadPeft). */

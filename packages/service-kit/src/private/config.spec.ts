@@ -39,3 +39,13 @@ test('a bad variable fails with its name, its value and what was expected', () =
     /EMOVERSE_RUNS_DIR \(unset\): /,
   );
 });
+
+test('EMOVERSE_STREAM_REPLICAS is 1 by default, 3 for a cluster, and nothing else', () => {
+  assert.equal(loadConfig('svc', {}, {}).EMOVERSE_STREAM_REPLICAS, 1);
+  assert.equal(loadConfig('svc', {}, { EMOVERSE_STREAM_REPLICAS: '3' }).EMOVERSE_STREAM_REPLICAS, 3);
+  for (const bad of ['2', '0', 'three'])
+    assert.throws(
+      () => loadConfig('gateway', {}, { EMOVERSE_STREAM_REPLICAS: bad }),
+      new RegExp(`EMOVERSE_STREAM_REPLICAS="${bad}": expected 1 \\(one NATS node\\) or 3`),
+    );
+});

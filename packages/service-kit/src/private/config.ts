@@ -17,10 +17,20 @@ export const baseConfigShape = {
   NATS_TLS_CA: z.string().min(1).optional(),
   NATS_TLS_CERT: z.string().min(1).optional(),
   NATS_TLS_KEY: z.string().min(1).optional(),
+  /**
+   * Copies of every JetStream stream, KV bucket and object-store bucket the service declares: 1 for a
+   * single NATS node, 3 for a three-node cluster (the chart sets it from its NATS replica count).
+   */
+  EMOVERSE_STREAM_REPLICAS: z
+    .enum(['1', '3'], { message: 'expected 1 (one NATS node) or 3 (a three-node cluster)' })
+    .default('1')
+    .transform(Number),
   EMOVERSE_GRPC_HOST: z.string().min(1).default('0.0.0.0'),
   EMOVERSE_GRPC_PORT: z.coerce.number().int().min(0).max(65535).default(50051),
   /** Serve Prometheus /metrics on this port (unset: no metrics server). */
   EMOVERSE_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** Serve grpc.health.v1 alone, in plaintext, on this port too (probes that cannot speak TLS; unset: none). */
+  EMOVERSE_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   EMOVERSE_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   /** none | console | otlp | file:<path> */
   EMOVERSE_TRACE_EXPORTER: z

@@ -49,6 +49,12 @@ const toy = defineService({
           generatorClosed = true;
         }
       },
+      async analyze(req) {
+        return { analysis: { target: req.input?.target } };
+      },
+      async *analyzeStream(req) {
+        yield { part: 'done', analysis: { target: req.input?.target } };
+      },
     });
     ctx.addService(FrameExtractorService, {
       async extract(req) {

@@ -1,4 +1,5 @@
 // defineService: how every service starts (config, telemetry, NATS, gRPC with health and reflection, stop).
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { DescService } from '@bufbuild/protobuf';
 import { type Bus, connectBus, type Identity, identityNames } from '@emoverse/bus';
@@ -13,9 +14,17 @@ import {
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import type { z } from 'zod';
+import {
+  type BrowserOptions,
+  browserHandler,
+  listenShared,
+  type RegisteredService,
+  type SharedListener,
+} from './browser.js';
 import { type BaseConfig, loadConfig } from './config.js';
 import { ConfigError } from './errors.js';
 import { grpcServiceDefinition } from './grpc-adapter.js';
+import { type HealthPort, serveHealthPort } from './health-port.js';
 import { explainConnectError, natsAuthFromEnv } from './nats-auth.js';
 import { addReflection } from './reflection.js';
 import { type ServiceImpl, wrapHandler } from './server-handlers.js';
@@ -30,6 +39,12 @@ export interface ServiceContext<C> {
   server: grpc.Server;
   /** Registers a gRPC service from its generated descriptor, e.g. addService(GatewayService, {...}). */
   addService<S extends DescService>(service: S, impl: ServiceImpl<S>): void;
+  /**
+   * Also serves every added service over Connect and gRPC-web (HTTP/1.1) on the gRPC port, from the
+   * same handlers with the same tracing, metrics and status mapping; other HTTP requests go to
+   * `options.fallback`. Plaintext ports only: with TLS configured the port stays gRPC-only.
+   */
+  serveBrowsers(options: BrowserOptions): void;
   /** grpc.health.v1 status of the whole server ('') or one service (its full name). */
   setServing(serving: boolean, service?: string): void;
   /** Runs on shutdown, newest first, after the gRPC server stopped taking calls and before the bus drains. */
@@ -56,6 +71,8 @@ export interface RunningService {
   name: string;
   /** The bound gRPC port (useful with EMOVERSE_GRPC_PORT=0). */
   port: number;
+  /** The bound plaintext health port (EMOVERSE_HEALTH_PORT), when one was asked for. */
+  healthPort?: number;
   ctx: ServiceContext<unknown>;
   /** Graceful shutdown: NOT_SERVING, finish in-flight calls, shutdown hooks, drain the bus, flush traces. */
   stop(): Promise<void>;
@@ -84,16 +101,26 @@ export function serverCredentials(config: BaseConfig): grpc.ServerCredentials {
       'EMOVERSE_TLS_CERT and EMOVERSE_TLS_KEY must be set together (and both for EMOVERSE_TLS_CLIENT_CA)',
     );
   }
-  const read = (variable: string, path: string) => {
+  // Each file is parsed here, so a wrong one is named now rather than failing every handshake later.
+  const read = (variable: string, path: string, parse: (pem: Buffer) => unknown) => {
     try {
-      return readFileSync(path);
+      const pem = readFileSync(path);
+      parse(pem);
+      return pem;
     } catch (err) {
       throw new ConfigError(`${variable}=${JSON.stringify(path)}: ${(err as Error).message}`);
     }
   };
+  const certificate = (pem: Buffer) => new X509Certificate(pem);
+  const certChain = read('EMOVERSE_TLS_CERT', cert, certificate);
+  const privateKey = read('EMOVERSE_TLS_KEY', key, createPrivateKey);
+  if (!new X509Certificate(certChain).checkPrivateKey(createPrivateKey(privateKey)))
+    throw new ConfigError(
+      `EMOVERSE_TLS_KEY=${JSON.stringify(key)} is not the key of EMOVERSE_TLS_CERT's certificate`,
+    );
   return grpc.ServerCredentials.createSsl(
-    ca ? read('EMOVERSE_TLS_CLIENT_CA', ca) : null,
-    [{ cert_chain: read('EMOVERSE_TLS_CERT', cert), private_key: read('EMOVERSE_TLS_KEY', key) }],
+    ca ? read('EMOVERSE_TLS_CLIENT_CA', ca, certificate) : null,
+    [{ cert_chain: certChain, private_key: privateKey }],
     Boolean(ca),
   );
 }
@@ -119,21 +146,26 @@ export function defineService<S extends z.ZodRawShape = Record<never, never>>(
     const logger = telemetry.logger;
     const hooks: Array<() => Promise<void> | void> = [];
     let metricsServer: MetricsServer | undefined;
+    let healthPort: HealthPort | undefined;
     let bus: Bus | undefined;
     const server = new grpc.Server({
       'grpc.max_receive_message_length': config.EMOVERSE_GRPC_MAX_MESSAGE_BYTES,
       'grpc.max_send_message_length': config.EMOVERSE_GRPC_MAX_MESSAGE_BYTES,
     });
+    let closeShared: (() => Promise<void>) | undefined;
     const cleanupEarly = async () => {
+      await closeShared?.();
       server.forceShutdown();
       await bus?.close().catch(() => undefined);
       await metricsServer?.close();
+      healthPort?.close();
       await telemetry.shutdown();
     };
     try {
       const auth = natsAuthFromEnv(config);
       bus = await connectBus({
         servers: config.NATS_URL.split(',').map((s) => s.trim()),
+        replicas: config.EMOVERSE_STREAM_REPLICAS,
         name: definition.name,
         logger,
         metrics: telemetry.metrics,
@@ -148,6 +180,9 @@ export function defineService<S extends z.ZodRawShape = Record<never, never>>(
       const health = new HealthImplementation({ '': 'NOT_SERVING' });
       health.addToServer(server);
       const registered: DescService[] = [];
+      const impls: RegisteredService[] = [];
+      let browsers: BrowserOptions | undefined;
+      let shared: SharedListener | undefined;
       const duration = new Histogram({
         name: 'emoverse_grpc_server_duration_seconds',
         help: 'gRPC server call latency by method and status code',
@@ -180,7 +215,11 @@ export function defineService<S extends z.ZodRawShape = Record<never, never>>(
           }
           server.addService(grpcServiceDefinition(service), handlers);
           registered.push(service);
+          impls.push({ service, impl: impl as Record<string, unknown> });
           health.setStatus(service.typeName, 'NOT_SERVING');
+        },
+        serveBrowsers(options) {
+          browsers = options;
         },
         setServing(serving, service = '') {
           const status = serving ? 'SERVING' : 'NOT_SERVING';
@@ -193,26 +232,57 @@ export function defineService<S extends z.ZodRawShape = Record<never, never>>(
       };
       await definition.start(ctx);
       addReflection(server, registered);
-      const port = await new Promise<number>((resolve, reject) => {
-        server.bindAsync(
-          `${config.EMOVERSE_GRPC_HOST}:${config.EMOVERSE_GRPC_PORT}`,
-          serverCredentials(config),
-          (err, p) =>
-            err
-              ? reject(
-                  new ConfigError(
-                    `cannot listen on EMOVERSE_GRPC_HOST:EMOVERSE_GRPC_PORT=${config.EMOVERSE_GRPC_HOST}:${config.EMOVERSE_GRPC_PORT}: ${err.message}`,
-                  ),
-                )
-              : resolve(p),
-        );
-      });
+      const tls = Boolean(
+        config.EMOVERSE_TLS_CERT || config.EMOVERSE_TLS_KEY || config.EMOVERSE_TLS_CLIENT_CA,
+      );
+      if (browsers && tls) logger.warn('TLS is configured: Connect and gRPC-web are not served (gRPC only)');
+      if (browsers && !tls) {
+        shared = await listenShared(
+          config.EMOVERSE_GRPC_HOST,
+          config.EMOVERSE_GRPC_PORT,
+          server,
+          browserHandler(impls, duration, browsers),
+        )
+          .then((l) => {
+            closeShared = l.close;
+            return l;
+          })
+          .catch((err: Error) => {
+            throw new ConfigError(
+              `cannot listen on EMOVERSE_GRPC_HOST:EMOVERSE_GRPC_PORT=${config.EMOVERSE_GRPC_HOST}:${config.EMOVERSE_GRPC_PORT}: ${err.message}`,
+            );
+          });
+      }
+      const port =
+        shared?.port ??
+        (await new Promise<number>((resolve, reject) => {
+          server.bindAsync(
+            `${config.EMOVERSE_GRPC_HOST}:${config.EMOVERSE_GRPC_PORT}`,
+            serverCredentials(config),
+            (err, p) =>
+              err
+                ? reject(
+                    new ConfigError(
+                      `cannot listen on EMOVERSE_GRPC_HOST:EMOVERSE_GRPC_PORT=${config.EMOVERSE_GRPC_HOST}:${config.EMOVERSE_GRPC_PORT}: ${err.message}`,
+                    ),
+                  )
+                : resolve(p),
+          );
+        }));
+      if (config.EMOVERSE_HEALTH_PORT !== undefined) {
+        healthPort = await serveHealthPort(health, config.EMOVERSE_GRPC_HOST, config.EMOVERSE_HEALTH_PORT);
+      }
       if (config.EMOVERSE_METRICS_PORT !== undefined) {
         metricsServer = await telemetry.serveMetrics(config.EMOVERSE_METRICS_PORT);
       }
       if (!definition.manualReadiness) ctx.setServing(true);
       logger.info(
-        { port, metricsPort: metricsServer?.port, services: registered.map((s) => s.typeName) },
+        {
+          port,
+          healthPort: healthPort?.port,
+          metricsPort: metricsServer?.port,
+          services: registered.map((s) => s.typeName),
+        },
         `${definition.name} listening`,
       );
 
@@ -221,6 +291,7 @@ export function defineService<S extends z.ZodRawShape = Record<never, never>>(
         stopping ??= (async () => {
           logger.info('shutting down');
           ctx.setServing(false);
+          await shared?.close();
           // Stop taking calls; let in-flight ones finish within the timeout.
           await new Promise<void>((resolve) => {
             const timer = setTimeout(() => {
@@ -239,6 +310,8 @@ export function defineService<S extends z.ZodRawShape = Record<never, never>>(
           }
           await bus!.drain().catch((err: Error) => logger.error({ err: err.message }, 'bus drain failed'));
           await metricsServer?.close();
+          // Last: probes keep seeing NOT_SERVING while the service drains.
+          healthPort?.close();
           logger.info('stopped');
           await telemetry.shutdown();
         })();
@@ -258,7 +331,13 @@ export function defineService<S extends z.ZodRawShape = Record<never, never>>(
         process.once('SIGTERM', onSignal);
         process.once('SIGINT', onSignal);
       }
-      return { name: definition.name, port, ctx: ctx as ServiceContext<unknown>, stop };
+      return {
+        name: definition.name,
+        port,
+        healthPort: healthPort?.port,
+        ctx: ctx as ServiceContext<unknown>,
+        stop,
+      };
     } catch (err) {
       await cleanupEarly();
       throw err;

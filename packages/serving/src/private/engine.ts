@@ -6,6 +6,7 @@
 import { type EcpePair, MELD_EMOTIONS, type MeldEmotion, parseEcpePairs } from '@emoverse/metrics';
 import { AdapterCache } from './adapter-cache.js';
 import { type BatchInfo, DynamicBatcher, type SubmitOptions } from './batcher.js';
+import { type Calibration, labelOffsets } from './calibration.js';
 import { type Classification, classify } from './classify.js';
 import type { ModelHolder } from './model-holder.js';
 import {
@@ -22,16 +23,23 @@ import {
 import type { GenerateOptions, Generation, ModelInput, TaskModel } from './task-model.js';
 import type { Turn } from './validation.js';
 
-/** A model version as the engine holds it: the model and the adapters loaded into it. */
+/** A model version as the engine holds it: the model, the adapters loaded into it, its decision rule. */
 export interface LoadedModel {
   model: TaskModel;
   adapters: AdapterCache<true>;
+  /** The model folder's calibration.json (label offsets); absent: plain argmax. */
+  calibration?: Calibration;
 }
 
 /** Wraps a freshly loaded model with its own adapter LRU (adapters belong to one base version). */
-export function loadedModel(model: TaskModel, adapterCapacity: number): LoadedModel {
+export function loadedModel(
+  model: TaskModel,
+  adapterCapacity: number,
+  calibration?: Calibration,
+): LoadedModel {
   return {
     model,
+    calibration,
     adapters: new AdapterCache<true>({
       capacity: adapterCapacity,
       load: async (name) => ((await model.loadAdapter(name)) ? true : undefined),
@@ -74,6 +82,8 @@ interface ScoreJob {
   input: ModelInput;
   answers: string[];
   adapter?: string;
+  /** The classification task and labels the answers stand for: their calibration offsets apply. */
+  labels?: { task: Task; labels: readonly string[] };
 }
 interface ScoreOut {
   scores: number[];
@@ -141,9 +151,9 @@ export class TaskEngine {
     };
     this.scoring = new DynamicBatcher<ScoreJob, ScoreOut>({
       ...common,
-      key: (j) => `${j.adapter ?? ''}\u0000${j.answers.join('\u0000')}`,
+      key: (j) => `${j.adapter ?? ''}\u0000${j.labels?.task ?? ''}\u0000${j.answers.join('\u0000')}`,
       run: (jobs) =>
-        this.models.use(async ({ model, adapters }, version) => {
+        this.models.use(async ({ model, adapters, calibration }, version) => {
           const adapter = jobs[0].adapter;
           if (adapter) await adapters.get(adapter);
           const scores = await model.scoreAnswers(
@@ -151,7 +161,10 @@ export class TaskEngine {
             jobs[0].answers,
             adapter,
           );
-          return scores.map((s) => ({ scores: s, version }));
+          // the offsets of the version that scored, so that a hot swap never mixes two models' rules
+          const l = jobs[0].labels;
+          const offsets = l ? labelOffsets(calibration, l.task, l.labels) : undefined;
+          return scores.map((s) => ({ scores: offsets ? s.map((x, j) => x + offsets[j]) : s, version }));
         }),
       onBatch: (info) => options.onBatch?.('score', info),
     });
@@ -291,7 +304,12 @@ export class TaskEngine {
     await this.checkAdapter(req.adapter);
     const answers = labels.map(labelAnswer);
     const out = await this.scoring.submit(
-      { input: { prompt, visual: req.visual }, answers, adapter: req.adapter || undefined },
+      {
+        input: { prompt, visual: req.visual },
+        answers,
+        adapter: req.adapter || undefined,
+        labels: { task, labels },
+      },
       ctx,
     );
     const c = classify(out.scores, labels);

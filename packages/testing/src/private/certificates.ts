@@ -45,7 +45,8 @@ export function makeTestCertificates(): TestCertificates {
   );
   writeFileSync(
     join(dir, 'server.ext'),
-    'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n',
+    // clientAuth too: NATS cluster routes present the server's certificate when they dial a peer.
+    'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n',
   );
   writeFileSync(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
   for (const who of ['server', 'client']) {

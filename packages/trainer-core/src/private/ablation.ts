@@ -43,9 +43,14 @@ function readRuns(dir: string, smoke: boolean): RunRecord[] {
     .filter((r) => r.split === 'test' && !r.limited && r.smoke === smoke);
 }
 
-function commit(): string {
+/** The checked-out commit (short), with "+dirty" when tracked files have uncommitted changes. */
+export function gitCommit(): string {
   try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+      encoding: 'utf8',
+    });
+    return dirty.trim() ? `${head}+dirty` : head;
   } catch {
     return 'unknown';
   }
@@ -101,7 +106,7 @@ export async function writeAblation(resultsDir: string, o: { smoke?: boolean } =
   rows.push(PAPER_REFERENCE);
   const table = renderSeededTable(rows, {
     title: `M2SE ablation on emoverse-nano (CPU, from scratch)${o.smoke ? ' — smoke' : ''}`,
-    commit: commit(),
+    commit: gitCommit(),
     notes: [verdict(runs)],
   });
   const name = o.smoke ? 'ablation-smoke' : 'ablation';

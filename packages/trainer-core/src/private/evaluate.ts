@@ -14,6 +14,7 @@ import {
   parseEcpeQuery,
   parseEmotionQuery,
   parseSentimentQuery,
+  readCalibration,
   sentimentPrompt,
   TaskEngine,
   type TaskResult,
@@ -55,13 +56,19 @@ export async function splitRecords(
   return out;
 }
 
-/** The gateway's engine over a saved model folder, in this process (no gRPC, no worker thread). */
+/**
+ * The gateway's engine over a saved model folder, in this process (no gRPC, no worker thread), with
+ * the folder's calibration.json as the gateway applies it (`calibration: false`: plain argmax, for
+ * fitting one).
+ */
 export async function servingEngine(
   modelDir: string,
   batchSize = 16,
+  options: { calibration?: boolean } = {},
 ): Promise<{ engine: TaskEngine; close(): Promise<void> }> {
+  const calibration = options.calibration === false ? undefined : readCalibration(modelDir);
   const holder = new ModelHolder({
-    load: async () => loadedModel(await createTaskModel({ dir: modelDir }), 1),
+    load: async () => loadedModel(await createTaskModel({ dir: modelDir }), 1, calibration),
     dispose: (m) => m.model.dispose(),
   });
   await holder.load(modelDir);

@@ -1,9 +1,10 @@
 // One experiment of the paper's ablation (Fig. 1) on emoverse-nano trained from scratch on CPU:
 // build EMT if needed, train the recipe (LM pre-training, then the LoRA stages), save the model
-// folder the gateway serves, evaluate that folder through the gateway's serving code on the full
+// folder the gateway serves, fit its label offsets on dev (calibrate.ts), evaluate that folder through the gateway's serving code on the full
 // test splits with the baselines of the same run, write the run's table and its loss-curve PNG.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import type { EmtRecord } from '@emoverse/emt';
 import {
   DirectoryCheckpointStore,
   type EmtExample,
@@ -14,12 +15,14 @@ import {
   type Recipe,
   type StepLog,
   smokeRecipe,
-  trainRecipe,
   writeFileAtomic,
 } from '@emoverse/m2se';
 import { lossCurvesPng } from '@emoverse/plots';
+import { CALIBRATION_FILE, type Calibration, readCalibration } from '@emoverse/serving';
+import { gitCommit } from './ablation.js';
 import { type BaselineName, baselineAnswers } from './baselines.js';
-import { ensureEmt, loadTrainData } from './data.js';
+import { type CalibratedTask, calibrateModelDir } from './calibrate.js';
+import { ensureEmt } from './data.js';
 import {
   type EvalAnswer,
   type EvalRecords,
@@ -27,8 +30,9 @@ import {
   evaluateModelDir,
   splitRecords,
 } from './evaluate.js';
-import { nanoModel } from './nano.js';
+import { planRun } from './plan.js';
 import { type RunScores, scoreAnswers } from './scores.js';
+import { trainRun } from './train-run.js';
 
 export interface ExperimentOptions {
   name: ExperimentName;
@@ -46,6 +50,12 @@ export interface ExperimentOptions {
   evalSplit?: EvalSplit;
   /** Re-evaluates the model folder an earlier run of this recipe and seed saved, without training. */
   evaluateOnly?: boolean;
+  /**
+   * The model folder's decision rule (calibration.json, label offsets fitted on dev): 'fit' (the
+   * default after training), 'keep' (the default with evaluateOnly: the folder's own) or 'none'
+   * (plain argmax: the file is removed).
+   */
+  calibration?: 'fit' | 'keep' | 'none';
   /** Runs over several seeds use the recipe's seed + seedOffset (0, 1, 2, ...). */
   seedOffset?: number;
   log?: (line: string) => void;
@@ -66,6 +76,10 @@ export interface RunRecord {
   trainSeconds: number;
   evalSeconds: number;
   modelDir: string;
+  /** The label offsets the model folder was evaluated with, and their dev metric before and after. */
+  calibration?: Calibration;
+  /** The commit the run's code was at when it started ("+dirty": with uncommitted changes). */
+  commit?: string;
 }
 
 export interface ExperimentResult {
@@ -81,11 +95,16 @@ export function isExperimentName(name: string): name is ExperimentName {
 
 export async function runExperiment(o: ExperimentOptions): Promise<ExperimentResult> {
   const log = o.log ?? (() => {});
+  const commit = gitCommit();
   const emtDir = await ensureEmt(o.sharedDir, o.workDir, log);
   const shipped = loadShippedRecipe(`${o.name}-nano`);
   const seeded = { ...shipped, seed: shipped.seed + (o.seedOffset ?? 0) };
   const base = o.smoke ? smokeRecipe(seeded, { samples: 16 }) : seeded;
-  const { recipe, examples, dropped } = await loadTrainData(base, emtDir, { dropMissingTasks: true });
+  const { recipe, examples, dropped } = await planRun({
+    recipe: base,
+    datasetDir: emtDir,
+    dropMissingTasks: true,
+  });
   for (const d of dropped)
     log(`no ${d.task} data: left out of stage "${d.stage}" (rate ${d.rate}), other rates rescaled`);
   const tasks = Object.keys(examples).map((t) => t.toLowerCase());
@@ -104,6 +123,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
     ? previousTraining(modelDir, join(runsDir, `${runName}.json`))
     : await train(o, recipe, examples, modelDir, log);
   const { trainSeconds } = trained;
+  const calibration = await decisionRule(o, recipe, modelDir, emtDir, evalTasks, log);
   const evalStarted = performance.now();
   log(
     `evaluating ${modelDir} through the gateway's serving code on ${limit ?? 'all'} ${split} records per task ...`,
@@ -138,6 +158,8 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
     trainSeconds,
     evalSeconds: (performance.now() - evalStarted) / 1000,
     modelDir,
+    calibration,
+    commit,
   };
 
   mkdirSync(runsDir, { recursive: true });
@@ -159,7 +181,7 @@ interface Trained {
   stages: StepLog[];
 }
 
-/** Trains the recipe from scratch and saves the served model folder to `modelDir`. */
+/** Trains the recipe from scratch (trainRun, as the trainer service) and saves the served model to `modelDir`. */
 async function train(
   o: ExperimentOptions,
   recipe: Recipe,
@@ -167,51 +189,71 @@ async function train(
   modelDir: string,
   log: (line: string) => void,
 ): Promise<Trained> {
-  const model = nanoModel(recipe, examples, o.smoke ? { vocabSize: 512 } : {});
-  log(
-    `${recipe.name}: emoverse-nano ${model.llm.config.numLayers} x ${model.llm.config.hiddenSize}, vocab ${model.tokenizer.vocabSize}, tasks ${Object.keys(examples).join(', ')}`,
-  );
-
   const ckpt = join(o.workDir, 'checkpoints', `${recipe.name}-seed${recipe.seed}`);
-  const trainStarted = performance.now();
-  const training = await trainRecipe({
-    recipe,
-    model,
-    examples,
-    stores: {
-      pretraining: new DirectoryCheckpointStore(join(ckpt, 'pretraining')),
-      stages: new DirectoryCheckpointStore(join(ckpt, 'stages')),
+  const training = await trainRun(
+    { recipe, examples },
+    {
+      stores: {
+        pretraining: new DirectoryCheckpointStore(join(ckpt, 'pretraining')),
+        stages: new DirectoryCheckpointStore(join(ckpt, 'stages')),
+      },
+      checkpointEvery: 50,
+      vocabSize: o.smoke ? 512 : undefined,
+      outDir: { model: modelDir },
+      onStep: (phase, p) => {
+        if (p.globalStep % 10 === 0 || p.globalStep + 1 === p.totalSteps) {
+          const losses = Object.entries(p.losses)
+            .map(([t, l]) => `${t} ${(l as number).toFixed(3)}`)
+            .join(', ');
+          log(
+            `${phase} step ${p.globalStep + 1}/${p.totalSteps} lr ${p.lr.toExponential(2)} ${losses} (${p.tokensPerSecond.toFixed(0)} tok/s)`,
+          );
+        }
+      },
+      log,
     },
-    checkpointEvery: 50,
-    onStep: (phase, p) => {
-      if (p.globalStep % 10 === 0 || p.globalStep + 1 === p.totalSteps) {
-        const losses = Object.entries(p.losses)
-          .map(([t, l]) => `${t} ${(l as number).toFixed(3)}`)
-          .join(', ');
-        log(
-          `${phase} step ${p.globalStep + 1}/${p.totalSteps} lr ${p.lr.toExponential(2)} ${losses} (${p.tokensPerSecond.toFixed(0)} tok/s)`,
-        );
-      }
-    },
-  });
-  const trainer = training.trainer;
-  if (!training.completed || !trainer) throw new Error(`${recipe.name}: training stopped before the end`);
-  // the stages' projector W_v and their LoRA adapter merged (or their full weights) give the served
-  // model, which cuts prompts to the length it was tuned with, as the trainer did
-  const trained = (await training.base.withTrained(trainer)).withContextLength(recipe.batch.maxSeqLen);
-  await trainer.release();
-  trained.save(modelDir);
-  await trained.release();
-  // training time: both phases and saving, not building EMT or reading the data
-  const trainSeconds = (performance.now() - trainStarted) / 1000;
-  log(`${recipe.name}: trained in ${trainSeconds.toFixed(0)} s, saved to ${modelDir}`);
-
-  return {
-    trainSeconds,
-    pre: training.pretraining?.history ?? [],
-    stages: training.stages?.history ?? [],
-  };
+  );
+  if (!training.completed) throw new Error(`${recipe.name}: training stopped before the end`);
+  const { trainSeconds, history } = training;
+  return { trainSeconds, pre: history.pretraining, stages: history.stages };
 }
+
+/**
+ * Fits (or keeps, or removes) the model folder's label offsets, for the tasks the recipe names in
+ * `calibrate`. They are fitted on the dev split, whatever split is then scored: dev scores after a fit
+ * are in-sample.
+ */
+async function decisionRule(
+  o: ExperimentOptions,
+  recipe: Recipe,
+  modelDir: string,
+  emtDir: string,
+  tasks: readonly string[],
+  log: (line: string) => void,
+): Promise<Calibration | undefined> {
+  const mode = o.calibration ?? (o.evaluateOnly ? 'keep' : 'fit');
+  if (mode === 'keep') return readCalibration(modelDir);
+  if (mode === 'none') {
+    rmSync(join(modelDir, CALIBRATION_FILE), { force: true });
+    return undefined;
+  }
+  const dev: Partial<Record<CalibratedTask, EmtRecord[]>> = {};
+  for (const t of ['er', 'msa'] as const) {
+    const wanted = recipe.calibrate.includes(t.toUpperCase() as 'ER' | 'MSA');
+    if (wanted && tasks.includes(t)) dev[t] = await splitRecords(emtDir, t, 'dev', o.smoke ? 16 : undefined);
+  }
+  if (Object.keys(dev).length === 0) {
+    rmSync(join(modelDir, CALIBRATION_FILE), { force: true });
+    return undefined;
+  }
+  const fitted = await calibrateModelDir(modelDir, dev);
+  for (const [task, f] of Object.entries(fitted.fitted ?? {}) as [string, FitNote][])
+    log(`calibrated ${task} on ${f.records} dev records: ${f.metric} ${pct(f.before)} -> ${pct(f.after)}`);
+  return fitted;
+}
+
+const pct = (x: number) => (100 * x).toFixed(2);
+type FitNote = NonNullable<Calibration['fitted']>[string];
 
 /** --evaluate-only: the model folder an earlier run saved, and that run's training time if recorded. */
 function previousTraining(modelDir: string, runPath: string): Trained {

@@ -1,7 +1,7 @@
 // The model a recipe trains from scratch: emoverse-nano made here, shaped by the recipe's model.nano,
 // its tokenizer learnt from the training text. `npm run experiment` and the trainer service both use it.
 import type { EmtExample, Recipe } from '@emoverse/m2se';
-import { EmoVerseLM, type EmoVerseLMParts } from '@emoverse/models';
+import { EmoVerseLM, type EmoVerseLMParts, type NanoSize } from '@emoverse/models';
 
 /** Training text the from-scratch tokenizer is learnt from: the first examples of each task, tasks sorted. */
 export function tokenizerCorpus(
@@ -11,6 +11,12 @@ export function tokenizerCorpus(
   return Object.keys(examples)
     .sort()
     .flatMap((t) => (examples[t] ?? []).slice(0, perTask).flatMap((e) => [e.query, e.response]));
+}
+
+/** The decoder shape a recipe's model.nano names (heads of 32 dimensions); undefined: the preset's. */
+export function nanoSize(recipe: Recipe): NanoSize | undefined {
+  const shape = recipe.model.nano;
+  return shape && { hidden: shape.hidden, layers: shape.layers, heads: shape.hidden / 32 };
 }
 
 /**
@@ -23,12 +29,11 @@ export function nanoModel(
   examples: Partial<Record<string, readonly EmtExample[]>>,
   o: { vocabSize?: number; sessionOptions?: EmoVerseLMParts['sessionOptions'] } = {},
 ): EmoVerseLM {
-  const shape = recipe.model.nano;
   const nano = EmoVerseLM.createNano({
     corpus: tokenizerCorpus(examples),
-    vocabSize: o.vocabSize ?? shape?.vocab ?? 2048,
+    vocabSize: o.vocabSize ?? recipe.model.nano?.vocab ?? 2048,
     seed: recipe.seed,
-    size: shape && { hidden: shape.hidden, layers: shape.layers, heads: shape.hidden / 32 },
+    size: nanoSize(recipe),
   });
   return o.sessionOptions ? new EmoVerseLM({ ...nano.parts, sessionOptions: o.sessionOptions }) : nano;
 }

@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { resultLine } from '../cli.js';
 import type { RunRecord } from './experiment.js';
+import { verifyRelease } from './release.js';
 
 const repo = join(import.meta.dirname, '../../../..');
 const readme = readFileSync(join(repo, 'README.md'), 'utf8').replace(/\s+/g, ' ');
@@ -25,5 +27,14 @@ describe("README's m2se-nano numbers", () => {
       `ECPE F1 ${pct(run.scores.ecpeF1?.value)} against ${pct(baseline('ecpe-self-prev')?.ecpeF1?.value)}`,
     ];
     for (const c of claims) assert.ok(readme.includes(c), `README says "${c}"`);
+  });
+});
+
+describe('the committed release artifact', () => {
+  it('is intact and is the model of the recorded run', () => {
+    const release = verifyRelease(join(repo, 'release/models/m2se-nano'));
+    assert.equal(release.recipe, 'm2se-nano');
+    assert.equal(release.seed, run.seed);
+    assert.equal(release.result, resultLine(run));
   });
 });

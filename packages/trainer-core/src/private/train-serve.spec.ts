@@ -165,3 +165,56 @@ describe('train → save → serve', () => {
     }
   });
 });
+
+describe('a PEFT adapter served per request', () => {
+  it('answers as the merged model does: label scores within 1e-4 and the same labels on 60 ER records', async () => {
+    // LoRA on the trained base, a few steps: the adapter is the only thing that changes
+    const trainer = await trained.trainer({
+      lora: { r: 8, alpha: 32, dropout: 0 },
+      trainBase: false,
+      optimizer: adamw({ lr: 2e-2 }),
+    });
+    const recs = records.er;
+    for (let s = 0; s < 4; s++) {
+      const batch = recs.slice(s * 8, s * 8 + 8);
+      await trainer.step(
+        trained.trainBatch(
+          batch.map((r) => ({ promptIds: trainerPrompt(trained, r.query, r.response), answer: r.response })),
+        ),
+      );
+    }
+    const adapterDir = join(tmp, 'adapters');
+    await trainer.savePeft(join(adapterDir, 'run-1'));
+    const merged = await trained.withTrained(trainer);
+    await trainer.release();
+    const mergedDir = join(tmp, 'merged');
+    merged.save(mergedDir);
+    await merged.release();
+
+    const answers = EMOTION_LABELS.map(labelAnswer);
+    const inputs = recs.map((r) => ({ prompt: r.query }));
+    const overBase = await createTaskModel({ dir: modelDir, adapterDir });
+    const alone = await createTaskModel({ dir: mergedDir });
+    try {
+      assert.equal(await overBase.loadAdapter('run-1'), true);
+      const base = await overBase.scoreAnswers(inputs, answers);
+      const adapted = await overBase.scoreAnswers(inputs, answers, 'run-1');
+      const reference = await alone.scoreAnswers(inputs, answers);
+      const moved = Math.max(...adapted.flatMap((row, i) => row.map((x, j) => Math.abs(x - base[i][j]))));
+      assert.ok(moved > 1e-2, `the adapter changes the scores (by ${moved})`);
+      adapted.forEach((row, i) => {
+        row.forEach((x, j) => {
+          assert.ok(
+            Math.abs(x - reference[i][j]) < 1e-4,
+            `${recs[i].id} ${answers[j]}: ${x} vs ${reference[i][j]}`,
+          );
+        });
+      });
+      const argmax = (row: number[]) => row.indexOf(Math.max(...row));
+      assert.deepEqual(adapted.map(argmax), reference.map(argmax));
+    } finally {
+      await overBase.dispose();
+      await alone.dispose();
+    }
+  });
+});

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeImage, encodeFrameJpeg, packFaceGeometry, unpackFaceGeometry } from './wire.js';
+import sharp from 'sharp';
+import {
+  decodeImage,
+  encodeFrameJpeg,
+  MAX_IMAGE_PIXELS,
+  packFaceGeometry,
+  unpackFaceGeometry,
+} from './wire.js';
 
 test('face geometry packs into one float list and back', () => {
   const landmarks = Array.from({ length: 68 }, (_, i) => ({ x: i, y: 100 + i }));
@@ -29,4 +36,24 @@ test('a frame survives JPEG encoding (size, and colour within JPEG error)', asyn
   assert.ok(
     Math.abs(back.rgb[0] - 200) < 8 && Math.abs(back.rgb[1] - 40) < 8 && Math.abs(back.rgb[2] - 90) < 8,
   );
+});
+
+test('an image is turned upright by its EXIF orientation', async () => {
+  // 40×20 pixels stored, EXIF orientation 6 (rotate 90° clockwise to display): 20×40 upright.
+  const stored = await sharp({ create: { width: 40, height: 20, channels: 3, background: '#c02040' } })
+    .withMetadata({ orientation: 6 })
+    .jpeg()
+    .toBuffer();
+  const frame = await decodeImage(stored);
+  assert.equal(frame.width, 20);
+  assert.equal(frame.height, 40);
+});
+
+test('an image above MAX_IMAGE_PIXELS is refused before decoding; bytes that are no image fail', async () => {
+  const side = Math.ceil(Math.sqrt(MAX_IMAGE_PIXELS)) + 1;
+  const huge = await sharp({ create: { width: side, height: side, channels: 3, background: '#000' } })
+    .png({ compressionLevel: 1 })
+    .toBuffer();
+  await assert.rejects(decodeImage(huge), /pixel limit/i);
+  await assert.rejects(decodeImage(new Uint8Array([1, 2, 3, 4])), /unsupported image format|Input buffer/i);
 });

@@ -43,9 +43,16 @@ export function encodeFrameJpeg(frame: Frame, quality = 85): Promise<Buffer> {
     .toBuffer();
 }
 
-/** Any image sharp reads (JPEG, PNG, WebP...) as an RGB frame. */
+/** The largest image decodeImage accepts, in pixels (a 4K frame is 8.3 million). */
+export const MAX_IMAGE_PIXELS = 50_000_000;
+
+/**
+ * Any image sharp reads (JPEG, PNG, WebP...) as an RGB frame, turned upright by its EXIF orientation.
+ * Images above MAX_IMAGE_PIXELS are refused before they are decoded.
+ */
 export async function decodeImage(bytes: Uint8Array, index = 0, timeS = 0): Promise<Frame> {
-  const { data, info } = await sharp(bytes)
+  const { data, info } = await sharp(bytes, { limitInputPixels: MAX_IMAGE_PIXELS })
+    .rotate()
     .removeAlpha()
     .toColourspace('srgb')
     .raw()

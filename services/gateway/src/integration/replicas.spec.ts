@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import { adamw } from '@emoverse/autograd';
-import { type Bus, blobBuckets, connectBus } from '@emoverse/bus';
+import { type Bus, blobBuckets, connectBus, ModelRegistry } from '@emoverse/bus';
+import { ADAPTER_FILES, MODEL_FILES } from '@emoverse/models';
 import { EMOTION_LABELS, emotionPrompt, loadBase } from '@emoverse/serving';
 import {
   type NatsServer,
@@ -19,7 +20,6 @@ import {
 } from '@emoverse/testing';
 import * as grpc from '@grpc/grpc-js';
 import { GatewayClient } from '../client.js';
-import { ModelRegistry } from '../registry.js';
 
 const corpus = join(sharedDir(), 'data/m2se_format/meld_dev_er_sample.json');
 const texts = ['Oh my God!', 'What?', 'I love it.', 'Get out of here.', 'Fine, whatever.', 'No way!'];
@@ -71,13 +71,12 @@ describe('gateway replicas', () => {
     const v2 = loadBase({ nano: { seed: 2, corpusFiles: [corpus] } });
     v2.save(join(tmp, 'v2'));
     await v2.release();
-    const checkpoint = await ModelRegistry.upload(
-      bus,
-      'model',
-      join(tmp, 'v2'),
-      blobBuckets.checkpoints,
-      'nano-v2',
-    );
+    const checkpoint = await ModelRegistry.upload(bus, {
+      dir: join(tmp, 'v2'),
+      files: MODEL_FILES,
+      bucket: blobBuckets.checkpoints,
+      name: 'nano-v2',
+    });
 
     const versions = clients.map(() => new Set<string>());
     const failures: string[] = [];
@@ -155,13 +154,12 @@ describe('gateway replicas', () => {
     await trainer.savePeft(join(tmp, 'fer-lora'));
     await trainer.release();
     await base.release();
-    const adapter = await ModelRegistry.upload(
-      bus,
-      'adapter',
-      join(tmp, 'fer-lora'),
-      blobBuckets.adapters,
-      'fer-lora-1',
-    );
+    const adapter = await ModelRegistry.upload(bus, {
+      dir: join(tmp, 'fer-lora'),
+      files: ADAPTER_FILES,
+      bucket: blobBuckets.adapters,
+      name: 'fer-lora-1',
+    });
     await ModelRegistry.publish(bus, {
       modelId: 'emoverse-nano',
       version: 'fer-1',

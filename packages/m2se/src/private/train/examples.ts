@@ -103,3 +103,31 @@ export function readPaperFormatSamples(sharedDir: string): { ER: EmtExample[]; E
     ECPE: load('ecf_dev_ecpe_sample.json', 'ECPE'),
   };
 }
+
+/**
+ * The conversation an EMT record belongs to: its id without the utterance part
+ * ("ecpe/ecf1/conv470/utt8" → "ecpe/ecf1/conv470", "eri/meld/train/dia530_utt7" →
+ * "eri/meld/train/dia530"), or undefined when the id names no utterance.
+ */
+export function conversationOf(id: string | undefined): string | undefined {
+  if (!id) return undefined;
+  const m = /^(.*)[/_]utt\d+$/.exec(id);
+  return m ? m[1] : undefined;
+}
+
+/**
+ * One record per conversation: the one with the longest query (ERI's history and ECPE's target grow
+ * along a dialogue, so the shorter records repeat its text). Records with no conversation in their
+ * id are all kept. Order is preserved: each kept record stays where it first appeared.
+ */
+export function longestPerConversation(examples: readonly EmtExample[]): EmtExample[] {
+  const best = new Map<string, EmtExample>();
+  for (const ex of examples) {
+    const key = conversationOf(ex.id);
+    if (key === undefined) continue;
+    const held = best.get(key);
+    if (!held || ex.query.length > held.query.length) best.set(key, ex);
+  }
+  const kept = new Set(best.values());
+  return examples.filter((ex) => conversationOf(ex.id) === undefined || kept.has(ex));
+}

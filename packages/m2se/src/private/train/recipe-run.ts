@@ -8,7 +8,7 @@ import { pretrainingRecipe } from '../recipe-files.js';
 import type { TaskName } from '../tasks.js';
 import type { CheckpointStore } from './checkpoint-store.js';
 import { chatTemplateFormat, type EncodedExample, encodeExample, type Tokenizer } from './encode.js';
-import type { EmtExample } from './examples.js';
+import { type EmtExample, longestPerConversation } from './examples.js';
 import { type LmTrainerEngineOptions, type LmTrainerLike, lmTrainerEngine } from './lm-trainer-engine.js';
 import { type StepProgress, type TrainResult, train } from './loop.js';
 
@@ -108,13 +108,36 @@ export interface TrainRecipeResult<M> {
   trainer?: TrainerOf<M>;
 }
 
+type TaskExamples = Partial<Record<TaskName, readonly EmtExample[]>>;
+
+function countsOf(examples: TaskExamples): Partial<Record<TaskName, number>> {
+  const counts: Partial<Record<TaskName, number>> = {};
+  for (const [t, list] of Object.entries(examples) as [TaskName, readonly EmtExample[]][])
+    counts[t] = list.length;
+  return counts;
+}
+
+/** The tasks whose query holds a conversation (ER, MSA and FER ask about one utterance or clip). */
+const CONVERSATION_TASKS: readonly TaskName[] = ['ERI', 'ECPE'];
+
+/**
+ * What the LM pre-training reads: every record, or (`distinct: conversation`) one record per
+ * conversation of the conversation tasks.
+ */
+export function pretrainingExamples(recipe: Recipe, examples: TaskExamples): TaskExamples {
+  if (recipe.pretraining?.distinct !== 'conversation') return examples;
+  const out: TaskExamples = { ...examples };
+  for (const t of CONVERSATION_TASKS) {
+    const list = examples[t];
+    if (list) out[t] = longestPerConversation(list);
+  }
+  return out;
+}
+
 export async function trainRecipe<M extends RecipeModel<M>>(
   o: TrainRecipeOptions<M>,
 ): Promise<TrainRecipeResult<M>> {
   const { recipe } = o;
-  const counts: Partial<Record<TaskName, number>> = {};
-  for (const [t, list] of Object.entries(o.examples) as [TaskName, readonly EmtExample[]][])
-    counts[t] = list.length;
   const encoder = (model: M, promptLoss: boolean) => {
     const format = chatTemplateFormat(model.tokenizer);
     return (ex: EmtExample): EncodedExample =>
@@ -129,13 +152,14 @@ export async function trainRecipe<M extends RecipeModel<M>>(
   let base = o.model;
   let used = 0;
   let pretraining: TrainResult | undefined;
-  const pre = pretrainingRecipe(recipe, counts);
+  const preExamples = pretrainingExamples(recipe, o.examples);
+  const pre = pretrainingRecipe(recipe, countsOf(preExamples));
   if (pre) {
     const trainer = await base.trainer(lmTrainerOptions(recipe, 'pretraining'));
     try {
       pretraining = await train({
         recipe: pre,
-        examples: o.examples,
+        examples: preExamples,
         engine: lmTrainerEngine(trainer),
         encode: encoder(base, true),
         padId: 0,

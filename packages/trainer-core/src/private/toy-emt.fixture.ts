@@ -1,6 +1,6 @@
-// Small EMT datasets and recipes for the trainer's tests: a folder in packages/emt's layout
-// (manifest.json, <task>/train-00000.jsonl) with deterministic toy records, and a recipe that trains
-// emoverse-nano for a handful of steps.
+// Small EMT datasets and recipes for tests of training runs (here and in the trainer service): a folder in
+// packages/emt's layout (manifest.json, <task>/train-00000.jsonl) with deterministic toy records, and a
+// recipe that trains emoverse-nano for a handful of steps.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 

@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { EmoVerseLM } from '@emoverse/models';
-import { toyRecipe, writeToyEmt } from './fixtures.js';
 import { planRun } from './plan.js';
 import { RunRejected } from './rejected.js';
+import { toyRecipe, writeToyEmt } from './toy-emt.fixture.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'trainer-plan-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
