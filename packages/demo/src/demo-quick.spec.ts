@@ -82,10 +82,13 @@ test('npm run demo -- --quick: every stage, the report, the traces, and a clean 
   for (const v of [e.model.erAcc, e.model.erWf1, e.model.acc2NonNeg, e.model.ecpeF1])
     assert.ok(v !== undefined && v >= 0 && v <= 1, `metric ${v}`);
   assert.ok(e.baseline.erAcc !== undefined && e.baseline.erAcc > 0);
+  // the bag-of-words row beside the model (trained on the quick profile's few train utterances)
+  for (const v of [e.bagOfWords.erWf1, e.bagOfWords.acc2NonNeg]) assert.ok(v !== undefined && v > 0 && v <= 1);
 
   // 6. the report with the table and both PNGs; answers printed; progress lines readable without a TTY
   const report = readFileSync(r.reportPath!, 'utf8');
   assert.match(report, /\| model \| ER Acc \| ER WF1 \|/);
+  assert.match(report, /\| bag-of-words LR \(trained on 400 train utterances\)/);
   assert.match(report, /!\[training loss per task\]\(loss-curves\.png\)/);
   assert.match(report, /!\[peak frame of data\/faces\/single_face\.mp4\]\(peak-single_face\.png\)/);
   assert.ok(r.lossPng && isPng(r.lossPng));

@@ -33,6 +33,7 @@ export {
 export { nanoModel, nanoSize, tokenizerCorpus } from './private/nano.js';
 export { type PlanInput, type PlannedRun, planRun, type RunPlan } from './private/plan.js';
 export { DeviceUnavailable, RunRejected } from './private/rejected.js';
+export { RELEASE_FILE, type Release, releaseOf, verifyRelease, writeRelease } from './private/release.js';
 export {
   type Estimate,
   ecpeReport,

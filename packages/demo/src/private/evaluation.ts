@@ -7,12 +7,14 @@ import { type EmtRecord, readRecords, type Task } from '@emoverse/emt';
 import {
   ecpeScores,
   erMajorityBaseline,
+  erScoresFromText,
   type MeldEmotion,
   type MsaReport,
   msaMajorityBaseline,
   msaScoresFromText,
   parseEcpePairs,
   type Sentiment,
+  trainBowClassifier,
 } from '@emoverse/metrics';
 import { evaluateSwift, type SwiftClient } from '@emoverse/serving';
 import { type ProgressWriter, progress } from './progress.js';
@@ -34,6 +36,8 @@ export interface EvaluationResult {
   n: { er: number; msa: number; ecpe: number };
   model: EvalRow;
   baseline: EvalRow;
+  /** TF-IDF bag-of-words logistic regression (the experiment's baseline), trained on the train split. */
+  bagOfWords: EvalRow;
   paper: EvalRow;
   failures: number;
   /** A few answers for the report. */
@@ -68,6 +72,51 @@ export function utteranceOf(query: string): string | undefined {
   return m?.[1];
 }
 
+/**
+ * The bag-of-words baseline on the evaluated ER and MSA records: TF-IDF word and char n-grams, logistic
+ * regression C=4 (packages/metrics), trained on up to `trainRecords` train utterances per task.
+ */
+async function bagOfWordsRow(
+  dir: string,
+  trainRecords: number,
+  er: readonly EmtRecord[],
+  msa: readonly EmtRecord[],
+): Promise<EvalRow> {
+  const predict = async (task: 'er' | 'msa', key: string, recs: readonly EmtRecord[]) => {
+    if (recs.length === 0) return undefined;
+    const train = await firstN(dir, task, 'train', trainRecords);
+    const bow = trainBowClassifier(
+      train.map((r) => utteranceOf(r.query) ?? ''),
+      train.map((r) => String((r.meta as Record<string, unknown>)[key])),
+      { C: 4 },
+    );
+    return bow
+      .predict(recs.map((r) => utteranceOf(r.query) ?? ''))
+      .map((l) => `${l[0].toUpperCase()}${l.slice(1)}.`);
+  };
+  const erAnswers = await predict('er', 'emotion', er);
+  const msaAnswers = await predict('msa', 'sentiment', msa);
+  const erReport =
+    erAnswers &&
+    erScoresFromText(
+      erAnswers,
+      er.map((r) => r.response),
+    );
+  const msaReport =
+    msaAnswers &&
+    msaScoresFromText(
+      msaAnswers,
+      msa.map((r) => r.response),
+    );
+  return {
+    name: `bag-of-words LR (trained on ${trainRecords >= 9_000 ? 'all' : trainRecords} train utterances)`,
+    erAcc: erReport?.accuracy,
+    erWf1: erReport?.weightedF1,
+    acc2NonNeg: msaReport?.nonNegative.accuracy,
+    acc2NegPos: msaReport?.negPos.accuracy,
+  };
+}
+
 async function pool<T>(items: readonly T[], concurrency: number, f: (x: T, i: number) => Promise<void>) {
   let next = 0;
   await Promise.all(
@@ -82,7 +131,13 @@ async function pool<T>(items: readonly T[], concurrency: number, f: (x: T, i: nu
 
 export async function runEvaluation(
   gw: GatewayApi,
-  o: { datasetDir: string; perTask: { er: number; msa: number; ecpe: number }; out?: ProgressWriter },
+  o: {
+    datasetDir: string;
+    perTask: { er: number; msa: number; ecpe: number };
+    /** Train utterances per task the bag-of-words baseline learns from. */
+    bowTrainRecords: number;
+    out?: ProgressWriter;
+  },
 ): Promise<EvaluationResult> {
   const t0 = performance.now();
   const [er, msa, ecpe] = await Promise.all([
@@ -164,6 +219,7 @@ export async function runEvaluation(
           ecpe.map((r, i) => ({ conversationId: String(i), pairs: parseEcpePairs(r.response) })),
         ).pair.f1
       : undefined;
+    const bagOfWords = await bagOfWordsRow(o.datasetDir, o.bowTrainRecords, er, msa);
     const failures = swift.rows.filter((r) => r.error).length + msaFailures;
     bar.finish(failures ? `${failures} failed calls` : undefined);
 
@@ -199,6 +255,7 @@ export async function runEvaluation(
         acc2NegPos: msaBase?.negPos.accuracy,
         ecpeF1: selfCause,
       },
+      bagOfWords,
       paper: {
         name: 'M2SE paper (EmoVerse-4B, full test sets)',
         erWf1: 0.6674,

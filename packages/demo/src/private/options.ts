@@ -33,6 +33,14 @@ export interface DemoProfile {
   trainBudgetS: number;
   /** Test records evaluated per task (MELD ER, MELD MSA, ECF ECPE). */
   evalPerTask: { er: number; msa: number; ecpe: number };
+  /** Train utterances per task the bag-of-words baseline row learns from. */
+  bowTrainRecords: number;
+  /**
+   * A model folder the project stores as a release artifact (relative to the repository), published
+   * after the demo's own training so that the answers and the evaluation come from a model that
+   * learned; absent: the demo serves the model it trained.
+   */
+  release?: string;
 }
 
 const SMILE: SampleVideo = {
@@ -51,6 +59,7 @@ export const PROFILES: Record<'quick' | 'full', DemoProfile> = {
     smokeSamples: 16,
     trainBudgetS: 240,
     evalPerTask: { er: 12, msa: 12, ecpe: 6 },
+    bowTrainRecords: 400,
   },
   full: {
     name: 'full',
@@ -81,6 +90,8 @@ export const PROFILES: Record<'quick' | 'full', DemoProfile> = {
     stageSamples: 1200,
     trainBudgetS: 15 * 60,
     evalPerTask: { er: 200, msa: 200, ecpe: 80 },
+    bowTrainRecords: 10_000,
+    release: 'release/models/m2se-nano',
   },
 };
 

@@ -6,6 +6,7 @@ import { lossCurvesPng } from '@emoverse/plots';
 import type { DatasetResult } from './dataset.js';
 import type { EvalRow, EvaluationResult } from './evaluation.js';
 import type { DemoProfile } from './options.js';
+import type { PublishedRelease } from './release.js';
 import type { ServingResult } from './serving.js';
 import type { TraceTarget } from './traces.js';
 import type { TrainingResult } from './training.js';
@@ -26,6 +27,8 @@ export interface ReportInput {
   training: TrainingResult;
   serving: ServingResult;
   evaluation: EvaluationResult;
+  /** The release artifact served instead of the demo's own model (full demo). */
+  release?: PublishedRelease;
   trace: TraceTarget;
   /** One request's trace, as lines of a tree. */
   traceTree: string[];
@@ -85,11 +88,21 @@ export function renderReport(r: ReportInput, lossPng?: string): string {
     '| model | ER Acc | ER WF1 | Acc-2 (neg / non-neg) | Acc-2 (neg / pos) | ECPE F1 |',
     '|---|---|---|---|---|---|',
     row(e.model),
+    row(e.bagOfWords),
     row(e.baseline),
     row(e.paper),
     '',
     verdict(e),
     '',
+    ...(r.release
+      ? [
+          `The served model is the release artifact \`${r.profile.release}\` (recipe \`${r.release.release.recipe}\`, seed ` +
+            `${r.release.release.seed}, commit \`${r.release.release.commit}\`, every file checked against its SHA-256 in ` +
+            `RELEASE.json), published as version \`${r.release.published.version}\` after the demo's own training run. ` +
+            `Reproduce it with \`${r.release.release.command}\`; on the full test sets it gave: \`${r.release.release.result}\`.`,
+          '',
+        ]
+      : []),
     `${e.failures} failed calls. emoverse-nano is a tiny model trained from scratch on CPU in minutes; the paper's ` +
       'EmoVerse starts from a pretrained 4B model, so its numbers are a reference point, not a target here.',
     '',

@@ -3,6 +3,7 @@
 // returns plain data that the CI test asserts on. The stack is always stopped, also on failure or abort.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { type Bus, connectBus } from '@emoverse/bus';
 import { readRecords } from '@emoverse/emt';
 import { parseEcpeQuery, type Turn } from '@emoverse/serving';
@@ -11,12 +12,16 @@ import { buildDataset, type DatasetResult } from './dataset.js';
 import { type EvaluationResult, runEvaluation } from './evaluation.js';
 import type { DemoOptions } from './options.js';
 import { progress } from './progress.js';
+import { publishRelease } from './release.js';
 import { renderReport, type StageTiming, writeLossPng } from './report.js';
 import { gatewayClient, runServing, type ServingResult } from './serving.js';
 import { cmdline, isAlive, type LocalStack, SERVICE_NAMES, startLocalStack } from './stack.js';
 import { findTrace, traceTarget, traceTree } from './traces.js';
 import { runTraining, type TrainingResult } from './training.js';
 import { runVision, type VideoResult } from './vision.js';
+
+/** The repository root (release artifacts are named relative to it). */
+const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
 
 export interface DemoResult {
   stages: StageTiming[];
@@ -226,6 +231,21 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       (t) => `${t.recipeName}: ${t.steps} steps, published ${t.model.modelId}@${t.model.version}`,
     );
 
+    // 3b. The full demo serves the release artifact the project stores (a model trained by the experiment).
+    const release = o.profile.release
+      ? await stage(
+          'release',
+          () =>
+            publishRelease(bus!, {
+              releaseDir: join(REPO, o.profile.release!),
+              workDir: o.workDir,
+              modelId: training.model.modelId,
+            }),
+          (r) =>
+            `${r.release.recipe} seed ${r.release.seed} (commit ${r.release.commit}): ${r.release.result}`,
+        )
+      : undefined;
+
     // 4. Serving: the gateway hot-reloads the published version; the five tasks.
     await abortable(stack.gatewayReady(300_000), o.signal);
     const serving = await stage(
@@ -233,7 +253,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       async () =>
         runServing({
           gatewayAddress: addresses.gateway,
-          published: training.model,
+          published: release?.published ?? training.model,
           videoPath: join(o.sharedDir, o.profile.videos[0].path),
           ecpe: await ecpeSample(dataset.dir),
           out,
@@ -246,9 +266,12 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     const evaluation = await stage(
       'evaluation',
       () =>
-        runEvaluation(gw, { datasetDir: dataset.dir, perTask: o.profile.evalPerTask, out }).finally(() =>
-          gw.close(),
-        ),
+        runEvaluation(gw, {
+          datasetDir: dataset.dir,
+          perTask: o.profile.evalPerTask,
+          bowTrainRecords: o.profile.bowTrainRecords,
+          out,
+        }).finally(() => gw.close()),
       (e) =>
         `ER acc ${e.model.erAcc?.toFixed(3)} wf1 ${e.model.erWf1?.toFixed(3)}, Acc-2 ${e.model.acc2NonNeg?.toFixed(3)}, ECPE F1 ${e.model.ecpeF1?.toFixed(3)}`,
     );
@@ -278,6 +301,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
               training,
               serving,
               evaluation,
+              release,
               trace,
               traceTree: traceTree(spans),
             },
@@ -325,7 +349,7 @@ function printSummary(r: DemoResult, say: (l: string) => void): void {
   say('');
   say(`Evaluation (MELD test: ER n=${e.n.er}, MSA n=${e.n.msa}; ECF test: ECPE n=${e.n.ecpe}), in %:`);
   say('  model                                      ER Acc  ER WF1  Acc-2nn Acc-2np ECPE F1');
-  for (const row of [e.model, e.baseline, e.paper])
+  for (const row of [e.model, e.bagOfWords, e.baseline, e.paper])
     say(
       `  ${row.name.slice(0, 42).padEnd(42)} ${f(row.erAcc)}  ${f(row.erWf1)}  ${f(row.acc2NonNeg)}  ${f(row.acc2NegPos)}  ${f(row.ecpeF1)}`,
     );
