@@ -83,7 +83,8 @@ test('npm run demo -- --quick: every stage, the report, the traces, and a clean 
     assert.ok(v !== undefined && v >= 0 && v <= 1, `metric ${v}`);
   assert.ok(e.baseline.erAcc !== undefined && e.baseline.erAcc > 0);
   // the bag-of-words row beside the model (trained on the quick profile's few train utterances)
-  for (const v of [e.bagOfWords.erWf1, e.bagOfWords.acc2NonNeg]) assert.ok(v !== undefined && v > 0 && v <= 1);
+  for (const v of [e.bagOfWords.erWf1, e.bagOfWords.acc2NonNeg])
+    assert.ok(v !== undefined && v > 0 && v <= 1);
 
   // 6. the report with the table and both PNGs; answers printed; progress lines readable without a TTY
   const report = readFileSync(r.reportPath!, 'utf8');
