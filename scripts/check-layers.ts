@@ -55,9 +55,9 @@ const MAY_IMPORT: Readonly<Record<Layer, readonly Layer[]>> = {
 /** The one app that code below the apps layer may use, and only from test and tooling files (DEV_FILE). */
 const TEST_HELPERS = 'packages/testing';
 
-/** Test and tooling files: specs, test support, benchmarks, a package's scripts/ folder. */
+/** Test and tooling files: specs (and the cluster suite's *.cluster.ts), test support, benchmarks, a package's scripts/ folder. */
 const DEV_FILE =
-  /(\.spec\.[cm]?[jt]s$)|((^|\/)test-support\.[cm]?[jt]s$)|((^|\/)bench(-[\w-]+)?\.[cm]?[jt]s$)|(^scripts\/)/;
+  /(\.(spec|cluster)\.[cm]?[jt]s$)|((^|\/)test-support\.[cm]?[jt]s$)|((^|\/)bench(-[\w-]+)?\.[cm]?[jt]s$)|(^scripts\/)/;
 
 const SOURCE_FILE = /\.(ts|mts|cts|tsx|js|mjs|cjs)$/;
 const SKIPPED_DIRS = new Set(['node_modules', 'dist', 'coverage']);

@@ -1,7 +1,8 @@
 // One experiment of the paper's ablation (Fig. 1) on emoverse-nano trained from scratch on CPU:
 // build EMT if needed, train the recipe (LM pre-training, then the LoRA stages), save the model
-// folder the gateway serves, fit its label offsets on dev (calibrate.ts), evaluate that folder through the gateway's serving code on the full
-// test splits with the baselines of the same run, write the run's table and its loss-curve PNG.
+// folder the gateway serves, fit its label offsets on dev (calibrate.ts), evaluate that folder
+// through the gateway's serving code on the full test splits with the baselines of the same run,
+// write the run's table and its loss-curve PNG.
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EmtRecord } from '@emoverse/emt';
