@@ -30,6 +30,23 @@ describe("README's m2se-nano numbers", () => {
   });
 });
 
+describe("README's ablation numbers", () => {
+  it('are the recorded runs of the other recipes', () => {
+    const metric = (n: string, key: 'meldWf1' | 'acc2NegNonNeg' | 'ecpeF1') =>
+      pct(
+        (JSON.parse(readFileSync(join(repo, `results/runs/${n}-seed42.json`), 'utf8')) as RunRecord).scores[
+          key
+        ]?.value,
+      );
+    for (const c of [
+      `er-only WF1 ${metric('er-only', 'meldWf1')}`,
+      `msa-only Acc-2 ${metric('msa-only', 'acc2NegNonNeg')}`,
+      `reaches WF1 ${metric('multitask-1stage', 'meldWf1')} and ECPE ${metric('multitask-1stage', 'ecpeF1')}`,
+    ])
+      assert.ok(readme.includes(c), `README says "${c}"`);
+  });
+});
+
 describe('the committed release artifact', () => {
   it('is intact and is the model of the recorded run', () => {
     const release = verifyRelease(join(repo, 'release/models/m2se-nano'));
