@@ -1,6 +1,7 @@
 // Fits a trained model's decision rule on the dev split and writes it beside the weights
 // (calibration.json, read by packages/serving): per-label offsets b_y added to log p(y | x) before the
-// argmax, chosen to maximise the task's metric on dev — weighted F1 for ER, Acc-2 (negative vs non-negative) for MSA.
+// argmax, chosen to maximise the task's metric on dev: weighted F1 for ER, Acc-2 (negative vs
+// non-negative) for MSA.
 //
 // Fitting: coordinate ascent over a grid (b_y ∈ [-4, 4] in steps of 0.1, three passes, the first
 // label held at 0 since only differences matter). Dev only: the test split never informs the offsets.
