@@ -150,5 +150,5 @@ export function verdict(runs: readonly RunRecord[]): string {
   const er = (m2seEr.m - erOnly.m) * 100;
   const msa = (m2seMsa.m - msaOnly.m) * 100;
   const beats = er > 0 && msa > 0;
-  return `${beats ? 'M2SE beats' : 'M2SE does not beat'} single-task training at this scale: MELD WF1 ${er >= 0 ? '+' : ''}${er.toFixed(2)} points against er-only, Acc-2 ${msa >= 0 ? '+' : ''}${msa.toFixed(2)} against msa-only (means over ${m2seEr.n} and ${erOnly.n} seeds).`;
+  return `${beats ? 'M2SE beats' : 'M2SE does not beat'} single-task training at this scale: MELD WF1 ${er >= 0 ? '+' : ''}${er.toFixed(2)} points against er-only, Acc-2 ${msa >= 0 ? '+' : ''}${msa.toFixed(2)} against msa-only (means over seeds: m2se ${m2seEr.n}, er-only ${erOnly.n}, msa-only ${msaOnly.n}).`;
 }
