@@ -215,62 +215,61 @@ export async function ensureStreams(
   }
 }
 
+/**
+ * Opens a declared bucket (a KV bucket or an object store, each kept in a stream of its own): creates
+ * it with its declared settings, or reports an existing one whose stream differs.
+ */
+async function openBucket<T>(
+  jsm: JetStreamManager,
+  kind: 'KV bucket' | 'object store',
+  bucket: string,
+  o: { stream: string; replicas?: number; compared: Partial<StreamConfig>; options: TopologyOptions },
+  create: () => Promise<T>,
+): Promise<T> {
+  const opened = await whenAvailable(kind, bucket, resolve(o.options), create).catch((err: Error) => {
+    throw err.message.startsWith('cannot create') ? err : creationError(kind, bucket, o.replicas ?? 1, err);
+  });
+  await checkExisting(jsm, kind, bucket, o.stream, o.compared, o.options);
+  return opened;
+}
+
 /** Opens a declared KV bucket, creating it with its declared settings, or reporting an existing one that differs. */
-export async function openKv(
+export function openKv(
   js: JetStreamClient,
   jsm: JetStreamManager,
   bucket: string,
   options: TopologyOptions = {},
 ): Promise<KV> {
   const declared = kvBucketOptions(bucket, options);
-  const kv = await whenAvailable('KV bucket', bucket, resolve(options), () =>
-    js.views.kv(bucket, declared),
-  ).catch((err: Error) => {
-    throw err.message.startsWith('cannot create')
-      ? err
-      : creationError('KV bucket', bucket, declared.replicas ?? 1, err);
-  });
-  await checkExisting(
+  const compared = {
+    num_replicas: declared.replicas,
+    max_msgs_per_subject: declared.history,
+    max_age: nanos(declared.ttl ?? 0),
+    storage: declared.storage,
+  };
+  return openBucket(
     jsm,
     'KV bucket',
     bucket,
-    `KV_${bucket}`,
-    {
-      num_replicas: declared.replicas,
-      max_msgs_per_subject: declared.history,
-      max_age: nanos(declared.ttl ?? 0),
-      storage: declared.storage,
-    },
-    options,
+    { stream: `KV_${bucket}`, replicas: declared.replicas, compared, options },
+    () => js.views.kv(bucket, declared),
   );
-  return kv;
 }
 
 /** Opens a declared object-store bucket, creating it with its declared settings, or reporting an existing one that differs. */
-export async function openObjectStore(
+export function openObjectStore(
   js: JetStreamClient,
   jsm: JetStreamManager,
   bucket: string,
   options: TopologyOptions = {},
 ): Promise<ObjectStore> {
   const declared = objectStoreOptions(bucket, options);
-  const os = await whenAvailable('object store', bucket, resolve(options), () =>
-    js.views.os(bucket, declared),
-  ).catch((err: Error) => {
-    throw err.message.startsWith('cannot create')
-      ? err
-      : creationError('object store', bucket, declared.replicas ?? 1, err);
-  });
-  await checkExisting(
+  const compared = { num_replicas: declared.replicas, storage: declared.storage };
+  return openBucket(
     jsm,
     'object store',
     bucket,
-    `OBJ_${bucket}`,
-    {
-      num_replicas: declared.replicas,
-      storage: declared.storage,
-    },
-    options,
+    { stream: `OBJ_${bucket}`, replicas: declared.replicas, compared, options },
+    () => js.views.os(bucket, declared),
   );
-  return os;
 }
