@@ -14,11 +14,9 @@ import {
   type Calibration,
   EMOTION_LABELS,
   labelAnswer,
-  parseEmotionQuery,
-  parseSentimentQuery,
   SENTIMENT_LABELS,
 } from '@emoverse/serving';
-import { servingEngine } from './evaluate.js';
+import { askRecord, servingEngine } from './evaluate.js';
 
 export type CalibratedTask = 'er' | 'msa';
 
@@ -89,9 +87,7 @@ async function devLogProbabilities(
   try {
     return await Promise.all(
       records.map(async (r) => {
-        const q = task === 'er' ? parseEmotionQuery(r.query) : parseSentimentQuery(r.query);
-        if (!q) throw new Error(`record ${r.id}: not an ${task.toUpperCase()} query`);
-        const out = task === 'er' ? await engine.emotion(q) : await engine.sentiment(q);
+        const out = await askRecord(task, r, engine);
         return (out.probabilities ?? []).map((p) => Math.log(Math.max(p.probability, 1e-30)));
       }),
     );

@@ -87,7 +87,7 @@ export async function servingEngine(
 }
 
 /** The served request of an EMT record, checked to ask exactly the record's query. */
-function request(task: EvalTask, r: EmtRecord, engine: TaskEngine): Promise<TaskResult> {
+export function askRecord(task: EvalTask, r: EmtRecord, engine: TaskEngine): Promise<TaskResult> {
   const drift = (prompt: string) => {
     if (prompt !== r.query)
       throw new Error(
@@ -116,7 +116,7 @@ async function ask(
   let done = 0;
   return Promise.all(
     recs.map(async (r) => {
-      const out = await request(task, r, engine);
+      const out = await askRecord(task, r, engine);
       done++;
       if (done % 100 === 0 || done === recs.length) progress?.(task.toUpperCase(), done, recs.length);
       return out;
