@@ -5,8 +5,10 @@
 // decoder on ONNX Runtime through @emoverse/autograd, and the same model's step in PyTorch
 // eager, in the same run. 'small' is the issue's 4-layer d=256 decoder at batch 16 × 128
 // tokens (3.3M parameters); '100m' is a 12-layer d=768 model (~110M parameters) for GPUs.
-// Both sides use the same thread count. To be fair on a shared machine the ORT steps are
-// timed in two rounds, before and after PyTorch's, and each side reports its median step.
+// Both sides use the same thread count; the peer runs without the OPENBLAS_* kernel overrides a
+// machine may export (see peerEnv) and prints the BLAS kernel it used. To be fair on a shared
+// machine the ORT steps are timed in two rounds, before and after PyTorch's, and each side reports
+// its median step.
 // The last line is `ort_vs_pytorch_cpu_ratio=<ORT tokens/s ÷ PyTorch tokens/s>` (CPU), or
 // `ort_<ep>_vs_pytorch_cuda_ratio=...` with a GPU EP. The CPU peer is Debian's python3-torch
 // (installed with apt when missing); a GPU run needs a CUDA build of PyTorch, named by
@@ -136,6 +138,21 @@ interface TorchResult {
   threads: number;
   torch: string;
   params: number;
+  /** the BLAS library and CPU kernel the peer used (threadpoolctl), e.g. "openblas Cooperlake" */
+  blas: string;
+}
+
+/**
+ * The peer's environment: ours without OpenBLAS's kernel overrides. A machine may export
+ * OPENBLAS_CORETYPE (e.g. Haswell) and OPENBLAS_L2_SIZE, which make Debian's OpenBLAS run AVX2
+ * kernels on an AVX-512 CPU, 1.3-1.5x slower than the kernel it picks itself. They are removed for
+ * the peer's process only; tests and CI never see this.
+ */
+function peerEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.OPENBLAS_CORETYPE;
+  delete env.OPENBLAS_L2_SIZE;
+  return env;
 }
 
 function benchTorch(device: 'cpu' | 'cuda'): TorchResult {
@@ -149,7 +166,11 @@ function benchTorch(device: 'cpu' | 'cuda'): TorchResult {
     warmup,
     threads: device === 'cpu' ? threads : 0,
   };
-  const r = spawnSync(python(), [script, JSON.stringify(conf)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const r = spawnSync(python(), [script, JSON.stringify(conf)], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+    env: peerEnv(),
+  });
   const last = r.stdout.trim().split('\n').at(-1) ?? '';
   if (r.status !== 0) {
     const why = last.startsWith('{') ? (JSON.parse(last) as { error?: string }).error : undefined;
@@ -175,7 +196,7 @@ if (torch) {
   console.log(
     `pytorch ${torch.torch} eager ${device}${device === 'cuda' ? ` (${args['torch-dtype']})` : ` (${torch.threads} threads)`}: ` +
       `median ${torch.step_ms.toFixed(1)} ms/step (min ${torch.min_step_ms.toFixed(1)}), ${torch.tokens_per_s.toFixed(0)} tokens/s ` +
-      `(${(torch.params / 1e6).toFixed(2)}M parameters)`,
+      `(${(torch.params / 1e6).toFixed(2)}M parameters, BLAS: ${torch.blas})`,
   );
   const ratio = (tokensPerStep * 1000) / ortMs / torch.tokens_per_s;
   console.log(

@@ -99,6 +99,20 @@ for _ in range(cfg["steps"]):
     times.append(time.perf_counter() - t0)
 times.sort()
 dt = times[len(times) // 2]
+
+
+def blas_kernel():
+    """The BLAS library and CPU kernel this process used (threadpoolctl, as scikit-learn reports it)."""
+    try:
+        import threadpoolctl
+    except ImportError:
+        return "unknown (threadpoolctl missing)"
+    found = [f"{i.get('internal_api')} {i.get('architecture', '?')}" for i in threadpoolctl.threadpool_info()
+             if i.get("user_api") == "blas"]
+    return ", ".join(found) or "none"
+
+
+
 print(json.dumps({"tokens_per_s": B * T / dt, "step_ms": dt * 1000, "min_step_ms": times[0] * 1000,
                   "loss": float(loss), "threads": torch.get_num_threads(), "torch": torch.__version__,
-                  "params": sum(p.numel() for p in model.parameters())}))
+                  "params": sum(p.numel() for p in model.parameters()), "blas": blas_kernel()}))
