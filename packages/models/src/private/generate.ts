@@ -3,11 +3,13 @@
 // every row's next token lands in the same column; the attention bias hides the pads and the
 // position ids count only real tokens, so a padded row computes exactly what it would alone.
 import type { Tensor } from '@emoverse/onnx';
+import { DecodeLoop, type DecodeLoopOptions } from './continuous.js';
+import { RowDecoder } from './decode-row.js';
 import type { Ctx } from './layers.js';
 import { buildLmGraph, type DecoderModel } from './lm.js';
 import type { LoraInGraph } from './lora.js';
 import { causalBias } from './masks.js';
-import { penalizeRepetition, type SamplingOptions, sampleToken, seededRandom } from './sampling.js';
+import { type SamplingOptions, seededRandom } from './sampling.js';
 import { type Feeds, f32, GraphSession, i64, type ort, type SessionOptions } from './session.js';
 
 export interface GenerateOptions extends SamplingOptions {
@@ -63,7 +65,6 @@ export class Generator {
     const L = Math.max(...prompts.map((p) => p.length));
     if (L === 0) throw new Error('generate: every prompt is empty');
     const random = seededRandom(o.seed ?? 0);
-    const eos = new Set(o.eosTokenIds ?? c.eosTokenIds);
     const pad = c.padTokenId ?? 0;
     const keyMask = prompts.map((p) => [...Array(L - p.length).fill(0), ...Array(p.length).fill(1)]);
     const ids = prompts.map((p) => [...Array(L - p.length).fill(pad), ...p]);
@@ -83,45 +84,32 @@ export class Generator {
       feeds[`past_key_values.${i}.key`] = f32(new Float32Array(0), kvShape(0));
       feeds[`past_key_values.${i}.value`] = f32(new Float32Array(0), kvShape(0));
     }
-    const tokens: number[][] = prompts.map(() => []);
-    const finish: GenerateResult['finish'] = prompts.map(() => 'length');
-    const done = prompts.map(() => false);
-    const text: string[] = prompts.map(() => '');
+    // one seeded generator for the batch, drawn row after row (a seed reproduces a batch's samples)
+    const rows = prompts.map(
+      () => new RowDecoder({ ...o, eosTokenIds: o.eosTokenIds ?? c.eosTokenIds }, c.vocabSize, random),
+    );
     let steps = 0;
     for (let t = 0; t < o.maxNewTokens; t++) {
       const out = await this.session.run(feeds);
       const logits = out.logits.data as Float32Array;
-      for (const s of o.suppressTokens ?? [])
-        for (let b = 0; b < B; b++) logits[b * c.vocabSize + s] = Number.NEGATIVE_INFINITY;
       const next: number[] = [];
       for (let b = 0; b < B; b++) {
-        if (!done[b]) penalizeRepetition(logits, b * c.vocabSize, tokens[b], o);
-        const tok = done[b] ? pad : sampleToken(logits, b * c.vocabSize, c.vocabSize, o, random);
-        next.push(tok);
-        if (done[b]) continue;
-        tokens[b].push(tok);
-        o.onToken?.(b, tok);
-        if (eos.has(tok)) {
-          done[b] = true;
-          finish[b] = 'eos';
-        } else if (o.stop?.length && o.decode) {
-          const s = o.decode(tokens[b]);
-          const hit = o.stop.map((x) => s.indexOf(x)).filter((k) => k >= 0);
-          if (hit.length) {
-            done[b] = true;
-            finish[b] = 'stop';
-            text[b] = s.slice(0, Math.min(...hit));
-          }
+        if (rows[b].done) {
+          next.push(pad);
+          continue;
         }
+        const tok = rows[b].next(logits, b * c.vocabSize);
+        next.push(tok);
+        o.onToken?.(b, tok);
       }
-      if (done.every(Boolean) || t === o.maxNewTokens - 1) break;
+      if (rows.every((r) => r.done) || t === o.maxNewTokens - 1) break;
       // the next decode step: one new column for every row
       for (let b = 0; b < B; b++) keyMask[b].push(1);
       const T = keyMask[0].length;
       feeds = {
         input_ids: i64(next, [B, 1]),
         position_ids: i64(
-          realCount.map((n, b) => n + tokens[b].length - 1),
+          realCount.map((n, b) => n + rows[b].tokens.length - 1),
           [B, 1],
         ),
         attention_bias: f32(causalBias(keyMask, 1), [B, 1, 1, 1, T]),
@@ -136,9 +124,23 @@ export class Generator {
       }
       steps++;
     }
-    const result: GenerateResult = { tokens, finish, steps };
-    if (o.decode) result.text = tokens.map((tk, b) => (finish[b] === 'stop' ? text[b] : o.decode!(tk)));
+    const result: GenerateResult = {
+      tokens: rows.map((r) => r.tokens),
+      finish: rows.map((r) => r.finish ?? 'length'),
+      steps,
+    };
+    if (o.decode) result.text = rows.map((r) => r.text());
     return result;
+  }
+
+  /** A continuous-batching loop (continuous.ts) over this generator's session. */
+  decodeLoop(o: Omit<DecodeLoopOptions, 'vocabSize' | 'shape'>): DecodeLoop {
+    const c = this.model.config;
+    return new DecodeLoop(this.session, {
+      ...o,
+      vocabSize: c.vocabSize,
+      shape: { layers: c.numLayers, heads: c.numKvHeads, headDim: c.headDim },
+    });
   }
 
   async release(): Promise<void> {
