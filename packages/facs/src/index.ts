@@ -45,6 +45,8 @@ export {
   type AuFrame,
   type ExclusionOptions,
   exclusionReason,
+  type NoPeakReason,
+  noPeakReason,
   type PersonPeak,
   type ScoreOptions,
   scoreAus,

@@ -14,6 +14,14 @@ export {
   type VisionConfig,
   visionTokenCount,
 } from './private/config.js';
+// --- generation
+export type {
+  DecodeLoop,
+  DecodeLoopOptions,
+  DecodeLoopStats,
+  SequenceRequest,
+  SequenceResult,
+} from './private/continuous.js';
 export {
   EmoVerseModel,
   type EmoVerseParts,
@@ -26,14 +34,15 @@ export {
 } from './private/emoverse.js';
 // --- the high-level model (trainer and gateway)
 export {
+  DEFAULT_LOOP,
   EmoVerseLM,
   type EmoVerseLMParts,
   type Example,
+  type GenerationLoopOptions,
   hfConfig,
   type ScoreResult,
   type TrainExample,
 } from './private/emoverse-lm.js';
-// --- generation
 export { type ExtraFeeds, type GenerateOptions, type GenerateResult, Generator } from './private/generate.js';
 export {
   CLIP_IMAGE,
@@ -65,6 +74,7 @@ export {
   readPeftAdapter,
   writePeftAdapter,
 } from './private/peft.js';
+export type { PrefixCacheStats } from './private/prefix-cache.js';
 // --- presets
 export {
   countParams,

@@ -2,6 +2,7 @@
 // dynamic batching with admission control, the adapter LRU, hot-swappable model versions,
 // input validation, the task prompts and constrained classification.
 
+export { DEFAULT_LOOP, type GenerationLoopOptions } from '@emoverse/models';
 export { AdapterCache, type AdapterCacheOptions } from './private/adapter-cache.js';
 export {
   type AnalysedMedia,
@@ -93,7 +94,14 @@ export {
   type TaskSpan,
   taskPrompt,
 } from './private/task-flows.js';
-export type { GenerateOptions, Generation, ModelInput, TaskModel } from './private/task-model.js';
+export {
+  type GenerateOptions,
+  type Generation,
+  type GenerationStats,
+  type ModelInput,
+  sumGenerationStats,
+  type TaskModel,
+} from './private/task-model.js';
 export {
   checkImage,
   checkText,

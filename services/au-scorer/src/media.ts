@@ -15,6 +15,7 @@ import {
   analyzeVideo,
   decodeImage,
   type Frame,
+  MAX_IMAGE_PIXELS,
   PersonTracker,
   probeVideo,
   VideoError,
@@ -31,26 +32,37 @@ export function videoGrpcError(err: unknown): unknown {
 type Output = { frames: boolean; features: boolean };
 type FramesSource = Extract<Media['source'], { case: 'frames' }>['value'];
 
-/** A list of frames (bytes or blobs): decoded, analysed, scored as one span. */
-async function scoreFrames(jobId: string, src: FramesSource, output: Output, blobs: BlobStore) {
-  const images: Uint8Array[] = [...src.images];
-  for (const ref of src.refs) images.push(await blobs.get(ref));
-  if (images.length === 0) throw new GrpcError(status.INVALID_ARGUMENT, 'media.frames holds no image');
+/** Still images (the frames of a list, or one image) decoded upright and scored as one span. */
+async function scoreImages(
+  jobId: string,
+  images: Uint8Array[],
+  timeS: readonly number[],
+  nameOf: (i: number) => string,
+  output: Output,
+) {
   const frames: Frame[] = [];
   for (const [i, bytes] of images.entries()) {
+    const name = nameOf(i);
+    if (bytes.length === 0) throw new GrpcError(status.INVALID_ARGUMENT, `${name} is empty`);
     try {
-      frames.push(await decodeImage(bytes, i, src.timeS[i] ?? i));
+      frames.push(await decodeImage(bytes, i, timeS[i] ?? i));
     } catch (err) {
-      throw new GrpcError(
-        status.INVALID_ARGUMENT,
-        `media.frames[${i}] is not an image: ${(err as Error).message}`,
-      );
+      const what = `an image of at most ${MAX_IMAGE_PIXELS / 1e6} megapixels`;
+      throw new GrpcError(status.INVALID_ARGUMENT, `${name} is not ${what}: ${(err as Error).message}`);
     }
   }
   const geometry: FrameGeometry[] = [];
   // The face features of T_v need every face's descriptor in every frame.
   for await (const f of analyzeFrames(frames, { descriptors: output.features })) geometry.push(toGeometry(f));
   return scoreSpan({ jobId, spanIndex: 0, spanCount: 1 }, geometry, output.frames, output.features);
+}
+
+/** A list of frames (bytes or blobs): decoded, analysed, scored as one span. */
+async function scoreFrames(jobId: string, src: FramesSource, output: Output, blobs: BlobStore) {
+  const images: Uint8Array[] = [...src.images];
+  for (const ref of src.refs) images.push(await blobs.get(ref));
+  if (images.length === 0) throw new GrpcError(status.INVALID_ARGUMENT, 'media.frames holds no image');
+  return scoreImages(jobId, images, src.timeS, (i) => `media.frames[${i}]`, output);
 }
 
 /** The media file to decode: its path, or the blob or bytes written into `dir`. */
@@ -61,7 +73,7 @@ async function mediaPath(src: Media['source'], dir: string, blobs: BlobStore): P
     await blobs.getToFile(src.value, path).catch((err: Error) => {
       throw new GrpcError(status.NOT_FOUND, `blob ${src.value.bucket}/${src.value.name}: ${err.message}`);
     });
-  } else if (src.case === 'video' || src.case === 'image') {
+  } else if (src.case === 'video') {
     if (src.value.length === 0) throw new GrpcError(status.INVALID_ARGUMENT, `media.${src.case} is empty`);
     await writeFile(path, src.value);
   } else throw new GrpcError(status.INVALID_ARGUMENT, 'media has no source');
@@ -122,6 +134,9 @@ export async function scoreMedia(
   try {
     const src = media.source;
     if (src.case === 'frames') return [await scoreFrames(jobId, src.value, output, blobs)];
+    // A still is decoded by sharp: upright by its EXIF orientation, refused above MAX_IMAGE_PIXELS.
+    if (src.case === 'image')
+      return [await scoreImages(jobId, [src.value], [0], () => 'media.image', output)];
     const path = await mediaPath(src, dir, blobs);
     const info = await probeVideo(path);
     const spans = media.spans.length > 0 ? media.spans : (options?.spans ?? []);

@@ -6,6 +6,8 @@ import {
   type AuVector,
   EXPRESSION_NAMES,
   type FrameGeometry,
+  type NoPeakReason,
+  noPeakReason,
   type PersonPeak,
   scoreAus,
 } from '@emoverse/facs';
@@ -64,6 +66,14 @@ export function framesToGeometry(frames: readonly Frame[]): { geometry: FrameGeo
   return { geometry, skipped };
 }
 
+/** NO_FACE's message per reason (the reason itself is in the error's details). */
+const NO_PEAK_MESSAGE: Record<NoPeakReason, (frames: number) => string> = {
+  no_face: (n) => (n === 1 ? 'no face found in the image' : `no face found in ${n} frames`),
+  pose: () => 'every face is turned too far from the camera (profile or extreme pitch) to measure AUs',
+  confidence: () => 'every face was detected with too low a confidence to measure AUs',
+  too_few_frames: () => 'no person has enough usable frames for peak selection',
+};
+
 export interface SpanContext {
   jobId: string;
   spanIndex: number;
@@ -79,7 +89,8 @@ export function errorInfo(code: string, message: string, retryable = false): Err
 }
 
 /**
- * Eq. 1–2 over one span's frames, as the AuScored event. A span without a usable face carries NO_FACE.
+ * Eq. 1–2 over one span's frames, as the AuScored event. A span without a usable face carries NO_FACE,
+ * with details.reason saying why (facs' noPeakReason: no_face, pose, confidence, too_few_frames).
  * With `includeFeatures`, each face row also carries its expression probabilities and descriptor (the
  * face features of T_v, where the geometry had them); it implies `includeFrames`.
  */
@@ -128,13 +139,10 @@ export function scoreSpan(
           }))
         : [],
   });
-  if (!analysis.peak) {
-    msg.error = errorInfo(
-      'NO_FACE',
-      analysis.frames.length === 0
-        ? `no face found in ${geometry.length} frames`
-        : 'no face usable for peak selection (extreme head pose or low confidence)',
-    );
+  const reason = noPeakReason(analysis);
+  if (reason) {
+    msg.error = errorInfo('NO_FACE', NO_PEAK_MESSAGE[reason](geometry.length));
+    msg.error.details.reason = reason;
   }
   return msg;
 }

@@ -6,13 +6,17 @@ import { DigestMismatchError } from '@emoverse/bus';
 import type { GatewayService, ModelPublished } from '@emoverse/proto';
 import type { ServiceImpl } from '@emoverse/service-kit';
 import {
+  DEFAULT_LOOP,
   EMOVERSE_MODEL_MODULE,
   type EmoVerseModelOptions,
+  type GenerationLoopOptions,
+  type GenerationStats,
   type InputLimits,
   type LoadedModel,
   loadedModel,
   ModelHolder,
   readCalibration,
+  sumGenerationStats,
   TaskEngine,
   type TaskModel,
   WorkerTaskModel,
@@ -35,6 +39,8 @@ export interface GatewayConfig {
   allowMediaPaths?: boolean;
   /** ORT intra-op threads per worker. */
   intraOpThreads?: number;
+  /** Continuous batching and prefix caching per worker (default: models' DEFAULT_LOOP). */
+  generation?: GenerationLoopOptions;
 }
 
 /** Starts the model of a version: by default EmoVerseLM in worker threads. */
@@ -58,6 +64,7 @@ export const startWorkerModel: ModelStarter = async (options, workers) => {
     dispose: async () => {
       await Promise.all(all.map((m) => m.dispose()));
     },
+    generationStats: async () => sumGenerationStats(await Promise.all(all.map((m) => m.generationStats()))),
   };
 };
 
@@ -98,7 +105,10 @@ export class Gateway {
       load: async (version) => {
         const options = this.versions.get(version);
         if (!options) throw new Error(`no model options for version ${version}`);
-        const model = await startModel({ intraOpThreads: config.intraOpThreads, ...options }, config.workers);
+        const model = await startModel(
+          { intraOpThreads: config.intraOpThreads, generation: config.generation, ...options },
+          config.workers,
+        );
         // the folder's decision rule (calibration.json) comes with the weights it was fitted for
         return loadedModel(
           model,
@@ -117,9 +127,15 @@ export class Gateway {
       maxWaitMs: config.maxWaitMs,
       maxQueue: config.maxQueue,
       concurrency: config.workers,
+      generationSlots: (config.generation ?? DEFAULT_LOOP).maxSequences * config.workers,
       onBatch: (kind, info) => this.metrics?.onBatch(kind, info),
     });
-    if (deps.registry) this.metrics = new GatewayMetrics(deps.registry, () => this.engine.queueDepth);
+    if (deps.registry) {
+      this.metrics = new GatewayMetrics(deps.registry, {
+        queueDepth: () => this.engine.queueDepth,
+        generation: () => this.generationStats(),
+      });
+    }
     this.handlers = gatewayImpl({
       engine: this.engine,
       media: deps.media,
@@ -132,6 +148,12 @@ export class Gateway {
 
   get ready(): boolean {
     return this.holder.ready;
+  }
+
+  /** The current model's generation counters (continuous batching, prefix cache), if it keeps any. */
+  async generationStats(): Promise<GenerationStats | undefined> {
+    if (!this.holder.ready) return undefined;
+    return this.holder.use(async ({ model }) => model.generationStats?.());
   }
 
   /** Loads a version in the background and switches to it once loaded (in-flight requests finish). */

@@ -2,7 +2,7 @@
 // (read at scrape time), and model reloads. Request latency per RPC and status code comes from
 // service-kit (emoverse_grpc_server_duration_seconds).
 
-import type { BatchInfo } from '@emoverse/serving';
+import type { BatchInfo, GenerationStats } from '@emoverse/serving';
 import { Counter, Gauge, Histogram, type Registry } from '@emoverse/telemetry';
 
 export class GatewayMetrics {
@@ -12,7 +12,11 @@ export class GatewayMetrics {
   readonly reloads: Counter<'outcome'>;
   readonly modelInfo: Gauge<'version'>;
 
-  constructor(registry: Registry, queueDepth: () => number) {
+  constructor(
+    registry: Registry,
+    read: { queueDepth: () => number; generation: () => Promise<GenerationStats | undefined> },
+  ) {
+    const { queueDepth } = read;
     this.batchSize = new Histogram({
       name: 'emoverse_gateway_batch_size',
       help: 'Requests per model call',
@@ -42,6 +46,7 @@ export class GatewayMetrics {
         this.set(queueDepth());
       },
     });
+    generationGauges(registry, read.generation);
     this.reloads = new Counter({
       name: 'emoverse_gateway_model_reloads_total',
       help: 'Model versions and adapters: loaded, failed to load, or refused (files not matching their published digests)',
@@ -67,4 +72,35 @@ export class GatewayMetrics {
     this.modelInfo.set({ version }, 1);
     this.reloads.inc({ outcome: 'loaded' });
   }
+}
+
+/**
+ * Continuous batching and the prefix cache, read from the model at scrape time: live sequences,
+ * rows per decode step, and the prefix cache's hit rate (cached ÷ looked-up prompt tokens, since
+ * the model was loaded).
+ */
+function generationGauges(registry: Registry, read: () => Promise<GenerationStats | undefined>): void {
+  const gauge = (name: string, help: string, value: (s: GenerationStats) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        const s = await read().catch(() => undefined);
+        if (s) this.set(value(s));
+      },
+    });
+  gauge(
+    'emoverse_gateway_generation_sequences',
+    'Sequences being decoded (continuous batching)',
+    (s) => s.active,
+  );
+  gauge('emoverse_gateway_decode_rows_per_step', 'Mean sequences per decode step', (s) =>
+    s.steps ? s.rowSteps / s.steps : 0,
+  );
+  gauge(
+    'emoverse_gateway_prefix_cache_hit_rate',
+    'Prompt tokens served from the prefix cache ÷ tokens looked up',
+    (s) => (s.lookedUpTokens ? s.hitTokens / s.lookedUpTokens : 0),
+  );
 }

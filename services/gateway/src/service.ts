@@ -9,7 +9,7 @@ import { ADAPTER_FILES, MODEL_FILES } from '@emoverse/models';
 import { GatewayService } from '@emoverse/proto';
 import { defineService, z } from '@emoverse/service-kit';
 import { DEFAULT_LIMITS, type EmoVerseModelOptions } from '@emoverse/serving';
-import { Gateway, type ModelStarter } from './gateway.js';
+import { Gateway, type GatewayConfig, type ModelStarter } from './gateway.js';
 import { AuScorerPipeline, type MediaPipeline } from './media.js';
 import { playgroundFiles } from './playground.js';
 
@@ -33,6 +33,15 @@ export const gatewayConfig = {
   EMOVERSE_MAX_QUEUE: int(256),
   /** Model worker threads per replica. */
   EMOVERSE_MODEL_WORKERS: int(1),
+  /** Continuous batching: sequences each model worker decodes together (1: one request at a time). */
+  EMOVERSE_MAX_SEQUENCES: int(16),
+  /** Each worker's KV-cache budget in MiB: live sequences plus the prefix cache. */
+  EMOVERSE_KV_CACHE_MB: int(256),
+  /** Reuse the keys and values of identical prompt prefixes across requests. */
+  EMOVERSE_PREFIX_CACHE: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
   EMOVERSE_ORT_THREADS: z.coerce.number().int().positive().optional(),
   EMOVERSE_ADAPTER_CAPACITY: int(4),
   EMOVERSE_MAX_TEXT_CHARS: int(DEFAULT_LIMITS.maxTextChars),
@@ -69,6 +78,32 @@ export interface GatewayServiceDeps {
   media?: MediaPipeline;
 }
 
+/** The gateway's settings from its environment. */
+function gatewaySettings(c: z.infer<z.ZodObject<typeof gatewayConfig>>): GatewayConfig {
+  return {
+    modelId: c.EMOVERSE_MODEL_ID,
+    maxBatchSize: c.EMOVERSE_MAX_BATCH,
+    maxWaitMs: c.EMOVERSE_MAX_WAIT_MS,
+    maxQueue: c.EMOVERSE_MAX_QUEUE,
+    workers: c.EMOVERSE_MODEL_WORKERS,
+    generation: {
+      maxSequences: c.EMOVERSE_MAX_SEQUENCES,
+      memoryBytes: c.EMOVERSE_KV_CACHE_MB * 2 ** 20,
+      prefixCache: c.EMOVERSE_PREFIX_CACHE,
+    },
+    intraOpThreads: c.EMOVERSE_ORT_THREADS,
+    adapterCapacity: c.EMOVERSE_ADAPTER_CAPACITY,
+    limits: {
+      ...DEFAULT_LIMITS,
+      maxTextChars: c.EMOVERSE_MAX_TEXT_CHARS,
+      maxImageBytes: c.EMOVERSE_MAX_IMAGE_BYTES,
+      maxVideoBytes: c.EMOVERSE_MAX_VIDEO_BYTES,
+    },
+    token: c.EMOVERSE_AUTH_TOKEN,
+    allowMediaPaths: c.EMOVERSE_ALLOW_MEDIA_PATHS,
+  };
+}
+
 export function createGatewayService(deps: GatewayServiceDeps = {}) {
   return defineService({
     name: 'gateway',
@@ -82,36 +117,17 @@ export function createGatewayService(deps: GatewayServiceDeps = {}) {
       const media =
         deps.media ??
         (c.EMOVERSE_AU_SCORER_ADDR ? new AuScorerPipeline(c.EMOVERSE_AU_SCORER_ADDR) : undefined);
-      const gateway = new Gateway(
-        {
+      const gateway = new Gateway(gatewaySettings(c), {
+        registry: ctx.telemetry.metrics,
+        media,
+        models: new ModelRegistry(ctx.bus, {
           modelId: c.EMOVERSE_MODEL_ID,
-          maxBatchSize: c.EMOVERSE_MAX_BATCH,
-          maxWaitMs: c.EMOVERSE_MAX_WAIT_MS,
-          maxQueue: c.EMOVERSE_MAX_QUEUE,
-          workers: c.EMOVERSE_MODEL_WORKERS,
-          intraOpThreads: c.EMOVERSE_ORT_THREADS,
-          adapterCapacity: c.EMOVERSE_ADAPTER_CAPACITY,
-          limits: {
-            ...DEFAULT_LIMITS,
-            maxTextChars: c.EMOVERSE_MAX_TEXT_CHARS,
-            maxImageBytes: c.EMOVERSE_MAX_IMAGE_BYTES,
-            maxVideoBytes: c.EMOVERSE_MAX_VIDEO_BYTES,
-          },
-          token: c.EMOVERSE_AUTH_TOKEN,
-          allowMediaPaths: c.EMOVERSE_ALLOW_MEDIA_PATHS,
-        },
-        {
-          registry: ctx.telemetry.metrics,
-          media,
-          models: new ModelRegistry(ctx.bus, {
-            modelId: c.EMOVERSE_MODEL_ID,
-            cacheDir,
-            files: { model: MODEL_FILES, adapter: ADAPTER_FILES },
-          }),
-          logger: ctx.logger,
-          startModel: deps.startModel,
-        },
-      );
+          cacheDir,
+          files: { model: MODEL_FILES, adapter: ADAPTER_FILES },
+        }),
+        logger: ctx.logger,
+        startModel: deps.startModel,
+      });
       ctx.addService(GatewayService, gateway.handlers);
       // The same handlers over Connect and gRPC-web for browsers; bodies past the media limit are refused unread.
       ctx.serveBrowsers({

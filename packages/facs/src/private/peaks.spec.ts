@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { EXPRESSIONS } from '@emoverse/video';
+import { EXPRESSIONS, headPose } from '@emoverse/video';
 import { CLAIMED_AUS } from './claimed.js';
 import { AU_RULES, intensities, neutralBaseline, ruleValue } from './intensity.js';
 import { faceMeasures } from './measures.js';
-import { exclusionReason, scoreAus, sumAus } from './peaks.js';
+import { exclusionReason, noPeakReason, scoreAus, sumAus } from './peaks.js';
 import { AU_NAMES, EXPRESSION_NAMES, type FaceGeometry, type FrameGeometry, type Point } from './types.js';
 
 /** A schematic face (IOD = 80 px) whose lips part by `gap` inter-ocular distances. */
@@ -118,6 +118,44 @@ describe('S_f and peaks (eqs. 1-2)', () => {
     assert.equal(r.frames[8].excluded, 'pose');
     assert.equal(r.frames[6].excluded, undefined);
     assert.equal(r.peak!.index, 6);
+  });
+
+  test("a video whose faces are all in profile has no peak, for the reason 'pose'", () => {
+    // The head pose video's estimator reads from 68 landmarks of a generic face turned 70° (a profile).
+    const turned = (yawDeg: number) => {
+      const y = (yawDeg * Math.PI) / 180;
+      const model: Record<number, number[]> = {
+        30: [0, 0, 0],
+        8: [0, -330, -65],
+        36: [-225, 170, -135],
+        45: [225, 170, -135],
+        48: [-150, -150, -125],
+        54: [150, -150, -125],
+      };
+      const marks: Point[] = Array.from({ length: 68 }, () => ({ x: 0, y: 0 }));
+      for (const [i, [x, yy, z]] of Object.entries(model)) {
+        marks[Number(i)] = { x: 260 + 0.3 * (x * Math.cos(y) + z * Math.sin(y)), y: 250 - 0.3 * yy };
+      }
+      return headPose(marks);
+    };
+    const profile = turned(70);
+    assert.ok(Math.abs(Math.abs(profile.yaw * (180 / Math.PI)) - 70) < 2, `${profile.yaw}`);
+    const rows = gaps.map((g) => [face(0, g, { pose: profile }), face(1, g, { pose: turned(-70) })]);
+    const r = scoreAus(video(rows));
+    assert.equal(r.frames.length, 2 * gaps.length, 'the faces are found and scored');
+    assert.ok(r.frames.every((f) => f.excluded === 'pose'));
+    assert.equal(r.peak, null);
+    assert.equal(noPeakReason(r), 'pose');
+    // One frontal frame is not enough for a peak either, but the reason is then the frame count.
+    rows[4] = [face(0, 0.3, { pose: turned(5) })];
+    assert.equal(noPeakReason(scoreAus(video(rows))), 'too_few_frames');
+  });
+
+  test('with no peak, the reason says why: no face at all, low confidence, or none (a peak exists)', () => {
+    assert.equal(noPeakReason(scoreAus(video([[], []]))), 'no_face');
+    const faint = gaps.map((g) => [face(0, g, { score: 0.3 })]);
+    assert.equal(noPeakReason(scoreAus(video(faint))), 'confidence');
+    assert.equal(noPeakReason(scoreAus(video(gaps.map((g) => [face(0, g)])))), undefined);
   });
 
   test('an estimated AU is reported but takes no part in S_f or the peak', () => {

@@ -229,3 +229,24 @@ export function scoreAus(frames: readonly FrameGeometry[], opts: ScoreOptions = 
   const peak = peaks.reduce<PersonPeak | null>((p, c) => (!p || c.S_f > p.S_f ? c : p), null);
   return { frames: out, peaks, peak, baselines, sfAus };
 }
+
+/**
+ * Why an analysis has no peak (undefined when it has one): 'no_face' when no face was found, 'pose' or
+ * 'confidence' when every face was excluded (the more common reason; a tie is 'pose', since a turned
+ * head also lowers the detector's confidence), 'too_few_frames' when people had usable frames but too
+ * few to be peak candidates.
+ */
+export function noPeakReason(analysis: Pick<AuAnalysis, 'frames' | 'peak'>): NoPeakReason | undefined {
+  if (analysis.peak) return undefined;
+  if (analysis.frames.length === 0) return 'no_face';
+  let pose = 0;
+  let confidence = 0;
+  for (const f of analysis.frames) {
+    if (!f.excluded) return 'too_few_frames';
+    if (f.excluded === 'pose') pose++;
+    else confidence++;
+  }
+  return pose >= confidence ? 'pose' : 'confidence';
+}
+
+export type NoPeakReason = 'no_face' | 'pose' | 'confidence' | 'too_few_frames';

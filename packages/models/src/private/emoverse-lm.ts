@@ -1,12 +1,14 @@
 // The high-level model the trainer and the gateway use: an LLM (optionally composed with visual
 // tokens as EmoVerse), its tokenizer and chat template, and the four things done with it:
 // make training batches, train (train.ts), score candidate labels, generate.
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Checkpoint, writeSafetensors } from '@emoverse/safetensors';
 import { lossFeeds, type TextBatch, visualFeeds } from './batch.js';
 import { trainByteLevelBpe } from './bpe.js';
 import { ConfigError, type DecoderConfig, parseConfig } from './config.js';
+import type { DecodeLoop, DecodeLoopOptions, DecodeLoopStats, SequenceResult } from './continuous.js';
 import { EmoVerseModel, type VisualEncoder } from './emoverse.js';
 import { type GenerateOptions, Generator } from './generate.js';
 import { preprocessImage, type RgbImage } from './image.js';
@@ -29,6 +31,23 @@ import { LmTrainer, type TrainOptions } from './train.js';
 import { TreeScorer } from './tree-scorer.js';
 import { VisionModel } from './vision.js';
 import { checkpointSource, mapSource, type WeightSource } from './weights.js';
+
+/** Settings of a model's continuous-batching loop (continuous.ts). */
+export type GenerationLoopOptions = Pick<DecodeLoopOptions, 'maxSequences' | 'memoryBytes' | 'prefixCache'>;
+
+/** 16 sequences and 256 MiB of cache: far more than emoverse-nano needs, a start for larger models. */
+export const DEFAULT_LOOP: GenerationLoopOptions = {
+  maxSequences: 16,
+  memoryBytes: 256 * 2 ** 20,
+  prefixCache: true,
+};
+
+/** A prefix-cache namespace for prompts with these visual tokens. */
+function visualDigest(visual: Float32Array): string {
+  return `visual:${createHash('sha256')
+    .update(new Uint8Array(visual.buffer, visual.byteOffset, visual.byteLength))
+    .digest('base64')}`;
+}
 
 export interface Example {
   /** chat messages, rendered with the chat template (a generation prompt is added) */
@@ -90,6 +109,7 @@ export class EmoVerseLM {
   private scoreSession?: GraphSession;
   private treeScorer?: Promise<TreeScorer>;
   private generator?: Generator;
+  private loop?: DecodeLoop;
   readonly llm: DecoderModel;
   readonly tokenizer: TextTokenizer;
   readonly emoverse?: EmoVerseModel;
@@ -497,7 +517,73 @@ export class EmoVerseLM {
     return { text: r.text!, tokens: r.tokens };
   }
 
+  /**
+   * One example through the continuous-batching loop (continuous.ts): it joins the sequences being
+   * decoded at the next step and leaves when it ends. The loop is made on first use with `loop`'s
+   * settings. Prompts are cached by prefix; a prompt with visual tokens only shares a prefix with
+   * prompts that have the same visual tokens (they come first: X = [W_v T_v ; T_t]).
+   */
+  async generateOne(
+    example: Example,
+    o: Partial<GenerateOptions> & { signal?: AbortSignal; onToken?: (token: number) => void },
+    loop: GenerationLoopOptions = DEFAULT_LOOP,
+  ): Promise<SequenceResult & { text: string }> {
+    const decodeLoop = await this.decodeLoop(loop);
+    const prompt = this.encodePrompt(example);
+    const r = await decodeLoop.submit({
+      prompt,
+      options: {
+        maxNewTokens: 32,
+        ...o,
+        eosTokenIds: o.eosTokenIds ?? this.llm.config.eosTokenIds,
+        decode: (ids) => this.tokenizer.decode(ids),
+        suppressTokens: [...(o.suppressTokens ?? []), ...(this.emoverse ? [this.emoverse.imageTokenId] : [])],
+      },
+      namespace: example.visual ? visualDigest(example.visual) : 'text',
+      prefillExtra: this.emoverse && ((ids) => this.prefillVisual(ids, example.visual)),
+      onToken: o.onToken,
+      signal: o.signal,
+    });
+    return { ...r, text: r.text ?? '' };
+  }
+
+  /** The loop's live counts and prefix-cache hits (undefined before the first generateOne). */
+  generationStats(): DecodeLoopStats | undefined {
+    return this.loop?.stats();
+  }
+
+  private async decodeLoop(o: GenerationLoopOptions): Promise<DecodeLoop> {
+    if (this.loop) return this.loop;
+    const e = this.emoverse;
+    this.generator ??= await Generator.create(this.llm, {
+      embed: e?.embedHook().embed,
+      session: this.sessionOptions,
+    });
+    this.loop ??= this.generator.decodeLoop({
+      ...o,
+      decodeExtra:
+        e &&
+        ((rows) =>
+          visualFeeds(
+            e,
+            Array.from({ length: rows }, () => [0]),
+            undefined,
+          )),
+    });
+    return this.loop;
+  }
+
+  /** Prefill feeds for the ids past a cached prefix: the image placeholders left there take the last visual tokens. */
+  private prefillVisual(ids: number[], visual: Float32Array | undefined) {
+    const e = this.emoverse!;
+    const left = ids.filter((t) => t === e.imageTokenId).length;
+    if (!left || !visual) return visualFeeds(e, [ids], undefined);
+    const data = visual.subarray(visual.length - left * e.visualDim);
+    return visualFeeds(e, [ids], { data, dims: [1, left, e.visualDim] });
+  }
+
   async release(): Promise<void> {
+    this.loop = undefined;
     await this.scoreSession?.release();
     await (await this.treeScorer)?.release();
     await this.generator?.release();

@@ -12,8 +12,23 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chatTemplateFormat, cutPrompt, type PromptFormat } from '@emoverse/m2se';
-import { EmoVerseLM, type Example, readPeftAdapter, visualTokensFromFrames } from '@emoverse/models';
-import type { GenerateOptions, Generation, ModelInput, TaskModel } from './task-model.js';
+import {
+  DEFAULT_LOOP,
+  type DecodeLoopStats,
+  EmoVerseLM,
+  type Example,
+  type GenerationLoopOptions,
+  readPeftAdapter,
+  visualTokensFromFrames,
+} from '@emoverse/models';
+import {
+  type GenerateOptions,
+  type Generation,
+  type GenerationStats,
+  type ModelInput,
+  sumGenerationStats,
+  type TaskModel,
+} from './task-model.js';
 
 /**
  * Tokens kept free for the answer when a prompt is cut for generation: the trainer cut a prompt to
@@ -36,7 +51,19 @@ export interface EmoVerseModelOptions {
   adapterDir?: string;
   /** ORT intra-op threads (default: ORT's choice). */
   intraOpThreads?: number;
+  /** Continuous batching and the prefix cache (default: models' DEFAULT_LOOP). */
+  generation?: GenerationLoopOptions;
 }
+
+/** One loop's counters in the TaskModel's terms. */
+const asGenerationStats = (s: DecodeLoopStats): GenerationStats => ({
+  active: s.active,
+  waiting: s.waiting,
+  steps: s.steps,
+  rowSteps: s.rowSteps,
+  lookedUpTokens: s.prefix.lookedUpTokens,
+  hitTokens: s.prefix.hitTokens,
+});
 
 function corpus(files: string[]): string[] {
   const out: string[] = [];
@@ -112,7 +139,7 @@ export class EmoVerseTaskModel implements TaskModel {
 
   constructor(
     private readonly base: EmoVerseLM,
-    private readonly options: Pick<EmoVerseModelOptions, 'adapterDir'> = {},
+    private readonly options: Pick<EmoVerseModelOptions, 'adapterDir' | 'generation'> = {},
   ) {
     this.format = chatTemplateFormat(base.tokenizer);
   }
@@ -179,25 +206,42 @@ export class EmoVerseTaskModel implements TaskModel {
     const stream = options.onToken
       ? new TextStream(inputs.length, stop, (ids) => lm.tokenizer.decode(ids), options.onToken)
       : undefined;
-    const r = await lm.generate(examples, {
-      maxNewTokens: options.maxNewTokens,
-      temperature: options.temperature,
-      topP: options.topP,
-      seed: options.seed,
-      repetitionPenalty: options.repetitionPenalty,
-      noRepeatNgramSize: options.noRepeatNgramSize,
-      stop,
-      onToken: stream && ((row, token) => stream.push(row, token)),
-    });
-    return r.text.map((text, i) => {
-      stream?.end(i, text);
+    const loop = this.options.generation ?? DEFAULT_LOOP;
+    const results = await Promise.all(
+      examples.map((ex, i) =>
+        lm.generateOne(
+          ex,
+          {
+            maxNewTokens: options.maxNewTokens,
+            temperature: options.temperature,
+            topP: options.topP,
+            seed: options.seed,
+            repetitionPenalty: options.repetitionPenalty,
+            noRepeatNgramSize: options.noRepeatNgramSize,
+            stop,
+            signal: options.signal,
+            onToken: stream && ((token) => stream.push(i, token)),
+          },
+          loop,
+        ),
+      ),
+    );
+    return results.map((r, i) => {
+      stream?.end(i, r.text);
       return {
-        text,
-        finish: r.tokens[i].length >= options.maxNewTokens ? 'length' : 'eos',
-        promptTokens: lm.encodePrompt(examples[i]).length,
-        generatedTokens: r.tokens[i].length,
+        text: r.text,
+        finish: r.finish === 'cancelled' ? 'stop' : r.finish,
+        promptTokens: r.promptTokens,
+        generatedTokens: r.tokens.length,
+        cachedTokens: r.cachedTokens,
       };
     });
+  }
+
+  /** The base model's and adapters' generation loops, summed (prefix-cache hits, live sequences). */
+  async generationStats(): Promise<GenerationStats> {
+    const loops = [this.base, ...this.adapters.values()].map((m) => m.generationStats());
+    return sumGenerationStats(loops.map((s) => s && asGenerationStats(s)));
   }
 
   async loadAdapter(name: string): Promise<boolean> {

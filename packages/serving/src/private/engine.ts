@@ -55,6 +55,12 @@ export interface EngineOptions {
   maxQueue: number;
   /** Batches run at once (model workers). */
   concurrency?: number;
+  /**
+   * Continuous batching: the model interleaves generate calls step by step (EmoVerseTaskModel's
+   * decode loop), so each generation request goes to it at once, alone, up to this many at a time
+   * (its sequences over all workers). Absent: generation requests are batched whole like scoring.
+   */
+  generationSlots?: number;
   /** Per-task caps on generated tokens. */
   maxNewTokens?: Partial<Record<Task | 'generate', number>>;
   onBatch?: (kind: 'score' | 'generate', info: BatchInfo) => void;
@@ -91,9 +97,11 @@ interface ScoreOut {
 }
 interface GenerateJob {
   input: ModelInput;
-  options: Omit<GenerateOptions, 'onToken'>;
+  options: Omit<GenerateOptions, 'onToken' | 'signal'>;
   adapter?: string;
   onToken?: (piece: string) => void;
+  /** the request's cancellation: with continuous batching its sequence leaves at the next step */
+  signal?: AbortSignal;
 }
 interface GenerateOut extends Generation {
   version: string;
@@ -107,6 +115,14 @@ export function causesOf(answer: string, target: number): number[] {
     if (!out.includes(p.causeUtt)) out.push(p.causeUtt);
   }
   return out;
+}
+
+/** Fires when the request is cancelled or its deadline passes: a running generation then stops. */
+function cancellation(ctx: SubmitOptions): AbortSignal | undefined {
+  const all = [ctx.signal];
+  if (ctx.deadline !== undefined) all.push(AbortSignal.timeout(Math.max(0, ctx.deadline - Date.now())));
+  const live = all.filter((s): s is AbortSignal => s !== undefined);
+  return live.length > 1 ? AbortSignal.any(live) : live[0];
 }
 
 const isMeldEmotion = (e: string): e is MeldEmotion => (MELD_EMOTIONS as readonly string[]).includes(e);
@@ -168,8 +184,10 @@ export class TaskEngine {
         }),
       onBatch: (info) => options.onBatch?.('score', info),
     });
+    const slots = options.generationSlots;
     this.generating = new DynamicBatcher<GenerateJob, GenerateOut>({
       ...common,
+      ...(slots ? { maxBatchSize: 1, maxWaitMs: 0, concurrency: slots } : {}),
       key: (j) => `${j.adapter ?? ''}\u0000${JSON.stringify(j.options)}`,
       run: (jobs) =>
         this.models.use(async ({ model, adapters }, version) => {
@@ -177,7 +195,11 @@ export class TaskEngine {
           if (adapter) await adapters.get(adapter);
           const generations = await model.generate(
             jobs.map((j) => j.input),
-            { ...jobs[0].options, onToken: (i, piece) => jobs[i].onToken?.(piece) },
+            {
+              ...jobs[0].options,
+              onToken: (i, piece) => jobs[i].onToken?.(piece),
+              signal: jobs.length === 1 ? jobs[0].signal : undefined,
+            },
             adapter,
           );
           return generations.map((g) => ({ ...g, version }));
@@ -271,6 +293,7 @@ export class TaskEngine {
         },
         adapter: req.adapter || undefined,
         onToken,
+        signal: cancellation(ctx),
       },
       ctx,
     );

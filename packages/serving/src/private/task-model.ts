@@ -31,6 +31,8 @@ export interface GenerateOptions {
   stop?: string[];
   /** Called with each newly decoded piece of text of input `index`, as soon as it is known. */
   onToken?: (index: number, piece: string) => void;
+  /** Stops the call's sequences at the next decode step (they end with what they have). */
+  signal?: AbortSignal;
 }
 
 export interface Generation {
@@ -39,6 +41,20 @@ export interface Generation {
   finish: 'eos' | 'stop' | 'length';
   promptTokens: number;
   generatedTokens: number;
+  /** prompt tokens served from the prefix cache */
+  cachedTokens?: number;
+}
+
+/** Counters of a model's continuous-batching loops (cumulative, except active and waiting). */
+export interface GenerationStats {
+  active: number;
+  waiting: number;
+  /** decode steps run, and rows decoded over all steps (rowSteps ÷ steps = mean batch) */
+  steps: number;
+  rowSteps: number;
+  /** prompt tokens looked up in the prefix cache, and those found there */
+  lookedUpTokens: number;
+  hitTokens: number;
 }
 
 export interface TaskModel {
@@ -54,4 +70,23 @@ export interface TaskModel {
   unloadAdapter(name: string): Promise<void>;
   /** Frees the model's sessions and workers. */
   dispose(): Promise<void>;
+  /** Generation counters, where the model batches continuously. */
+  generationStats?(): Promise<GenerationStats>;
+}
+
+/** Counters of several loops (workers, adapters) as one; absent ones count nothing. */
+export function sumGenerationStats(all: readonly (GenerationStats | null | undefined)[]): GenerationStats {
+  const out: GenerationStats = {
+    active: 0,
+    waiting: 0,
+    steps: 0,
+    rowSteps: 0,
+    lookedUpTokens: 0,
+    hitTokens: 0,
+  };
+  for (const s of all) {
+    if (!s) continue;
+    for (const k of Object.keys(out) as (keyof GenerationStats)[]) out[k] += s[k];
+  }
+  return out;
 }

@@ -2,11 +2,13 @@
 // on for the whole forward pass; in the gateway's main thread that would stall gRPC and NATS. So
 // the model is loaded once, inside a worker, from a module that exports
 // `createTaskModel(options): Promise<TaskModel>`, and every call is a message. Calls run in the
-// worker one at a time, in order; generated pieces stream back as they are produced.
+// worker one at a time, in order, except generation: generate calls go straight to the model,
+// whose decode loop interleaves them step by step (continuous batching); generated pieces stream
+// back as they are produced, and a cancel message stops a call's sequences at the next step.
 
 import { Worker } from 'node:worker_threads';
 import { ServingError, type ServingErrorCode } from './errors.js';
-import type { GenerateOptions, Generation, ModelInput, TaskModel } from './task-model.js';
+import type { GenerateOptions, Generation, GenerationStats, ModelInput, TaskModel } from './task-model.js';
 
 interface Pending {
   resolve: (v: unknown) => void;
@@ -75,9 +77,18 @@ export class WorkerTaskModel implements TaskModel {
     return this.call('scoreAnswers', [inputs, answers, adapter]) as Promise<number[][]>;
   }
 
+  /** A cancelled call (options.signal) is told to the worker, whose decode loop drops it at the next step. */
   generate(inputs: ModelInput[], options: GenerateOptions, adapter?: string): Promise<Generation[]> {
-    const { onToken, ...plain } = options;
-    return this.call('generate', [inputs, plain, adapter], onToken) as Promise<Generation[]>;
+    const { onToken, signal, ...plain } = options;
+    const id = this.nextId;
+    const cancel = () => this.worker.postMessage({ cancel: id });
+    signal?.addEventListener('abort', cancel, { once: true });
+    const out = this.call('generate', [inputs, plain, adapter], onToken) as Promise<Generation[]>;
+    return out.finally(() => signal?.removeEventListener('abort', cancel));
+  }
+
+  generationStats(): Promise<GenerationStats> {
+    return this.call('generationStats', []) as Promise<GenerationStats>;
   }
 
   loadAdapter(name: string): Promise<boolean> {

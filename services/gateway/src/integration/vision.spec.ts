@@ -1,7 +1,8 @@
 // Media through the vision services: the gateway sends video bytes to au-scorer (a real process,
 // real ffmpeg and face models), gets the peak frame and AUs, feeds them to the model as visual
 // tokens, and one trace follows gateway -> au-scorer -> model. A video with no face is refused. The
-// gateway's T_v for a clip equals the one training computes in process for the same frames.
+// gateway's T_v for a clip equals the one training computes in process for the same frames. A still
+// image goes the same road: FacialExpression and ERI answer on it, its T_v is one frame.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -10,9 +11,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { create } from '@bufbuild/protobuf';
 import { blobBuckets, connectBus } from '@emoverse/bus';
-import { type FrameGeometry, scoreAus } from '@emoverse/facs';
+import { auFrame, type FrameGeometry, scoreAus } from '@emoverse/facs';
 import { FACE_FEATURES, nanoPreset, visualTokensFromFrames } from '@emoverse/models';
-import { MediaSchema } from '@emoverse/proto';
+import { auVectorToRecord, MediaSchema } from '@emoverse/proto';
 import { clipVisualTokens, EMOTION_LABELS, faceFeatureFrames } from '@emoverse/serving';
 import { readSpanFile, type SpanRecord } from '@emoverse/telemetry';
 import {
@@ -22,7 +23,7 @@ import {
   startNatsServer,
   startService,
 } from '@emoverse/testing';
-import { analyzeVideo } from '@emoverse/video';
+import { analyzeFrames, analyzeVideo, decodeImage } from '@emoverse/video';
 import * as grpc from '@grpc/grpc-js';
 import { GatewayClient } from '../client.js';
 import { AuScorerPipeline } from '../media.js';
@@ -140,6 +141,40 @@ describe('gateway with the vision services', () => {
       assert.ok(Math.abs(probs.reduce((a, b) => a + b, 0) - 1) < 1e-3);
       assert.ok(f.subarray(aus + expressions).some((v) => v !== 0));
     }
+  });
+
+  it('reads a still image: FacialExpression captions from its AUs, ERI takes it too', async () => {
+    const jpg = readFileSync(join(sharedDir(), 'data/faces/single_face.jpg'));
+    const image = create(MediaSchema, { source: { case: 'image', value: jpg } });
+    const r = await client.facialExpression({ input: { media: image } }, { timeoutMs: 120_000 });
+    assert.ok(r.peak?.aus, 'the peak comes back');
+    assert.equal(r.peak.frameIndex, 0, 'the peak is the image itself');
+    assert.equal(r.peak.timeS, 0);
+    assert.ok(r.peak.sF > 0);
+    // AU_frame of the peak, and a caption generated from the visual tokens built from those AUs.
+    assert.deepEqual(r.activeAus, auFrame(auVectorToRecord(r.peak.aus.intensity)));
+    assert.ok(r.activeAus.length > 0, r.activeAus.join(','));
+    assert.equal(typeof r.caption, 'string');
+    assert.ok((EMOTION_LABELS as readonly string[]).includes(r.label));
+
+    // The visual tokens are the image's own: one frame, as the packages compute it in process.
+    const pipeline = new AuScorerPipeline(auScorer.grpcAddress);
+    const served = await pipeline
+      .features(image, { deadline: Date.now() + 120_000 })
+      .finally(() => pipeline.close());
+    const frames: FrameGeometry[] = [];
+    for await (const f of analyzeFrames([await decodeImage(jpg)], { descriptors: true })) {
+      frames.push({ index: f.index, timeS: f.timeS, faces: f.faces });
+    }
+    assert.equal(served.visual.length, 1);
+    assert.deepEqual(served.visual, faceFeatureFrames(scoreAus(frames)));
+
+    const eri = await client.emotionReason(
+      { input: { text: 'Look at this!', media: image }, emotion: 'joy' },
+      { timeoutMs: 120_000 },
+    );
+    assert.equal(eri.emotion, 'joy');
+    assert.equal(typeof eri.rationale, 'string');
   });
 
   it('takes a video in the object store by reference', async () => {
