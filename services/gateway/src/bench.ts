@@ -1,4 +1,4 @@
-// npm run bench:gateway -- [--clients 16] [--requests 192] [--seconds 90] [--rounds 3]
+// npm run bench:gateway -- [--task er|ecpe] [--clients 16] [--requests 192] [--seconds 90] [--rounds 3]
 //   [--max-batch 16] [--max-wait-ms 10] [--overload-clients 64] [--threads 1]
 // N concurrent clients send ER requests over loopback gRPC to a gateway serving emoverse-nano, first
 // with dynamic batching, then to its peer with batch size 1 (same model, same run), each phase
@@ -9,10 +9,9 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Worker } from 'node:worker_threads';
 import { parseEmotionQuery, parseSwiftRecords } from '@emoverse/serving';
 import { startNatsServer, waitForHealth } from '@emoverse/testing';
-import type { ClientsJob, ClientsResult } from './bench-clients.js';
+import { quantile, spawnClients } from './bench-clients.js';
 import { createGatewayService } from './service.js';
 
 const { values } = parseArgs({
@@ -25,8 +24,14 @@ const { values } = parseArgs({
     'overload-clients': { type: 'string', default: '64' },
     rounds: { type: 'string', default: '3' },
     threads: { type: 'string', default: '1' },
+    task: { type: 'string', default: 'er' },
+    conversations: { type: 'string' },
   },
 });
+if (values.task === 'ecpe') {
+  // generation (ECPE and ERI): continuous batching and the prefix cache against one at a time
+  await import('./bench-generation.js');
+}
 const clients = Number(values.clients);
 const maxRequests = Number(values.requests);
 const seconds = Number(values.seconds);
@@ -98,42 +103,30 @@ interface Phase {
   latencies: number[];
 }
 
-const quantile = (sorted: number[], q: number) =>
-  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : Number.NaN;
-
 /** Runs `n` concurrent clients in a worker thread against `address`, at most `limit` requests. */
-function run(name: string, address: string, n: number, limit: number): Promise<Phase> {
-  const job: ClientsJob = { address, clients: n, limit, seconds, texts };
-  const main = new URL(
-    import.meta.url.endsWith('.ts') ? './bench-clients.ts' : './bench-clients.js',
-    import.meta.url,
-  );
-  // Under tsx the worker must register tsx itself before importing the .ts source.
-  const worker = import.meta.url.endsWith('.ts')
-    ? new Worker(
-        `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(main.href)}); });`,
-        { eval: true, workerData: job },
-      )
-    : new Worker(main, { workerData: job });
-  return new Promise((resolve, reject) => {
-    worker.once('error', reject);
-    worker.once('message', (m: { ok: boolean; result?: ClientsResult; error?: string }) => {
-      void worker.terminate();
-      if (!m.ok || !m.result) return reject(new Error(m.error));
-      const { latencies, errors, seconds: elapsed } = m.result;
-      latencies.sort((a, b) => a - b);
-      resolve({
-        name,
-        done: latencies.length,
-        seconds: elapsed,
-        throughput: latencies.length / elapsed,
-        p50: quantile(latencies, 0.5),
-        p99: quantile(latencies, 0.99),
-        errors: new Map(errors),
-        latencies,
-      });
-    });
+async function run(name: string, address: string, n: number, limit: number): Promise<Phase> {
+  const {
+    latencies,
+    errors,
+    seconds: elapsed,
+  } = await spawnClients({
+    address,
+    clients: n,
+    limit,
+    seconds,
+    texts,
   });
+  latencies.sort((a, b) => a - b);
+  return {
+    name,
+    done: latencies.length,
+    seconds: elapsed,
+    throughput: latencies.length / elapsed,
+    p50: quantile(latencies, 0.5),
+    p99: quantile(latencies, 0.99),
+    errors: new Map(errors),
+    latencies,
+  };
 }
 
 function report(p: Phase): void {
