@@ -33,6 +33,7 @@ export { type Box, EXPRESSIONS, type Expression, type Point } from './private/ty
 export {
   decodeImage,
   encodeFrameJpeg,
+  isStillImage,
   LANDMARK_COUNT,
   MAX_IMAGE_PIXELS,
   MESH_COUNT,

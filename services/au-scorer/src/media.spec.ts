@@ -107,6 +107,14 @@ describe('scoreMedia on a still image', () => {
     assert.equal(r.peak?.trackId, r.faces[0].trackId);
   });
 
+  it('an image file by path goes the same road as its bytes, with the same answer', async () => {
+    const byPath = create(MediaSchema, {
+      source: { case: 'path', value: join(sharedDir(), 'data/faces/single_face.jpg') },
+    });
+    const [r] = await scoreMedia('still', byPath, undefined, 5, { frames: true, features: false }, noBlobs);
+    assert.deepEqual(r, await scoreImage(singleFace));
+  });
+
   it('three faces: each person has a peak in the image, and eq. 2 keeps the highest', async () => {
     const posed = ['0-f1-su-ph.jpg', '0-f15-hao-ph.jpg', '15-f13-anc-ph.jpg'].map(faceFile);
     const group = await canvas(

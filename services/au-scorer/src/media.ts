@@ -1,7 +1,7 @@
 // au-scorer's Score RPC on raw media: a video (path, blob or bytes), an image, or a list of frames
 // goes through @emoverse/video here (the service extracts frames itself, with every face's descriptor
 // when the caller asks for the face features of T_v), then through scoreSpan.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { create } from '@bufbuild/protobuf';
@@ -15,6 +15,7 @@ import {
   analyzeVideo,
   decodeImage,
   type Frame,
+  isStillImage,
   MAX_IMAGE_PIXELS,
   PersonTracker,
   probeVideo,
@@ -134,13 +135,17 @@ export async function scoreMedia(
   try {
     const src = media.source;
     if (src.case === 'frames') return [await scoreFrames(jobId, src.value, output, blobs)];
-    // A still is decoded by sharp: upright by its EXIF orientation, refused above MAX_IMAGE_PIXELS.
+    // A still (bytes, or an image file by path or blob) is decoded by sharp: upright by its EXIF
+    // orientation, refused above MAX_IMAGE_PIXELS.
     if (src.case === 'image')
       return [await scoreImages(jobId, [src.value], [0], () => 'media.image', output)];
     const path = await mediaPath(src, dir, blobs);
+    if (await isStillImage(path)) {
+      return [await scoreImages(jobId, [await readFile(path)], [0], () => `media.${src.case}`, output)];
+    }
     const info = await probeVideo(path);
     const spans = media.spans.length > 0 ? media.spans : (options?.spans ?? []);
-    const fps = options?.fps || (src.case === 'image' ? undefined : Math.min(defaultFps, info.fps));
+    const fps = options?.fps || Math.min(defaultFps, info.fps);
     return await scoreVideo({ jobId, path, spans, fps, output }, info.durationS);
   } catch (err) {
     throw videoGrpcError(err);

@@ -1,13 +1,19 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import sharp from 'sharp';
 import {
   decodeImage,
   encodeFrameJpeg,
+  isStillImage,
   MAX_IMAGE_PIXELS,
   packFaceGeometry,
   unpackFaceGeometry,
 } from './wire.js';
+
+const shared = process.env.EMOVERSE_SHARED ?? resolve(import.meta.dirname, '../../../../../shared');
 
 test('face geometry packs into one float list and back', () => {
   const landmarks = Array.from({ length: 68 }, (_, i) => ({ x: i, y: 100 + i }));
@@ -56,4 +62,21 @@ test('an image above MAX_IMAGE_PIXELS is refused before decoding; bytes that are
     .toBuffer();
   await assert.rejects(decodeImage(huge), /pixel limit/i);
   await assert.rejects(decodeImage(new Uint8Array([1, 2, 3, 4])), /unsupported image format|Input buffer/i);
+});
+
+test('a JPEG or PNG file is a still image; a video, text or a missing file is not', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'wire-still-'));
+  try {
+    const png = join(dir, 'still.png');
+    await sharp({ create: { width: 8, height: 8, channels: 3, background: '#808080' } }).toFile(png);
+    const text = join(dir, 'text.jpg');
+    await writeFile(text, 'not an image');
+    assert.equal(await isStillImage(png), true);
+    assert.equal(await isStillImage(join(shared, 'data/faces/single_face.jpg')), true);
+    assert.equal(await isStillImage(join(shared, 'data/faces/single_face.mp4')), false);
+    assert.equal(await isStillImage(text), false);
+    assert.equal(await isStillImage(join(dir, 'missing.png')), false);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

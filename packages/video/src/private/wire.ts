@@ -65,3 +65,16 @@ export async function decodeImage(bytes: Uint8Array, index = 0, timeS = 0): Prom
     rgb: new Uint8Array(data.buffer, data.byteOffset, data.length),
   };
 }
+
+/**
+ * Whether the file at `path` is an image that decodeImage reads (JPEG, PNG, WebP...; an animation is
+ * read as its first frame), and not a video: sharp reads the header only, and refuses video containers.
+ */
+export async function isStillImage(path: string): Promise<boolean> {
+  try {
+    await sharp(path, { limitInputPixels: false }).metadata();
+    return true;
+  } catch {
+    return false;
+  }
+}
