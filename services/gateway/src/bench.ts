@@ -116,17 +116,7 @@ async function run(name: string, address: string, n: number, limit: number): Pro
     seconds,
     texts,
   });
-  latencies.sort((a, b) => a - b);
-  return {
-    name,
-    done: latencies.length,
-    seconds: elapsed,
-    throughput: latencies.length / elapsed,
-    p50: quantile(latencies, 0.5),
-    p99: quantile(latencies, 0.99),
-    errors: new Map(errors),
-    latencies,
-  };
+  return phase(name, latencies, new Map(errors), elapsed);
 }
 
 function report(p: Phase): void {
@@ -178,21 +168,30 @@ const over = await run(
 report(over);
 await small.close();
 
-function total(name: string, ps: Phase[]): Phase {
-  const latencies = ps.flatMap((p) => p.latencies).sort((a, b) => a - b);
-  const errors = new Map<string, number>();
-  for (const p of ps) for (const [k, v] of p.errors) errors.set(k, (errors.get(k) ?? 0) + v);
-  const secs = ps.reduce((a, p) => a + p.seconds, 0);
+/** A phase's figures from its latencies (ms), errors by code and duration. */
+function phase(name: string, latencies: number[], errors: Map<string, number>, seconds: number): Phase {
+  latencies.sort((a, b) => a - b);
   return {
     name,
     done: latencies.length,
-    seconds: secs,
-    throughput: latencies.length / secs,
+    seconds,
+    throughput: latencies.length / seconds,
     p50: quantile(latencies, 0.5),
     p99: quantile(latencies, 0.99),
     errors,
     latencies,
   };
+}
+
+function total(name: string, ps: Phase[]): Phase {
+  const errors = new Map<string, number>();
+  for (const p of ps) for (const [k, v] of p.errors) errors.set(k, (errors.get(k) ?? 0) + v);
+  return phase(
+    name,
+    ps.flatMap((p) => p.latencies),
+    errors,
+    ps.reduce((a, p) => a + p.seconds, 0),
+  );
 }
 const tb = total('all batched', phases.batched);
 const ts = total('all batch size 1', phases.single);
