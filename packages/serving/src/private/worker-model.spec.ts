@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { sharedDir } from '@emoverse/testing';
+import { EMOVERSE_MODEL_MODULE, type EmoVerseModelOptions } from './emoverse-model.js';
 import { ServingError } from './errors.js';
 import { WorkerTaskModel } from './worker-model.js';
 
@@ -33,6 +36,36 @@ describe('WorkerTaskModel', () => {
       m.scoreAnswers([{ prompt: 'x' }], ['A.']),
       (e: unknown) => e instanceof ServingError && e.code === 'UNAVAILABLE',
     );
+  });
+
+  it('a cancelled generation stops in the worker at the next decode step and frees its sequence', async () => {
+    const m = await WorkerTaskModel.start(EMOVERSE_MODEL_MODULE, {
+      nano: {
+        seed: 3,
+        corpusFiles: [join(sharedDir(), 'data/m2se_format/meld_dev_er_sample.json')],
+        vocabSize: 400,
+      },
+    } satisfies EmoVerseModelOptions);
+    try {
+      const ac = new AbortController();
+      let pieces = 0;
+      // a fresh nano never says eos on purpose: without the cancel it would write all 400 tokens
+      const [g] = await m.generate([{ prompt: 'Tell me a long story.' }], {
+        maxNewTokens: 400,
+        signal: ac.signal,
+        onToken: () => {
+          if (++pieces === 2) ac.abort();
+        },
+      });
+      assert.ok(g.generatedTokens < 40, `stopped after ${g.generatedTokens} tokens`);
+      const s = await m.generationStats();
+      assert.equal(s.active + s.waiting, 0);
+      // the loop goes on serving
+      const [next] = await m.generate([{ prompt: 'Again.' }], { maxNewTokens: 5 });
+      assert.equal(next.generatedTokens, 5);
+    } finally {
+      await m.dispose();
+    }
   });
 
   it('fails to start, naming the module, when it exports no createTaskModel', async () => {
