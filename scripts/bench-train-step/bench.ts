@@ -9,6 +9,7 @@
 // machine may export (see peerEnv) and prints the BLAS kernel it used. To be fair on a shared
 // machine the ORT steps are timed in two rounds, before and after PyTorch's, and each side reports
 // its median step.
+// On CPU it also prints the model FLOPs achieved as a fraction of ORT MatMul's measured peak.
 // The last line is `ort_vs_pytorch_cpu_ratio=<ORT tokens/s ÷ PyTorch tokens/s>` (CPU), or
 // `ort_<ep>_vs_pytorch_cuda_ratio=...` with a GPU EP. The CPU peer is Debian's python3-torch
 // (installed with apt when missing); a GPU run needs a CUDA build of PyTorch, named by
@@ -21,7 +22,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { GptConfig, Trainer as TrainerT } from '@emoverse/autograd';
 import { adamw, buildTrainStep, gptForward, gptInitParams, Trainer } from '@emoverse/autograd';
-import type { EpName, HostTensor } from '@emoverse/runtime';
+import { GraphBuilder } from '@emoverse/onnx';
+import { type EpName, type HostTensor, Session } from '@emoverse/runtime';
 
 const { values: args } = parseArgs({
   options: {
@@ -52,7 +54,11 @@ const threads = Number(args.threads ?? availableParallelism());
 const tokensPerStep = cfg.batch * cfg.seq;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-async function makeTrainer(): Promise<{ trainer: TrainerT; batch: Record<string, HostTensor> }> {
+async function makeTrainer(): Promise<{
+  trainer: TrainerT;
+  batch: Record<string, HostTensor>;
+  nParams: number;
+}> {
   const params = gptInitParams(cfg, 0);
   const nParams = Object.values(params).reduce((s, p) => s + p.data.length, 0);
   const step = buildTrainStep({
@@ -84,7 +90,7 @@ async function makeTrainer(): Promise<{ trainer: TrainerT; batch: Record<string,
     targets: { dtype: 'int64', dims, data: ids() },
   };
   for (let i = 0; i < warmup; i++) await trainer.step(batch);
-  return { trainer, batch };
+  return { trainer, batch, nParams };
 }
 
 async function timeOrt(trainer: TrainerT, batch: Record<string, HostTensor>, n: number): Promise<number[]> {
@@ -95,6 +101,38 @@ async function timeOrt(trainer: TrainerT, batch: Record<string, HostTensor>, n: 
     times.push(performance.now() - t0);
   }
   return times;
+}
+
+/**
+ * FLOPs of one training step: 6 per parameter per token (forward 2, backward 4) plus attention's
+ * 12 · layers · seq · d per token (PaLM's model-FLOPs count, appendix B); the optimizer is not counted.
+ */
+function stepFlops(nParams: number): number {
+  return tokensPerStep * (6 * nParams + 12 * cfg.nLayers * cfg.seq * cfg.dModel);
+}
+
+/**
+ * The machine's practical peak for this run: GFLOP/s of ORT's own fp32 MatMul on 1024 × 1024
+ * matrices with the same threads, measured in this process (so a loaded machine lowers both).
+ */
+async function matmulPeak(): Promise<number> {
+  const n = 1024;
+  const g = new GraphBuilder('peak');
+  g.output(g.matmul(g.input('a', 'float32', [n, n]), g.input('b', 'float32', [n, n])), 'c');
+  const session = await Session.create(g, { ep: 'cpu', intraOpThreads: threads });
+  const m: HostTensor = {
+    dtype: 'float32',
+    dims: [n, n],
+    data: Float32Array.from({ length: n * n }, (_, i) => (i % 7) / 7),
+  };
+  const times: number[] = [];
+  for (let i = 0; i < 8; i++) {
+    const t0 = performance.now();
+    await session.run({ a: m, b: m });
+    times.push(performance.now() - t0);
+  }
+  await session.release();
+  return (2 * n ** 3) / (median(times.slice(2)) / 1000) / 1e9;
 }
 
 function python(): string {
@@ -179,7 +217,7 @@ function benchTorch(device: 'cpu' | 'cuda'): TorchResult {
   return JSON.parse(last);
 }
 
-const { trainer, batch } = await makeTrainer();
+const { trainer, batch, nParams } = await makeTrainer();
 const half = Math.ceil(steps / 2);
 const ortTimes = await timeOrt(trainer, batch, half);
 const device = ep === 'cpu' ? 'cpu' : 'cuda';
@@ -188,6 +226,14 @@ ortTimes.push(...(await timeOrt(trainer, batch, steps - half)));
 const usedEp = trainer.ep;
 await trainer.release();
 const ortMs = median(ortTimes);
+if (ep === 'cpu') {
+  const achieved = stepFlops(nParams) / (ortMs / 1000) / 1e9;
+  const peak = await matmulPeak();
+  console.log(
+    `model FLOPs: ${(stepFlops(nParams) / 1e9).toFixed(1)} GFLOP/step -> ${achieved.toFixed(1)} GFLOP/s; ` +
+      `ORT MatMul 1024^3 on ${threads} threads: ${peak.toFixed(1)} GFLOP/s; fraction of peak ${(achieved / peak).toFixed(3)}`,
+  );
+}
 console.log(
   `onnxruntime ${usedEp} (${ep === 'cpu' ? `${threads} threads` : 'gpu'}): median ${ortMs.toFixed(1)} ms/step ` +
     `(min ${Math.min(...ortTimes).toFixed(1)}), ${((tokensPerStep * 1000) / ortMs).toFixed(0)} tokens/s`,
