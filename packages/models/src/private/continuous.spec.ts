@@ -24,7 +24,7 @@ describe('DecodeLoop (continuous batching)', () => {
     const gen = await Generator.create(model());
     const alone = [];
     for (const p of prompts) alone.push((await gen.generate([p], greedy(8))).tokens[0]);
-    const loop = gen.decodeLoop({ maxSequences: 8, memoryBytes: 1 << 26 });
+    const loop = await gen.decodeLoop({ maxSequences: 8, memoryBytes: 1 << 26 });
     let firstTokens = 0;
     let late: Promise<unknown>[] = [];
     const early = prompts.slice(0, 3).map((prompt) =>
@@ -58,7 +58,7 @@ describe('DecodeLoop (continuous batching)', () => {
 
   it('a short sequence leaves as soon as it ends, without waiting for the longest', async () => {
     const gen = await Generator.create(model());
-    const loop = gen.decodeLoop({ maxSequences: 4, memoryBytes: 1 << 26 });
+    const loop = await gen.decodeLoop({ maxSequences: 4, memoryBytes: 1 << 26 });
     const order: string[] = [];
     const long = loop.submit({ prompt: prompts[0], options: greedy(24) }).then(() => order.push('long'));
     const short = loop.submit({ prompt: prompts[1], options: greedy(2) }).then(() => order.push('short'));
@@ -69,7 +69,7 @@ describe('DecodeLoop (continuous batching)', () => {
 
   it('a cancelled sequence frees its cache at the next step and reports "cancelled"', async () => {
     const gen = await Generator.create(model());
-    const loop = gen.decodeLoop({ maxSequences: 4, memoryBytes: 1 << 26 });
+    const loop = await gen.decodeLoop({ maxSequences: 4, memoryBytes: 1 << 26 });
     const ac = new AbortController();
     let seen = 0;
     const cancelled = loop.submit({
@@ -91,9 +91,9 @@ describe('DecodeLoop (continuous batching)', () => {
 
   it('admits only what the memory budget holds, and refuses a sequence that can never fit', async () => {
     const gen = await Generator.create(model());
-    const probe = gen.decodeLoop({ maxSequences: 8, memoryBytes: 1 << 26 });
+    const probe = await gen.decodeLoop({ maxSequences: 8, memoryBytes: 1 << 26 });
     const perSeq = (prompts[0].length + 6) * probe.tokenBytes;
-    const loop = gen.decodeLoop({ maxSequences: 8, memoryBytes: 2 * perSeq + 100, prefixCache: false });
+    const loop = await gen.decodeLoop({ maxSequences: 8, memoryBytes: 2 * perSeq + 100, prefixCache: false });
     let most = 0;
     const runs = [0, 0, 0, 0].map(() =>
       loop.submit({
@@ -107,7 +107,8 @@ describe('DecodeLoop (continuous batching)', () => {
     const done = await Promise.all(runs);
     assert.equal(most, 2);
     assert.ok(done.every((r) => r.tokens.length === 6));
-    await assert.rejects(loop.submit({ prompt: prompts[0], options: greedy(500) }), /the budget is/);
+    await assert.rejects(loop.submit({ prompt: prompts[0], options: greedy(200) }), /the budget is/);
+    await assert.rejects(loop.submit({ prompt: prompts[0], options: greedy(500) }), /exceed the model's 256 positions/);
     await gen.release();
   });
 });

@@ -6,18 +6,22 @@
 //  - Then one decode step runs for all live sequences at a time. A sequence that arrives joins at
 //    the next step; one that ends (eos, stop sequence, maxNewTokens) or is cancelled leaves at the
 //    next step, without waiting for the longest.
-//  - The batch is left-padded, as Generator's: row b's cache sits at the right edge of [B, H, T, D]
-//    and the attention bias hides the pads, so a row computes what it computes alone (up to float
-//    rounding). While nobody joins or leaves, the present cache is fed back as is; a change of
-//    membership rebuilds the batch from each row's own cache.
+//  - The cache is updated in place: each live sequence owns a slot (a row) of a preallocated
+//    [maxSequences, kvH, ·, positions] cache per layer (keys stored transposed), filled from its
+//    prefill once, then one column per step. A decode step feeds the first B slots as they are (no
+//    copy, no re-padding when sequences join or leave) to the 'slots' graph (layers.ts), which
+//    returns only the new token's K/V; the attention bias hides unused columns and empty slots, so
+//    a row computes what it computes alone (up to float rounding). A new sequence takes the lowest
+//    free slot, so B stays as small as the live sequences allow.
 //  - Memory: one budget (`memoryBytes`) for the caches of live sequences and the prefix cache. A
 //    sequence reserves its worst case, (prompt + maxNewTokens) tokens, when admitted; admission waits
 //    while the reservations do not fit, and the prefix cache shrinks (LRU) to make room. A sequence
-//    that could never fit is refused. The transient copy made by a rebuild is not counted.
+//    that could never fit is refused. Deviation: the slots themselves are allocated whole
+//    (maxSequences × positions tokens) when the loop starts; the budget bounds what is admitted.
 
 import { type Finish, RowDecoder, type RowOptions } from './decode-row.js';
-import { causalBias } from './masks.js';
-import { copyTokens, type KvRun, type KvShape, PrefixCache, type PrefixCacheStats } from './prefix-cache.js';
+import { causalBias, paddingBias } from './masks.js';
+import { type KvRun, type KvShape, PrefixCache, type PrefixCacheStats } from './prefix-cache.js';
 import type { ort } from './session.js';
 import { type Feeds, f32, type GraphSession, i64 } from './session.js';
 
@@ -49,8 +53,10 @@ export interface SequenceResult {
 }
 
 export interface DecodeLoopOptions {
-  /** sequences decoded together at most */
+  /** sequences decoded together at most (the cache's slots) */
   maxSequences: number;
+  /** the model's positions: a slot's length */
+  positions: number;
   /** bytes for live sequences' caches plus the prefix cache */
   memoryBytes: number;
   /** reuse prompt prefixes across requests (default true) */
@@ -75,6 +81,8 @@ export interface DecodeLoopStats {
 
 interface Seq {
   req: SequenceRequest;
+  /** its row of the cache while live */
+  slot: number;
   row: RowDecoder;
   reserved: number;
   /** whether `reserved` is counted (from admission until it leaves) */
@@ -82,8 +90,6 @@ interface Seq {
   cachedTokens: number;
   /** tokens in this sequence's cache */
   len: number;
-  /** its own cache, while it is not part of the batch */
-  kv?: KvRun;
   /** the last sampled token, not yet in the cache */
   last: number;
   cancelled: boolean;
@@ -91,18 +97,24 @@ interface Seq {
   reject: (e: Error) => void;
 }
 
-interface Batch {
-  seqs: Seq[];
-  /** columns of the cache */
-  T: number;
-  keys: ort.Tensor[];
-  values: ort.Tensor[];
+/** The decode step's cache: per layer, keys [slots, kvH, D, positions] and values [slots, kvH, positions, D]. */
+interface SlotCache {
+  keys: Float32Array[];
+  values: Float32Array[];
+  /** the live sequence of each slot */
+  owners: (Seq | undefined)[];
+}
+
+/** The prefill graph (Generator's, concatenating) and the decode graph over the slots. */
+export interface LoopSessions {
+  prefill: GraphSession;
+  decode: GraphSession;
 }
 
 export class DecodeLoop {
   private readonly waiting: Seq[] = [];
   private active: Seq[] = [];
-  private batch: Batch | undefined;
+  private readonly cache: SlotCache;
   private pumping = false;
   private reservedBytes = 0;
   private steps = 0;
@@ -110,11 +122,18 @@ export class DecodeLoop {
   readonly prefix: PrefixCache;
 
   constructor(
-    private readonly session: GraphSession,
+    private readonly sessions: LoopSessions,
     private readonly o: DecodeLoopOptions,
   ) {
     const cacheBytes = o.prefixCache === false ? 0 : o.memoryBytes;
     this.prefix = new PrefixCache(o.shape, cacheBytes, o.blockTokens ?? 16);
+    const { layers, heads, headDim } = o.shape;
+    const size = o.maxSequences * heads * headDim * o.positions;
+    this.cache = {
+      keys: Array.from({ length: layers }, () => new Float32Array(size)),
+      values: Array.from({ length: layers }, () => new Float32Array(size)),
+      owners: Array(o.maxSequences).fill(undefined),
+    };
   }
 
   /** Bytes one cached token takes (keys and values of every layer). */
@@ -126,7 +145,15 @@ export class DecodeLoop {
   /** Queues a sequence; it joins the running batch at the next step. */
   submit(req: SequenceRequest): Promise<SequenceResult> {
     if (!req.prompt.length) return Promise.reject(new Error('generate: the prompt is empty'));
-    const reserved = (req.prompt.length + req.options.maxNewTokens) * this.tokenBytes;
+    const tokens = req.prompt.length + req.options.maxNewTokens;
+    if (tokens > this.o.positions) {
+      return Promise.reject(
+        new Error(
+          `generate: ${req.prompt.length} prompt + ${req.options.maxNewTokens} new tokens exceed the model's ${this.o.positions} positions`,
+        ),
+      );
+    }
+    const reserved = tokens * this.tokenBytes;
     if (reserved > this.o.memoryBytes) {
       return Promise.reject(
         new Error(
@@ -137,6 +164,7 @@ export class DecodeLoop {
     return new Promise((resolve, reject) => {
       const seq: Seq = {
         req,
+        slot: -1,
         row: new RowDecoder(req.options, this.o.vocabSize),
         reserved,
         admitted: false,
@@ -199,7 +227,6 @@ export class DecodeLoop {
   private finish(seq: Seq, override?: 'cancelled'): void {
     if (this.active.includes(seq)) this.active = this.active.filter((s) => s !== seq);
     this.release(seq);
-    seq.kv = undefined;
     seq.resolve({
       tokens: seq.row.tokens,
       text: seq.req.options.decode ? seq.row.text() : undefined,
@@ -210,12 +237,16 @@ export class DecodeLoop {
   }
 
   private reserve(seq: Seq): void {
+    seq.slot = this.cache.owners.indexOf(undefined);
+    this.cache.owners[seq.slot] = seq;
     seq.admitted = true;
     this.reservedBytes += seq.reserved;
     this.fitPrefixCache();
   }
 
   private release(seq: Seq): void {
+    if (seq.slot >= 0) this.cache.owners[seq.slot] = undefined;
+    seq.slot = -1;
     if (!seq.admitted) return;
     seq.admitted = false;
     this.reservedBytes -= seq.reserved;
@@ -278,14 +309,14 @@ export class DecodeLoop {
         headDim,
       ]);
     }
-    const out = await this.session.run(feeds);
+    const out = await this.sessions.prefill.run(feeds);
     const kv: KvRun = {
       keys: Array.from({ length: layers }, (_, l) => out[`present.${l}.key`].data as Float32Array),
       values: Array.from({ length: layers }, (_, l) => out[`present.${l}.value`].data as Float32Array),
       tokens: prompt.length,
     };
     if (namespace !== undefined) this.prefix.insert(namespace, prompt, kv);
-    seq.kv = kv;
+    this.fillSlot(seq.slot, kv);
     seq.len = prompt.length;
     seq.cachedTokens = P;
     this.emit(seq, out.logits.data as Float32Array, 0);
@@ -296,105 +327,100 @@ export class DecodeLoop {
     seq.req.onToken?.(seq.last);
   }
 
-  /** One decode step for every live sequence. */
+  /** Copies a prompt's cache [kvH, T, D] into a slot (keys transposed to [kvH, D, positions]). */
+  private fillSlot(slot: number, kv: KvRun): void {
+    const { heads: H, headDim: D } = this.o.shape;
+    const P = this.o.positions;
+    const T = kv.tokens;
+    kv.keys.forEach((src, l) => {
+      const dst = this.cache.keys[l];
+      for (let h = 0; h < H; h++) {
+        const row = (slot * H + h) * D * P;
+        for (let t = 0; t < T; t++)
+          for (let d = 0; d < D; d++) dst[row + d * P + t] = src[(h * T + t) * D + d];
+      }
+    });
+    kv.values.forEach((src, l) => {
+      for (let h = 0; h < H; h++) {
+        this.cache.values[l].set(src.subarray(h * T * D, (h + 1) * T * D), (slot * H + h) * P * D);
+      }
+    });
+  }
+
+  /** Writes each live row's new K/V ([B, kvH, 1, D] per layer) at its next column. */
+  private appendColumn(out: Record<string, ort.Tensor>, rows: number): void {
+    const { layers, heads: H, headDim: D } = this.o.shape;
+    const P = this.o.positions;
+    for (let l = 0; l < layers; l++) {
+      const k = out[`present.${l}.key`].data as Float32Array;
+      const v = out[`present.${l}.value`].data as Float32Array;
+      for (let b = 0; b < rows; b++) {
+        const s = this.cache.owners[b];
+        if (!s) continue;
+        for (let h = 0; h < H; h++) {
+          const src = (b * H + h) * D;
+          const krow = (b * H + h) * D * P;
+          for (let d = 0; d < D; d++) this.cache.keys[l][krow + d * P + s.len] = k[src + d];
+          this.cache.values[l].set(v.subarray(src, src + D), ((b * H + h) * P + s.len) * D);
+        }
+      }
+    }
+  }
+
+  /** One decode step for every live sequence: the first B slots, empty ones masked. */
   private async step(): Promise<void> {
-    const batch = this.currentBatch();
-    const B = batch.seqs.length;
-    const keyMask = batch.seqs.map((s) => [...Array(batch.T - s.len).fill(0), ...Array(s.len + 1).fill(1)]);
+    const owners = this.cache.owners;
+    const B = owners.reduce((n, s, i) => (s ? i + 1 : n), 0);
+    const { layers, heads: H, headDim: D } = this.o.shape;
+    const P = this.o.positions;
+    const rows = owners.slice(0, B);
+    // the slot's filled columns (the new token is seen by the graph itself)
+    const keyMask = rows.map((s) => [...Array(P).keys()].map((t) => (s && t < s.len ? 1 : 0)));
     const feeds: Feeds = {
       input_ids: i64(
-        batch.seqs.map((s) => s.last),
+        rows.map((s) => s?.last ?? 0),
         [B, 1],
       ),
       position_ids: i64(
-        batch.seqs.map((s) => s.len),
+        rows.map((s) => s?.len ?? 0),
         [B, 1],
       ),
-      attention_bias: f32(causalBias(keyMask, 1), [B, 1, 1, 1, batch.T + 1]),
+      attention_bias: f32(paddingBias(keyMask, 1), [B, 1, 1, 1, P]),
       ...this.o.decodeExtra?.(B),
     };
-    batch.keys.forEach((t, l) => {
-      feeds[`past_key_values.${l}.key`] = t;
-      feeds[`past_key_values.${l}.value`] = batch.values[l];
-    });
+    for (let l = 0; l < layers; l++) {
+      feeds[`past_key_values.${l}.key`] = f32(this.cache.keys[l].subarray(0, B * H * D * P), [B, H, D, P]);
+      feeds[`past_key_values.${l}.value`] = f32(this.cache.values[l].subarray(0, B * H * P * D), [
+        B,
+        H,
+        P,
+        D,
+      ]);
+    }
     let out: Record<string, ort.Tensor>;
     try {
-      out = await this.session.run(feeds);
+      out = await this.sessions.decode.run(feeds);
     } catch (e) {
-      this.failBatch(batch, e as Error);
+      this.failAll(e as Error);
       return;
     }
-    batch.T++;
-    batch.keys = batch.keys.map((_, l) => out[`present.${l}.key`]);
-    batch.values = batch.values.map((_, l) => out[`present.${l}.value`]);
+    this.appendColumn(out, B);
     const logits = out.logits.data as Float32Array;
-    batch.seqs.forEach((s, b) => {
+    rows.forEach((s, b) => {
+      if (!s) return;
       s.len++;
       this.emit(s, logits, b * this.o.vocabSize);
     });
     this.steps++;
-    this.rowSteps += B;
+    this.rowSteps += this.active.length;
   }
 
-  private failBatch(batch: Batch, e: Error): void {
-    for (const s of batch.seqs) {
+  private failAll(e: Error): void {
+    const failed = this.active;
+    this.active = [];
+    for (const s of failed) {
       this.release(s);
       s.reject(e);
     }
-    this.active = this.active.filter((s) => !batch.seqs.includes(s));
-    this.batch = undefined;
-  }
-
-  /** The batch of the live sequences: the last step's, or rebuilt when someone joined or left. */
-  private currentBatch(): Batch {
-    const b = this.batch;
-    if (b && b.seqs.length === this.active.length && b.seqs.every((s, i) => s === this.active[i])) return b;
-    if (b) this.unpack(b);
-    this.batch = this.pack(this.active);
-    return this.batch;
-  }
-
-  /** Each sequence still live takes its own cache back out of the batch. */
-  private unpack(b: Batch): void {
-    const { heads, headDim } = this.o.shape;
-    const rowSize = heads * b.T * headDim;
-    b.seqs.forEach((s, r) => {
-      if (!this.active.includes(s)) return;
-      const cut = (t: ort.Tensor) =>
-        copyTokens(
-          (t.data as Float32Array).subarray(r * rowSize, (r + 1) * rowSize),
-          b.T,
-          b.T - s.len,
-          s.len,
-          this.o.shape,
-        );
-      s.kv = { keys: b.keys.map(cut), values: b.values.map(cut), tokens: s.len };
-    });
-  }
-
-  /** Left-pads every sequence's cache into one [B, H, T, D] per layer. */
-  private pack(seqs: Seq[]): Batch {
-    const { layers, heads, headDim } = this.o.shape;
-    const T = Math.max(...seqs.map((s) => s.len));
-    const B = seqs.length;
-    const build = (pick: (kv: KvRun) => Float32Array[], l: number) => {
-      const out = new Float32Array(B * heads * T * headDim);
-      seqs.forEach((s, b) => {
-        const src = pick(s.kv!)[l];
-        for (let h = 0; h < heads; h++) {
-          const at = ((b * heads + h) * T + (T - s.len)) * headDim;
-          out.set(src.subarray(h * s.len * headDim, (h + 1) * s.len * headDim), at);
-        }
-      });
-      return f32(out, [B, heads, T, headDim]);
-    };
-    const batch: Batch = {
-      seqs: [...seqs],
-      T,
-      keys: Array.from({ length: layers }, (_, l) => build((kv) => kv.keys, l)),
-      values: Array.from({ length: layers }, (_, l) => build((kv) => kv.values, l)),
-    };
-    for (const s of seqs) s.kv = undefined;
-    return batch;
   }
 }

@@ -26,6 +26,8 @@ export interface DecoderInputs {
   bias: (totalDim: Dim) => Tensor;
   /** per-layer K/V cache of earlier tokens */
   past?: KvPast[];
+  /** how `past` is laid out and updated (layers.ts attention) */
+  pastLayout?: 'concat' | 'slots';
 }
 
 export function embedTokens(ctx: Ctx, inputIds: Tensor): Tensor {
@@ -61,6 +63,7 @@ export function decoderStack(
         headDim: c.headDim,
         rope,
         past: inp.past?.[i],
+        pastLayout: inp.pastLayout,
         // the bias input is made once, when the first layer knows the total key length
         bias: (T) => {
           bias ??= inp.bias(T);

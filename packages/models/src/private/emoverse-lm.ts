@@ -110,6 +110,7 @@ export class EmoVerseLM {
   private treeScorer?: Promise<TreeScorer>;
   private generator?: Generator;
   private loop?: DecodeLoop;
+  private loopStart?: Promise<DecodeLoop>;
   readonly llm: DecoderModel;
   readonly tokenizer: TextTokenizer;
   readonly emoverse?: EmoVerseModel;
@@ -552,25 +553,27 @@ export class EmoVerseLM {
     return this.loop?.stats();
   }
 
-  private async decodeLoop(o: GenerationLoopOptions): Promise<DecodeLoop> {
-    if (this.loop) return this.loop;
-    const e = this.emoverse;
-    this.generator ??= await Generator.create(this.llm, {
-      embed: e?.embedHook().embed,
-      session: this.sessionOptions,
-    });
-    this.loop ??= this.generator.decodeLoop({
-      ...o,
-      decodeExtra:
-        e &&
-        ((rows) =>
-          visualFeeds(
-            e,
-            Array.from({ length: rows }, () => [0]),
-            undefined,
-          )),
-    });
-    return this.loop;
+  private decodeLoop(o: GenerationLoopOptions): Promise<DecodeLoop> {
+    this.loopStart ??= (async () => {
+      const e = this.emoverse;
+      this.generator ??= await Generator.create(this.llm, {
+        embed: e?.embedHook().embed,
+        session: this.sessionOptions,
+      });
+      this.loop = await this.generator.decodeLoop({
+        ...o,
+        decodeExtra:
+          e &&
+          ((rows) =>
+            visualFeeds(
+              e,
+              Array.from({ length: rows }, () => [0]),
+              undefined,
+            )),
+      });
+      return this.loop;
+    })();
+    return this.loopStart;
   }
 
   /** Prefill feeds for the ids past a cached prefix: the image placeholders left there take the last visual tokens. */
@@ -584,6 +587,7 @@ export class EmoVerseLM {
 
   async release(): Promise<void> {
     this.loop = undefined;
+    this.loopStart = undefined;
     await this.scoreSession?.release();
     await (await this.treeScorer)?.release();
     await this.generator?.release();

@@ -127,7 +127,7 @@ export class EmoVerseModel {
         binder.get('projector.bias'),
       );
       const flat = g.reshape(projected, [-1, this.llm.config.hiddenSize]);
-      const index = g.input('visual_index', 'int64', ['batch', 'seq']);
+      const index = g.input('visual_index', 'int64', [...ids.shape]); // as input_ids
       const isImage = g.unsqueeze(g.equal(ids, g.constant(this.imageTokenId, 'int64')), [2]);
       return g.where(isImage, g.gather(flat, index), text);
     };

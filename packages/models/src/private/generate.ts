@@ -39,24 +39,37 @@ export interface GenerateResult {
 /** Extra per-run feeds for graphs with more inputs (EmoVerse visual tokens); `ids` are this run's input_ids. */
 export type ExtraFeeds = (phase: 'prefill' | 'decode', ids: number[][]) => Feeds;
 
+type GeneratorOptions = {
+  lora?: LoraInGraph;
+  embed?: (ctx: Ctx, ids: Tensor) => Tensor;
+  session?: SessionOptions;
+};
+
 export class Generator {
+  private slotSession?: GraphSession;
+
   private constructor(
     readonly model: DecoderModel,
     private readonly session: GraphSession,
+    private readonly opts: GeneratorOptions,
   ) {}
 
-  static async create(
-    model: DecoderModel,
-    opts: { lora?: LoraInGraph; embed?: (ctx: Ctx, ids: Tensor) => Tensor; session?: SessionOptions } = {},
-  ): Promise<Generator> {
-    const { g } = buildLmGraph(model, {
-      cache: true,
+  static async create(model: DecoderModel, opts: GeneratorOptions = {}): Promise<Generator> {
+    return new Generator(
+      model,
+      await GraphSession.create(Generator.graph(model, opts, true), opts.session),
+      opts,
+    );
+  }
+
+  private static graph(model: DecoderModel, opts: GeneratorOptions, cache: true | 'slots') {
+    return buildLmGraph(model, {
+      cache,
       logits: 'last',
       lora: opts.lora,
       embed: opts.embed,
-      name: 'generate',
-    });
-    return new Generator(model, await GraphSession.create(g, opts.session));
+      name: cache === 'slots' ? 'decode-slots' : 'generate',
+    }).g;
   }
 
   async generate(prompts: number[][], o: GenerateOptions, extra?: ExtraFeeds): Promise<GenerateResult> {
@@ -133,17 +146,29 @@ export class Generator {
     return result;
   }
 
-  /** A continuous-batching loop (continuous.ts) over this generator's session. */
-  decodeLoop(o: Omit<DecodeLoopOptions, 'vocabSize' | 'shape'>): DecodeLoop {
+  /**
+   * A continuous-batching loop (continuous.ts): prompts are prefilled by this generator's graph,
+   * decode steps run a second graph over the loop's in-place cache slots.
+   */
+  async decodeLoop(o: Omit<DecodeLoopOptions, 'vocabSize' | 'shape' | 'positions'>): Promise<DecodeLoop> {
     const c = this.model.config;
-    return new DecodeLoop(this.session, {
-      ...o,
-      vocabSize: c.vocabSize,
-      shape: { layers: c.numLayers, heads: c.numKvHeads, headDim: c.headDim },
-    });
+    this.slotSession ??= await GraphSession.create(
+      Generator.graph(this.model, this.opts, 'slots'),
+      this.opts.session,
+    );
+    return new DecodeLoop(
+      { prefill: this.session, decode: this.slotSession },
+      {
+        ...o,
+        vocabSize: c.vocabSize,
+        positions: c.maxPositions,
+        shape: { layers: c.numLayers, heads: c.numKvHeads, headDim: c.headDim },
+      },
+    );
   }
 
   async release(): Promise<void> {
+    await this.slotSession?.release();
     await this.session.release();
   }
 }

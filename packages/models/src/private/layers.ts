@@ -116,6 +116,36 @@ export function applyRope(g: GraphBuilder, x: Tensor, rope: Rope): Tensor {
   return pass ? g.concat([out, pass], 3) : out;
 }
 
+/**
+ * attention() over an in-place cache, for one new token per row (decode). The softmax over the
+ * P past keys and the new key is written out, so that nothing of size P is ever joined or copied:
+ *   s_p = q·K_pastᵀ/√D + bias,  s_n = q·k_newᵀ/√D,  m = max(max_p s_p, s_n)
+ *   out = (Σ_p e^{s_p − m} V_p + e^{s_n − m} v_new) / (Σ_p e^{s_p − m} + e^{s_n − m})
+ * `bias` [B, 1, 1, 1, P] masks the slot's unused columns; the new token always sees itself.
+ */
+function slotAttention(
+  g: GraphBuilder,
+  qg: Tensor, // [B, kvH, group, 1, D]
+  kc: Tensor, // [B, kvH, 1, D] the new token's
+  vc: Tensor,
+  past: KvPast, // keys [B, kvH, D, P], values [B, kvH, P, D]
+  o: { heads: number; headDim: number; bias?: Tensor | ((totalDim: Dim) => Tensor) },
+): { out: Tensor; present: KvPast } {
+  const D = o.headDim;
+  const scale = 1 / Math.sqrt(D);
+  let sPast = g.mul(g.matmul(qg, g.unsqueeze(past.key, [2])), scale); // [B, kvH, group, 1, P]
+  if (o.bias) sPast = g.add(sPast, typeof o.bias === 'function' ? o.bias(past.key.shape[3]) : o.bias);
+  const sNew = g.mul(g.matmul(qg, g.unsqueeze(g.transpose(kc, [0, 1, 3, 2]), [2])), scale); // [.., 1, 1]
+  const m = g.max(g.reduceMax(sPast, [4]), sNew);
+  const ePast = g.exp(g.sub(sPast, m));
+  const eNew = g.exp(g.sub(sNew, m));
+  const z = g.add(g.reduceSum(ePast, [4]), eNew);
+  const num = g.add(g.matmul(ePast, g.unsqueeze(past.value, [2])), g.mul(eNew, g.unsqueeze(vc, [2])));
+  const ctxv = g.div(num, z); // [B, kvH, group, 1, D]
+  const out = g.reshape(g.transpose(ctxv, [0, 3, 1, 2, 4]), [0, 0, o.heads * D]);
+  return { out, present: { key: kc, value: vc } };
+}
+
 export interface KvPast {
   key: Tensor; // [batch, kvHeads, past, headDim]
   value: Tensor;
@@ -140,6 +170,13 @@ export function attention(
     bias?: Tensor | ((totalDim: Dim) => Tensor);
     rope?: Rope;
     past?: KvPast;
+    /**
+     * 'slots': the past is a fixed-capacity cache that the caller updates in place (continuous.ts):
+     * keys [B, kvH, D, P] (already transposed), values [B, kvH, P, D]. Scores over the past and over
+     * the new tokens are computed apart and joined (small), so the cache is never copied; `present`
+     * holds only the new tokens' K/V. Default 'concat': the new K/V are appended and returned whole.
+     */
+    pastLayout?: 'concat' | 'slots';
   },
 ): { out: Tensor; present: KvPast } {
   const { heads, kvHeads, headDim: D } = o;
@@ -155,6 +192,7 @@ export function attention(
   const qg = g.transpose(g.reshape(q4, [0, 0, kvHeads, group, D]), [0, 2, 3, 1, 4]);
   let kc = g.transpose(k4, [0, 2, 1, 3]); // [B, kvH, S, D]
   let vc = g.transpose(v4, [0, 2, 1, 3]);
+  if (o.past && o.pastLayout === 'slots') return slotAttention(g, qg, kc, vc, o.past, o);
   if (o.past) {
     kc = g.concat([o.past.key, kc], 2);
     vc = g.concat([o.past.value, vc], 2);

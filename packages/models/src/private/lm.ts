@@ -63,8 +63,13 @@ export class DecoderModel {
 }
 
 export interface LmGraphOptions {
-  /** past_key_values.<i>.key/value inputs and present.<i>.key/value outputs */
-  cache?: boolean;
+  /**
+   * past_key_values.<i>.key/value inputs and present.<i>.key/value outputs. 'slots': the decode
+   * graph of continuous batching, over a cache the caller updates in place (keys [batch, kv_heads,
+   * head_dim, past], values [batch, kv_heads, past, head_dim]; one new token per row; present holds
+   * only the new token's K/V).
+   */
+  cache?: boolean | 'slots';
   /** 'last' returns only the last position's logits [B, 1, V] (generation) */
   logits?: 'all' | 'last' | 'none';
   lora?: LoraInGraph;
@@ -123,16 +128,19 @@ export function buildLm(g: GraphBuilder, model: DecoderModel, opts: LmGraphOptio
     return seed;
   };
   const ctx: Ctx = { g, p, lora: lora?.branch, training: opts.training ?? false, dropoutSeed };
-  const inputIds = g.input('input_ids', 'int64', ['batch', 'seq']);
-  const positionIds = g.input('position_ids', 'int64', ['batch', 'seq']);
+  const seq = opts.cache === 'slots' ? 1 : 'seq'; // the slots graph decodes one token per row
+  const inputIds = g.input('input_ids', 'int64', ['batch', seq]);
+  const positionIds = g.input('position_ids', 'int64', ['batch', seq]);
   const embeds = opts.embed ? opts.embed(ctx, inputIds) : embedTokens(ctx, inputIds);
   let past: KvPast[] | undefined;
   if (opts.cache) {
     past = [];
+    const slots = opts.cache === 'slots';
     for (let i = 0; i < c.numLayers; i++) {
       const shape = ['batch', c.numKvHeads, 'past', c.headDim];
+      const keyShape = slots ? ['batch', c.numKvHeads, c.headDim, 'past'] : shape;
       past.push({
-        key: g.input(`past_key_values.${i}.key`, 'float32', shape),
+        key: g.input(`past_key_values.${i}.key`, 'float32', keyShape),
         value: g.input(`past_key_values.${i}.value`, 'float32', shape),
       });
     }
@@ -141,7 +149,8 @@ export function buildLm(g: GraphBuilder, model: DecoderModel, opts: LmGraphOptio
     embeds,
     positionIds,
     past,
-    bias: (T) => g.input('attention_bias', 'float32', ['batch', 1, 1, 'seq', T]),
+    pastLayout: opts.cache === 'slots' ? 'slots' : 'concat',
+    bias: (T) => g.input('attention_bias', 'float32', ['batch', 1, 1, seq, T]),
   });
   const mode = opts.logits ?? 'all';
   let losses: { loss: Tensor; tokenLoss: Tensor } | undefined;
