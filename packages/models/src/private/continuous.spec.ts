@@ -108,7 +108,10 @@ describe('DecodeLoop (continuous batching)', () => {
     assert.equal(most, 2);
     assert.ok(done.every((r) => r.tokens.length === 6));
     await assert.rejects(loop.submit({ prompt: prompts[0], options: greedy(200) }), /the budget is/);
-    await assert.rejects(loop.submit({ prompt: prompts[0], options: greedy(500) }), /exceed the model's 256 positions/);
+    await assert.rejects(
+      loop.submit({ prompt: prompts[0], options: greedy(500) }),
+      /exceed the model's 256 positions/,
+    );
     await gen.release();
   });
 });
