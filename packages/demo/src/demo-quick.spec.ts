@@ -65,11 +65,13 @@ test('npm run demo -- --quick: every stage, the report, the traces, and a clean 
   assert.equal(s.version, t.model.version);
   assert.deepEqual(
     s.answers.map((a) => a.task),
-    ['MSA', 'ER', 'FER', 'ERI', 'ECPE'],
+    ['MSA', 'ER', 'FER', 'ERI', 'ECPE', 'MSA', 'ER'],
   );
   for (const a of s.answers)
     assert.ok(a.model.endsWith(`@${t.model.version}`), `${a.task} answered by ${a.model}`);
   assert.match(s.answers[0].answer, /^(positive|negative|neutral)\b/);
+  assert.match(s.answers[5].answer, /^(positive|negative|neutral)\b/);
+  assert.match(s.answers[6].answer, /^(neutral|joy|surprise|anger|sadness|disgust|fear)\b/);
   assert.match(s.answers[1].answer, /^(neutral|joy|surprise|anger|sadness|disgust|fear)\b/);
   const fer = s.answers[2];
   assert.ok(fer.peak, 'the FER answer carries the peak frame');

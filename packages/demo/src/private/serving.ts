@@ -1,6 +1,7 @@
 // Stage 4: the gateway serves the published model. The demo waits until the gateway answers with the
 // new version (hot reload on model.published), then asks Analyze once for the five tasks on the target of an
-// ECF test conversation with a sample video (FER's row carries the peak frame and the AUs).
+// ECF test conversation with a sample video (FER's row carries the peak frame and the AUs), then
+// MSA and ER on two plain sentences.
 import type { Analysis, ModelPublished } from '@emoverse/proto';
 import { GatewayService } from '@emoverse/proto';
 import { createClient, type PromiseClient } from '@emoverse/service-kit';
@@ -76,14 +77,33 @@ export async function runServing(o: {
       { input: analyzeInput(o.ecpe.conversation, o.ecpe.target, o.videoPath) },
       { timeoutMs: 300_000 },
     );
+    const answers = [...taskAnswers(analysis!, o), ...(await plainAnswers(gw))];
     bar.finish(`served ${o.published.version}`);
-    return { version: o.published.version, reloadSeconds, answers: taskAnswers(analysis!, o) };
+    return { version: o.published.version, reloadSeconds, answers };
   } catch (e) {
     bar.fail((e as Error).message);
     throw e;
   } finally {
     gw.close();
   }
+}
+
+/** Two sentences a user would try first: sentiment of good news, emotion of a reproach. */
+export const PLAIN_EXAMPLES = {
+  msa: "I just got the job! I can't believe it, this is amazing!",
+  er: 'Why would you do that to me? I trusted you!',
+};
+
+/** MSA and ER on PLAIN_EXAMPLES through the single-task RPCs. */
+async function plainAnswers(gw: GatewayApi): Promise<TaskAnswer[]> {
+  const row = async (task: 'MSA' | 'ER', text: string) => {
+    const t0 = performance.now();
+    const r = await (task === 'MSA' ? gw.sentiment : gw.emotion)({ input: { text } }, { timeoutMs: 60_000 });
+    const answer = top(r.probabilities, r.label);
+    const model = r.model ? `${r.model.modelId}@${r.model.version}` : '?';
+    return { task, input: `"${text}"`, answer, raw: r.label, model, ms: performance.now() - t0 };
+  };
+  return [await row('MSA', PLAIN_EXAMPLES.msa), await row('ER', PLAIN_EXAMPLES.er)];
 }
 
 /** The Analyze request: the conversation (given emotions kept for ECPE, the target's left to ER) and the video. */

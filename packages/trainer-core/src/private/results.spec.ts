@@ -4,6 +4,18 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import {
+  classify,
+  EMOTION_LABELS,
+  EmoVerseTaskModel,
+  emotionPrompt,
+  labelAnswer,
+  labelOffsets,
+  loadBase,
+  readCalibration,
+  SENTIMENT_LABELS,
+  sentimentPrompt,
+} from '@emoverse/serving';
 import { resultLine } from '../cli.js';
 import type { RunRecord } from './experiment.js';
 import { verifyRelease } from './release.js';
@@ -58,6 +70,25 @@ describe("README's ablation numbers", () => {
 });
 
 describe('the committed release artifact', () => {
+  it("answers the demo's two plain sentences as a user expects (joy / positive, a non-neutral reproach)", async () => {
+    const dir = join(repo, 'release/models/m2se-nano');
+    const model = new EmoVerseTaskModel(loadBase({ dir }));
+    const label = async (task: 'msa' | 'er', prompt: string, labels: readonly string[]) => {
+      const [scores] = await model.scoreAnswers([{ prompt }], labels.map(labelAnswer));
+      const offsets = labelOffsets(readCalibration(dir), task, labels) ?? labels.map(() => 0);
+      return classify(
+        scores.map((x, j) => x + offsets[j]),
+        labels,
+      ).label;
+    };
+    const job = "I just got the job! I can't believe it, this is amazing!";
+    const reproach = 'Why would you do that to me? I trusted you!';
+    assert.equal(await label('msa', sentimentPrompt(job), SENTIMENT_LABELS), 'positive');
+    assert.equal(await label('er', emotionPrompt(job), EMOTION_LABELS), 'joy');
+    assert.notEqual(await label('er', emotionPrompt(reproach), EMOTION_LABELS), 'neutral');
+    await model.dispose();
+  });
+
   it('is intact and is the model of the recorded run', () => {
     const release = verifyRelease(join(repo, 'release/models/m2se-nano'));
     assert.equal(release.recipe, 'm2se-nano');
