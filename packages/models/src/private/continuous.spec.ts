@@ -20,10 +20,10 @@ const prompts = [
 const greedy = (maxNewTokens: number) => ({ maxNewTokens, eosTokenIds: [] as number[] });
 
 describe('DecodeLoop (continuous batching)', () => {
-  it('gives every sequence the greedy tokens it gets alone, with late joiners and prefix reuse', async () => {
+  it('gives every sequence the greedy tokens it gets alone, with late joiners, prefix reuse and growing slots', async () => {
     const gen = await Generator.create(model());
     const alone = [];
-    for (const p of prompts) alone.push((await gen.generate([p], greedy(8))).tokens[0]);
+    for (const p of prompts) alone.push((await gen.generate([p], greedy(24))).tokens[0]);
     const loop = await gen.decodeLoop({ maxSequences: 8, memoryBytes: 1 << 26 });
     let firstTokens = 0;
     let late: Promise<unknown>[] = [];
@@ -31,13 +31,13 @@ describe('DecodeLoop (continuous batching)', () => {
       loop.submit({
         prompt,
         namespace: 'v1',
-        options: greedy(8),
+        options: greedy(24),
         onToken: () => {
           // the rest arrive while the first three are already decoding
           if (++firstTokens === 4)
             late = prompts
               .slice(3)
-              .map((p) => loop.submit({ prompt: p, namespace: 'v1', options: greedy(8) }));
+              .map((p) => loop.submit({ prompt: p, namespace: 'v1', options: greedy(24) }));
         },
       }),
     );

@@ -111,6 +111,9 @@ export interface LoopSessions {
   decode: GraphSession;
 }
 
+/** Slot lengths are multiples of this: a resize (a copy of the cache) happens every 64 tokens of growth at most. */
+const SLOT_STEP = 64;
+
 export class DecodeLoop {
   private readonly waiting: Seq[] = [];
   private active: Seq[] = [];
@@ -127,13 +130,40 @@ export class DecodeLoop {
   ) {
     const cacheBytes = o.prefixCache === false ? 0 : o.memoryBytes;
     this.prefix = new PrefixCache(o.shape, cacheBytes, o.blockTokens ?? 16);
-    const { layers, heads, headDim } = o.shape;
-    const size = o.maxSequences * heads * headDim * o.positions;
-    this.cache = {
-      keys: Array.from({ length: layers }, () => new Float32Array(size)),
-      values: Array.from({ length: layers }, () => new Float32Array(size)),
-      owners: Array(o.maxSequences).fill(undefined),
-    };
+    this.cache = { keys: [], values: [], owners: Array(o.maxSequences).fill(undefined) };
+    this.resizeSlots(Math.min(o.positions, SLOT_STEP));
+  }
+
+  /** Columns per slot now: the longest live sequence's need, rounded up to SLOT_STEP. */
+  private P = 0;
+
+  /** Grows (or shrinks) every slot to `P` columns, keeping what they hold. */
+  private resizeSlots(P: number): void {
+    const { layers, heads: H, headDim: D } = this.o.shape;
+    const old = this.P;
+    const keep = Math.min(old, P);
+    const slots = this.o.maxSequences;
+    const keys = Array.from({ length: layers }, () => new Float32Array(slots * H * D * P));
+    const values = Array.from({ length: layers }, () => new Float32Array(slots * H * P * D));
+    for (let l = 0; l < this.cache.keys.length; l++) {
+      for (let r = 0; r < slots * H; r++) {
+        for (let d = 0; d < D; d++)
+          keys[l].set(
+            this.cache.keys[l].subarray((r * D + d) * old, (r * D + d) * old + keep),
+            (r * D + d) * P,
+          );
+        values[l].set(this.cache.values[l].subarray(r * old * D, (r * old + keep) * D), r * P * D);
+      }
+    }
+    this.cache.keys = keys;
+    this.cache.values = values;
+    this.P = P;
+  }
+
+  /** Makes room for `need` columns; gives memory back once the long sequences have left. */
+  private fitSlots(need: number): void {
+    const P = Math.min(this.o.positions, Math.ceil(need / SLOT_STEP) * SLOT_STEP);
+    if (P > this.P || P <= this.P - 2 * SLOT_STEP) this.resizeSlots(P);
   }
 
   /** Bytes one cached token takes (keys and values of every layer). */
@@ -316,6 +346,7 @@ export class DecodeLoop {
       tokens: prompt.length,
     };
     if (namespace !== undefined) this.prefix.insert(namespace, prompt, kv);
+    this.fitSlots(Math.max(prompt.length + 1, ...this.liveLengths()));
     this.fillSlot(seq.slot, kv);
     seq.len = prompt.length;
     seq.cachedTokens = P;
@@ -330,7 +361,7 @@ export class DecodeLoop {
   /** Copies a prompt's cache [kvH, T, D] into a slot (keys transposed to [kvH, D, positions]). */
   private fillSlot(slot: number, kv: KvRun): void {
     const { heads: H, headDim: D } = this.o.shape;
-    const P = this.o.positions;
+    const P = this.P;
     const T = kv.tokens;
     kv.keys.forEach((src, l) => {
       const dst = this.cache.keys[l];
@@ -350,7 +381,7 @@ export class DecodeLoop {
   /** Writes each live row's new K/V ([B, kvH, 1, D] per layer) at its next column. */
   private appendColumn(out: Record<string, ort.Tensor>, rows: number): void {
     const { layers, heads: H, headDim: D } = this.o.shape;
-    const P = this.o.positions;
+    const P = this.P;
     for (let l = 0; l < layers; l++) {
       const k = out[`present.${l}.key`].data as Float32Array;
       const v = out[`present.${l}.value`].data as Float32Array;
@@ -367,12 +398,18 @@ export class DecodeLoop {
     }
   }
 
+  /** Each live sequence's columns after its next token. */
+  private liveLengths(): number[] {
+    return this.cache.owners.filter((s): s is Seq => s !== undefined && s.len > 0).map((s) => s.len + 1);
+  }
+
   /** One decode step for every live sequence: the first B slots, empty ones masked. */
   private async step(): Promise<void> {
+    this.fitSlots(Math.max(1, ...this.liveLengths()));
     const owners = this.cache.owners;
     const B = owners.reduce((n, s, i) => (s ? i + 1 : n), 0);
     const { layers, heads: H, headDim: D } = this.o.shape;
-    const P = this.o.positions;
+    const P = this.P;
     const rows = owners.slice(0, B);
     // the slot's filled columns (the new token is seen by the graph itself)
     const keyMask = rows.map((s) => [...Array(P).keys()].map((t) => (s && t < s.len ? 1 : 0)));
