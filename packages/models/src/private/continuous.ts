@@ -1,4 +1,5 @@
-// Continuous (step-level) batching for generation, over the same KV-cache graph as Generator.
+// Continuous (step-level) batching for generation: prompts go through Generator's prefill graph,
+// decode steps through its 'slots' graph over a cache updated in place.
 //
 // Policy:
 //  - Every sequence is prefilled alone, as soon as it is admitted, reusing the longest cached
@@ -7,17 +8,18 @@
 //    the next step; one that ends (eos, stop sequence, maxNewTokens) or is cancelled leaves at the
 //    next step, without waiting for the longest.
 //  - The cache is updated in place: each live sequence owns a slot (a row) of a preallocated
-//    [maxSequences, kvH, ·, positions] cache per layer (keys stored transposed), filled from its
+//    [maxSequences, kvH, ·, P] cache per layer (keys stored transposed), filled from its
 //    prefill once, then one column per step. A decode step feeds the first B slots as they are (no
 //    copy, no re-padding when sequences join or leave) to the 'slots' graph (layers.ts), which
 //    returns only the new token's K/V; the attention bias hides unused columns and empty slots, so
 //    a row computes what it computes alone (up to float rounding). A new sequence takes the lowest
-//    free slot, so B stays as small as the live sequences allow.
+//    free slot, so B stays as small as the live sequences allow; P follows the longest live
+//    sequence in steps of 64 columns (a resize copies the cache once).
 //  - Memory: one budget (`memoryBytes`) for the caches of live sequences and the prefix cache. A
 //    sequence reserves its worst case, (prompt + maxNewTokens) tokens, when admitted; admission waits
 //    while the reservations do not fit, and the prefix cache shrinks (LRU) to make room. A sequence
-//    that could never fit is refused. Deviation: the slots themselves are allocated whole
-//    (maxSequences × positions tokens) when the loop starts; the budget bounds what is admitted.
+//    that could never fit is refused. Deviation: the slots are allocated for all maxSequences rows
+//    at the current P, whether live or not; the budget bounds what is admitted.
 
 import { type Finish, RowDecoder, type RowOptions } from './decode-row.js';
 import { causalBias, paddingBias } from './masks.js';
