@@ -4,7 +4,7 @@
 // generated Secrets survive an upgrade, and the rendered NATS (one server, and values-ha's three) really runs that way.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -719,7 +719,8 @@ describe("values-ha.yaml's NATS, run for real: three servers whose routes speak 
       const file = join(scratch, `nats-ha-${i}.conf`);
       writeFileSync(file, configFor(i, clusterPorts));
       const podEnv = { PATH: process.env.PATH, ...env, POD_NAME: `${release.name}-nats-${i}` };
-      servers.push(spawn('nats-server', ['-c', file], { env: podEnv, stdio: 'ignore' }));
+      const log = openSync(join(scratch, `nats-ha-${i}.log`), 'w');
+      servers.push(spawn('nats-server', ['-c', file], { env: podEnv, stdio: ['ignore', log, log] }));
     }
   });
   after(() => {
@@ -737,14 +738,25 @@ describe("values-ha.yaml's NATS, run for real: three servers whose routes speak 
       template,
       /cluster \{[^}]*routes: \[(nats:\/\/[^,\]]+(, )?){3}\]\n {2}tls \{[^}]*verify: true/s,
     );
-    await eventually(async () => {
-      try {
-        const all = await Promise.all([0, 1, 2].map(jsz));
-        return all.every((j) => j.meta_cluster?.cluster_size === 3 && j.meta_cluster.leader) || undefined;
-      } catch {
-        return undefined;
-      }
-    }, 'three servers agreeing on a JetStream meta leader over TLS routes');
+    // 60 s: with every package's tests running at once on 2 cores, TLS route handshakes and the
+    // RAFT election take far longer than on a quiet machine. A server that died says why.
+    await eventually(
+      async () => {
+        const dead = servers.findIndex((s) => s.exitCode !== null);
+        if (dead >= 0)
+          throw new Error(
+            `nats-server ${dead} exited: ${readFileSync(join(scratch, `nats-ha-${dead}.log`), 'utf8')}`,
+          );
+        try {
+          const all = await Promise.all([0, 1, 2].map(jsz));
+          return all.every((j) => j.meta_cluster?.cluster_size === 3 && j.meta_cluster.leader) || undefined;
+        } catch {
+          return undefined;
+        }
+      },
+      'three servers agreeing on a JetStream meta leader over TLS routes',
+      600,
+    );
   });
 
   test('an R3 stream gets a leader and two current replicas on the other servers', async () => {
