@@ -36,8 +36,6 @@ export interface SequenceRequest {
    * namespace the prompt neither reads nor fills the prefix cache.
    */
   namespace?: string;
-  /** The prefix cache may cover at most this many prompt tokens (e.g. not half of an image's tokens). */
-  reuseLimit?: number;
   /** Extra prefill feeds for this sequence's new ids (EmoVerse: visual_features / visual_index). */
   prefillExtra?: (ids: number[]) => Feeds;
   onToken?: (token: number) => void;
@@ -312,8 +310,9 @@ export class DecodeLoop {
   /** Runs the prompt past its cached prefix; the sequence keeps its cache and its first token. */
   private async prefill(seq: Seq): Promise<void> {
     const { prompt, namespace } = seq.req;
-    const limit = Math.min(prompt.length - 1, seq.req.reuseLimit ?? prompt.length);
-    const hit = namespace !== undefined ? this.prefix.lookup(namespace, prompt, limit) : undefined;
+    // the last prompt token is always run: its logits give the first new token
+    const hit =
+      namespace !== undefined ? this.prefix.lookup(namespace, prompt, prompt.length - 1) : undefined;
     const P = hit?.tokens ?? 0;
     const ids = prompt.slice(P);
     const { layers, heads, headDim } = this.o.shape;

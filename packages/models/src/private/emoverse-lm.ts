@@ -25,7 +25,7 @@ import {
   randomWeights,
 } from './presets.js';
 import { seededRandom } from './sampling.js';
-import { f32, GraphSession, i64, type SessionOptions } from './session.js';
+import { GraphSession, type SessionOptions } from './session.js';
 import { type ChatMessage, TextTokenizer } from './tokenizer.js';
 import { LmTrainer, type TrainOptions } from './train.js';
 import { TreeScorer } from './tree-scorer.js';
@@ -493,17 +493,10 @@ export class EmoVerseLM {
     }
     const prompts = examples.map((x) => this.encodePrompt(x));
     const visual = this.visualBatch(examples);
+    // decode steps carry no image placeholders: one zero visual token that nothing reads
     const extra = e
       ? (phase: 'prefill' | 'decode', ids: number[][]) =>
-          phase === 'prefill'
-            ? visualFeeds(e, ids, visual)
-            : {
-                visual_features: f32(new Float32Array(e.visualDim), [1, 1, e.visualDim]),
-                visual_index: i64(
-                  ids.map(() => 0),
-                  [ids.length, 1],
-                ),
-              }
+          visualFeeds(e, ids, phase === 'prefill' ? visual : undefined)
       : undefined;
     const r = await this.generator.generate(
       prompts,

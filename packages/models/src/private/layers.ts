@@ -172,9 +172,10 @@ export function attention(
     past?: KvPast;
     /**
      * 'slots': the past is a fixed-capacity cache that the caller updates in place (continuous.ts):
-     * keys [B, kvH, D, P] (already transposed), values [B, kvH, P, D]. Scores over the past and over
-     * the new tokens are computed apart and joined (small), so the cache is never copied; `present`
-     * holds only the new tokens' K/V. Default 'concat': the new K/V are appended and returned whole.
+     * keys [B, kvH, D, P] (already transposed), values [B, kvH, P, D], one new token per row
+     * (slotAttention: the softmax over past and new key is written out, so the cache is never
+     * copied); `present` holds only the new token's K/V. Default 'concat': the new K/V are appended
+     * and returned whole.
      */
     pastLayout?: 'concat' | 'slots';
   },

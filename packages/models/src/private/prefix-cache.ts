@@ -110,10 +110,6 @@ export class PrefixCache {
     };
   }
 
-  clear(): void {
-    this.blocks.clear();
-  }
-
   private shrinkTo(bytes: number): void {
     for (const key of this.blocks.keys()) {
       if (this.bytes <= bytes) break;
@@ -166,7 +162,7 @@ export class PrefixCache {
 }
 
 /** Tokens [from, from + count) of a [heads, total, headDim] array, as [heads, count, headDim]. */
-export function copyTokens(
+function copyTokens(
   a: Float32Array,
   total: number,
   from: number,

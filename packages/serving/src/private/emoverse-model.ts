@@ -233,7 +233,6 @@ export class EmoVerseTaskModel implements TaskModel {
         finish: r.finish === 'cancelled' ? 'stop' : r.finish,
         promptTokens: r.promptTokens,
         generatedTokens: r.tokens.length,
-        cachedTokens: r.cachedTokens,
       };
     });
   }

@@ -41,8 +41,6 @@ export interface Generation {
   finish: 'eos' | 'stop' | 'length';
   promptTokens: number;
   generatedTokens: number;
-  /** prompt tokens served from the prefix cache */
-  cachedTokens?: number;
 }
 
 /** Counters of a model's continuous-batching loops (cumulative, except active and waiting). */

@@ -86,8 +86,7 @@ parentPort!.on('message', (msg: Call | { cancel: number }) => {
   }
   if (UNQUEUED.has(msg.method)) {
     // after the calls already queued (init, adapter loads), but not behind later ones
-    const before = queue;
-    void before.then(() => answer(msg));
+    void queue.then(() => answer(msg));
     return;
   }
   queue = queue.then(() => answer(msg));
