@@ -2,11 +2,15 @@
 //   [--conversations 12] [--threads 1]
 // Generation through the gateway: N concurrent clients stream ECPE and ERI requests built from ECF
 // test conversations (every emotion utterance of a conversation is a target, so requests share the
-// conversation's text) over loopback gRPC. Two gateways serve the released emoverse-nano
+// conversation's text) over loopback gRPC. Rounds take disjoint slices of the requests, so no prompt
+// is ever sent twice to a gateway (its prefix cache meets only prefixes that real traffic repeats). Two gateways serve the released emoverse-nano
 // (release/models/m2se-nano) from the same build: one with continuous batching and the prefix
 // cache (EMOVERSE_MAX_SEQUENCES=16), its peer one request at a time (EMOVERSE_MAX_SEQUENCES=1,
 // no prefix cache). Rounds alternate between them, so both see the same machine load.
-// Reports generated tokens/s, p50/p99 time to first token and per-token latency for each.
+// Reports generated tokens/s, p50/p99 time to first token and per-token latency for each, and
+// where each gateway's model time went (prefill vs decode steps); `ceiling_if_decode_free` is the
+// one-at-a-time model time over the continuous gateway's prefill time alone: the most any decode
+// batching could give on this model and machine.
 // Last line: generation_speedup=<x> prefix_hit_rate=<y> errors=<n>.
 
 import { join, resolve } from 'node:path';
@@ -26,7 +30,7 @@ const { values } = parseArgs({
     requests: { type: 'string', default: '96' },
     seconds: { type: 'string', default: '120' },
     rounds: { type: 'string', default: '2' },
-    conversations: { type: 'string', default: '12' },
+    conversations: { type: 'string', default: '24' },
     threads: { type: 'string', default: '1' },
   },
 });
@@ -124,8 +128,12 @@ function newTotals(): Totals {
   return { tokens: 0, seconds: 0, errors: 0, firstTokenMs: [], perTokenMs: [] };
 }
 for (let round = 1; round <= num('rounds'); round++) {
-  // each round takes the next slice of requests, so the prefix cache meets new conversations too
-  const slice = all.slice(((round - 1) * num('requests')) % all.length).concat(all);
+  // each round takes the next slice of requests: no request is repeated
+  const slice = all.slice((round - 1) * num('requests'), round * num('requests'));
+  if (slice.length < num('requests'))
+    throw new Error(
+      `${all.length} requests cannot fill ${num('rounds')} rounds of ${num('requests')}: pass more --conversations`,
+    );
   for (const [name, gw] of [
     ['batched', batched],
     ['single', single],
@@ -151,6 +159,19 @@ const rows = await batched.gauge('emoverse_gateway_decode_rows_per_step');
 console.log(
   `continuous gateway: ${rows.toFixed(2)} sequences per decode step, prefix hit rate ${hitRate.toFixed(3)}`,
 );
+const modelTime = async (gw: typeof batched) => ({
+  prefill: await gw.gauge('emoverse_gateway_generation_prefill_seconds'),
+  decode: await gw.gauge('emoverse_gateway_generation_decode_seconds'),
+});
+const [tb, ts] = [await modelTime(batched), await modelTime(single)];
+for (const [name, t] of [
+  ['continuous + prefix', tb],
+  ['one at a time', ts],
+] as const)
+  console.log(
+    `model time ${name.padEnd(20)} prefill=${t.prefill.toFixed(2)}s decode=${t.decode.toFixed(2)}s`,
+  );
+console.log(`ceiling_if_decode_free=${((ts.prefill + ts.decode) / tb.prefill).toFixed(2)}`);
 await batched.close();
 await single.close();
 await nats.stop();

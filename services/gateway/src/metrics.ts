@@ -76,17 +76,24 @@ export class GatewayMetrics {
 
 /**
  * Continuous batching and the prefix cache, read from the model at scrape time: live sequences,
- * rows per decode step, and the prefix cache's hit rate (cached ÷ looked-up prompt tokens, since
- * the model was loaded).
+ * rows per decode step, the prefix cache's hit rate (cached ÷ looked-up prompt tokens), and the
+ * seconds spent in prefills and decode steps, all since the model was loaded. One scrape asks the
+ * model once: the gauges share a read for a second.
  */
 function generationGauges(registry: Registry, read: () => Promise<GenerationStats | undefined>): void {
+  let last: { at: number; stats: Promise<GenerationStats | undefined> } | undefined;
+  const once = () => {
+    if (!last || performance.now() - last.at > 1000)
+      last = { at: performance.now(), stats: read().catch(() => undefined) };
+    return last.stats;
+  };
   const gauge = (name: string, help: string, value: (s: GenerationStats) => number) =>
     new Gauge({
       name,
       help,
       registers: [registry],
       async collect() {
-        const s = await read().catch(() => undefined);
+        const s = await once();
         if (s) this.set(value(s));
       },
     });
@@ -102,5 +109,15 @@ function generationGauges(registry: Registry, read: () => Promise<GenerationStat
     'emoverse_gateway_prefix_cache_hit_rate',
     'Prompt tokens served from the prefix cache ÷ tokens looked up',
     (s) => (s.lookedUpTokens ? s.hitTokens / s.lookedUpTokens : 0),
+  );
+  gauge(
+    'emoverse_gateway_generation_prefill_seconds',
+    'Seconds the model spent prefilling prompts since it was loaded',
+    (s) => s.prefillSeconds,
+  );
+  gauge(
+    'emoverse_gateway_generation_decode_seconds',
+    'Seconds the model spent in decode steps since it was loaded',
+    (s) => s.decodeSeconds,
   );
 }

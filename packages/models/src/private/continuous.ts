@@ -75,6 +75,9 @@ export interface DecodeLoopStats {
   steps: number;
   /** decode steps × live rows: the batching actually achieved is rowSteps ÷ steps */
   rowSteps: number;
+  /** seconds spent running the prefill graph and the decode graph */
+  prefillSeconds: number;
+  decodeSeconds: number;
   reservedBytes: number;
   prefix: PrefixCacheStats;
 }
@@ -122,6 +125,8 @@ export class DecodeLoop {
   private reservedBytes = 0;
   private steps = 0;
   private rowSteps = 0;
+  private prefillSeconds = 0;
+  private decodeSeconds = 0;
   readonly prefix: PrefixCache;
 
   constructor(
@@ -218,6 +223,8 @@ export class DecodeLoop {
       waiting: this.waiting.length,
       steps: this.steps,
       rowSteps: this.rowSteps,
+      prefillSeconds: this.prefillSeconds,
+      decodeSeconds: this.decodeSeconds,
       reservedBytes: this.reservedBytes,
       prefix: this.prefix.stats(),
     };
@@ -340,7 +347,9 @@ export class DecodeLoop {
         headDim,
       ]);
     }
+    const t0 = performance.now();
     const out = await this.sessions.prefill.run(feeds);
+    this.prefillSeconds += (performance.now() - t0) / 1000;
     const kv: KvRun = {
       keys: Array.from({ length: layers }, (_, l) => out[`present.${l}.key`].data as Float32Array),
       values: Array.from({ length: layers }, (_, l) => out[`present.${l}.value`].data as Float32Array),
@@ -436,12 +445,14 @@ export class DecodeLoop {
       ]);
     }
     let out: Record<string, ort.Tensor>;
+    const t0 = performance.now();
     try {
       out = await this.sessions.decode.run(feeds);
     } catch (e) {
       this.failAll(e as Error);
       return;
     }
+    this.decodeSeconds += (performance.now() - t0) / 1000;
     this.appendColumn(out, B);
     const logits = out.logits.data as Float32Array;
     rows.forEach((s, b) => {

@@ -125,24 +125,31 @@ export function applyRope(g: GraphBuilder, x: Tensor, rope: Rope): Tensor {
  */
 function slotAttention(
   g: GraphBuilder,
-  qg: Tensor, // [B, kvH, group, 1, D]
-  kc: Tensor, // [B, kvH, 1, D] the new token's
-  vc: Tensor,
+  q4: Tensor, // [B, 1, H, D] the new token's queries (RoPE applied)
+  k4: Tensor, // [B, 1, kvH, D] its key and value
+  v4: Tensor,
   past: KvPast, // keys [B, kvH, D, P], values [B, kvH, P, D]
-  o: { heads: number; headDim: number; bias?: Tensor | ((totalDim: Dim) => Tensor) },
+  o: { heads: number; kvHeads: number; headDim: number; bias?: Tensor | ((totalDim: Dim) => Tensor) },
 ): { out: Tensor; present: KvPast } {
-  const D = o.headDim;
-  const scale = 1 / Math.sqrt(D);
-  let sPast = g.mul(g.matmul(qg, g.unsqueeze(past.key, [2])), scale); // [B, kvH, group, 1, P]
-  if (o.bias) sPast = g.add(sPast, typeof o.bias === 'function' ? o.bias(past.key.shape[3]) : o.bias);
-  const sNew = g.mul(g.matmul(qg, g.unsqueeze(g.transpose(kc, [0, 1, 3, 2]), [2])), scale); // [.., 1, 1]
-  const m = g.max(g.reduceMax(sPast, [4]), sNew);
+  const { heads: H, kvHeads, headDim: D } = o;
+  const group = H / kvHeads;
+  // One query per row, so grouping heads by the K/V head they share is a reshape (head h = kv·group + i).
+  const qs = g.mul(g.reshape(q4, [0, kvHeads, group, D]), 1 / Math.sqrt(D)); // [B, kvH, group, D]
+  const kc = g.reshape(k4, [0, kvHeads, 1, D]); // [B, kvH, 1, D]
+  const vc = g.reshape(v4, [0, kvHeads, 1, D]);
+  let sPast = g.matmul(qs, past.key); // [B, kvH, group, P]
+  if (o.bias) {
+    const bias = typeof o.bias === 'function' ? o.bias(past.key.shape[3]) : o.bias; // [B, 1, 1, 1, P]
+    sPast = g.add(sPast, g.reshape(bias, [0, 1, 1, -1]));
+  }
+  const sNew = g.matmul(qs, g.reshape(k4, [0, kvHeads, D, 1])); // [B, kvH, group, 1]
+  // softmax over [past | new] without joining them: shared max m, then Σ exp over both parts
+  const m = g.max(g.reduceMax(sPast, [3]), sNew);
   const ePast = g.exp(g.sub(sPast, m));
   const eNew = g.exp(g.sub(sNew, m));
-  const z = g.add(g.reduceSum(ePast, [4]), eNew);
-  const num = g.add(g.matmul(ePast, g.unsqueeze(past.value, [2])), g.mul(eNew, g.unsqueeze(vc, [2])));
-  const ctxv = g.div(num, z); // [B, kvH, group, 1, D]
-  const out = g.reshape(g.transpose(ctxv, [0, 3, 1, 2, 4]), [0, 0, o.heads * D]);
+  const z = g.add(g.reduceSum(ePast, [3]), eNew);
+  const num = g.add(g.matmul(ePast, past.value), g.mul(eNew, vc)); // [B, kvH, group, D]
+  const out = g.reshape(g.div(num, z), [0, 1, H * D]);
   return { out, present: { key: kc, value: vc } };
 }
 
@@ -189,11 +196,11 @@ export function attention(
     q4 = applyRope(g, q4, o.rope);
     k4 = applyRope(g, k4, o.rope);
   }
+  if (o.past && o.pastLayout === 'slots') return slotAttention(g, q4, k4, v4, o.past, o);
   // queries grouped by the K/V head they share: [B, kvH, group, S, D]
   const qg = g.transpose(g.reshape(q4, [0, 0, kvHeads, group, D]), [0, 2, 3, 1, 4]);
   let kc = g.transpose(k4, [0, 2, 1, 3]); // [B, kvH, S, D]
   let vc = g.transpose(v4, [0, 2, 1, 3]);
-  if (o.past && o.pastLayout === 'slots') return slotAttention(g, qg, kc, vc, o.past, o);
   if (o.past) {
     kc = g.concat([o.past.key, kc], 2);
     vc = g.concat([o.past.value, vc], 2);

@@ -63,6 +63,8 @@ const asGenerationStats = (s: DecodeLoopStats): GenerationStats => ({
   rowSteps: s.rowSteps,
   lookedUpTokens: s.prefix.lookedUpTokens,
   hitTokens: s.prefix.hitTokens,
+  prefillSeconds: s.prefillSeconds,
+  decodeSeconds: s.decodeSeconds,
 });
 
 function corpus(files: string[]): string[] {

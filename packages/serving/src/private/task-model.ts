@@ -53,6 +53,9 @@ export interface GenerationStats {
   /** prompt tokens looked up in the prefix cache, and those found there */
   lookedUpTokens: number;
   hitTokens: number;
+  /** seconds the model spent in prompt prefills and in decode steps */
+  prefillSeconds: number;
+  decodeSeconds: number;
 }
 
 export interface TaskModel {
@@ -81,6 +84,8 @@ export function sumGenerationStats(all: readonly (GenerationStats | null | undef
     rowSteps: 0,
     lookedUpTokens: 0,
     hitTokens: 0,
+    prefillSeconds: 0,
+    decodeSeconds: 0,
   };
   for (const s of all) {
     if (!s) continue;
