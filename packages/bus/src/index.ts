@@ -60,6 +60,7 @@ export {
   TopologyMismatchError,
   type TopologyOptions,
 } from './private/topology.js';
+export { VIDEO_JOB_KIND, VideoJobs, type VideoStage, videoJobAttributes } from './private/video-jobs.js';
 export {
   blobBuckets,
   type EventDef,

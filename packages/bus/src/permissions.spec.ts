@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { JobStatus } from '@emoverse/proto';
 import { type NatsServer, natsAuthorizationFile, natsUsers, startNatsServer } from '@emoverse/testing';
 import { connect } from 'nats';
 import { authorizationFile } from './authorization-cli.js';
@@ -231,4 +232,35 @@ test('frame-extractor consumes video work, writes frames and publishes frame bat
   await eventually(() => handled.includes('job-1'), 'frame-extractor handles the video');
   await consumer.stop();
   await refused(fx.publish(events.auScored, { jobId: 'job-1' }), /emoverse\.au\.scored/);
+});
+
+test('frame-extractor and au-scorer write a video job’s state and announce it; caption-generator and the gateway may not', async () => {
+  const operator = await as('operator');
+  const announced: string[] = [];
+  const watch = await operator.subscribe(
+    events.jobState,
+    (s) => void announced.push(`${s.stage} ${JobStatus[s.status]}`),
+    { token: 'video-1', from: 'all' },
+  );
+  const fx = await as('frame-extractor');
+  await (await fx.jobs()).put({
+    jobId: 'video-1',
+    kind: 'video',
+    status: JobStatus.RUNNING,
+    stage: 'frames',
+  });
+  const au = await as('au-scorer');
+  await (await au.jobs()).patch('video-1', { stage: 'au', status: JobStatus.SUCCEEDED });
+  await eventually(() => announced.length === 2, 'both states announced');
+  assert.deepEqual(announced, ['frames RUNNING', 'au SUCCEEDED']);
+  await watch.stop();
+  await refused(au.publish(events.modelPublished, { modelId: 'm', version: 'v' }), /model\.published/);
+  const captions = await as('caption-generator');
+  await refused(captions.jobs(), /KV_emoverse-jobs/);
+  await refused(
+    captions.publish(events.jobState, { jobId: 'video-1' }, { token: 'video-1' }),
+    /emoverse\.job\.state/,
+  );
+  const gateway = await as('gateway');
+  await refused(gateway.jobs(), /KV_emoverse-jobs/);
 });

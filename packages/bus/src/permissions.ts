@@ -52,17 +52,19 @@ const none = {
 export const grants: Record<Identity, Grant> = {
   'frame-extractor': {
     ...none,
-    about: 'reads video work, writes frames, publishes frame batches',
+    about: 'reads video work, writes frames and video job state, publishes frame batches',
     consumes: [events.videoSubmitted],
-    publishes: [events.framesExtracted],
+    publishes: [events.framesExtracted, events.jobState],
+    kvWrite: [kvBuckets.jobs],
     blobRead: [blobBuckets.videos],
     blobWrite: [blobBuckets.videos, blobBuckets.frames],
   },
   'au-scorer': {
     ...none,
-    about: 'reads frame batches and frames, publishes AU scores',
+    about: 'reads frame batches and frames, writes video job state, publishes AU scores',
     consumes: [events.framesExtracted],
-    publishes: [events.auScored],
+    publishes: [events.auScored, events.jobState],
+    kvWrite: [kvBuckets.jobs],
     blobRead: [blobBuckets.videos, blobBuckets.frames],
     blobWrite: [blobBuckets.frames],
   },

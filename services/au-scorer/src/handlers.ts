@@ -1,10 +1,11 @@
 // au-scorer's frames.extracted handler. A span may come in several FrameBatch messages (handled by any
 // replica): each batch is kept in the object store, and the batch that completes the span scores it.
 // The AuScored event's Nats-Msg-Id is fixed per (job, span), so a span completed twice (two replicas,
-// or a redelivery) is still published once.
-import { fromBinary, toBinary } from '@bufbuild/protobuf';
-import { type BlobStore, type Bus, blobBuckets, type Delivery, events } from '@emoverse/bus';
-import { type BlobRef, type FrameBatch, FrameBatchSchema } from '@emoverse/proto';
+// or a redelivery) is still published once. The job's state moves to stage au, then done once every
+// span is scored (VideoJobs in @emoverse/bus).
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { type BlobStore, type Bus, blobBuckets, type Delivery, events, type VideoJobs } from '@emoverse/bus';
+import { AuScoredSchema, type BlobRef, type FrameBatch, FrameBatchSchema } from '@emoverse/proto';
 import { errorInfo, framesToGeometry, scoreSpan } from './scoring.js';
 
 const batchName = (b: Pick<FrameBatch, 'jobId' | 'spanIndex' | 'batchIndex'>) =>
@@ -28,7 +29,7 @@ async function completeSpan(blobs: BlobStore, batch: FrameBatch): Promise<FrameB
   return all;
 }
 
-export function frameBatchHandler(bus: Bus) {
+export function frameBatchHandler(bus: Bus, jobs: VideoJobs) {
   return async (batch: FrameBatch, _delivery: Delivery): Promise<void> => {
     const ctx = {
       jobId: batch.jobId,
@@ -40,11 +41,14 @@ export function frameBatchHandler(bus: Bus) {
     const msgId = `au:${batch.jobId}:s${batch.spanIndex}`;
     if (batch.error) {
       // The extractor could not read the video or span: pass the error on, the job is not lost.
-      await bus.publish(events.auScored, { ...ctx, hasFace: false, error: batch.error }, { msgId });
+      const passed = create(AuScoredSchema, { ...ctx, hasFace: false, error: batch.error });
+      await bus.publish(events.auScored, passed, { msgId });
+      await jobs.scored(passed);
       return;
     }
     const batches = await completeSpan(bus.blobs, batch);
     if (!batches) return;
+    await jobs.scoring(batch.jobId, batch.spanCount);
     const frames = batches.sort((a, b) => a.batchIndex - b.batchIndex).flatMap((b) => b.frames);
     const images = new Map<number, BlobRef>();
     for (const f of frames) if (f.image) images.set(f.index, f.image);
@@ -54,5 +58,6 @@ export function frameBatchHandler(bus: Bus) {
       scored.error = errorInfo('NO_GEOMETRY', `${skipped} faces came without landmarks and mesh`);
     }
     await bus.publish(events.auScored, scored, { msgId });
+    await jobs.scored(scored);
   };
 }

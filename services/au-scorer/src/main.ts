@@ -57,9 +57,11 @@ await defineService({
         throw new GrpcError(status.INVALID_ARGUMENT, 'score: give frames or media');
       },
     });
-    await bus.consume(events.framesExtracted, frameBatchHandler(bus), {
+    const jobs = bus.videoJobs();
+    await bus.consume(events.framesExtracted, frameBatchHandler(bus, jobs), {
       durable: 'au-scorer',
       concurrency: config.AU_SCORER_CONCURRENCY,
+      onDeadLetter: jobs.onDeadLetter('au'),
     });
   },
 }).main();

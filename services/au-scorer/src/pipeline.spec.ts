@@ -6,9 +6,16 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type Bus, connectBus, events, type WorkConsumer } from '@emoverse/bus';
+import { type Bus, connectBus, events, videoJobAttributes, type WorkConsumer } from '@emoverse/bus';
 import { CLAIMED_AUS } from '@emoverse/facs';
-import { AU_NAMES, type AuScored, AuScorerService, FrameExtractorService } from '@emoverse/proto';
+import {
+  AU_NAMES,
+  type AuScored,
+  AuScorerService,
+  FrameExtractorService,
+  type JobState,
+  JobStatus,
+} from '@emoverse/proto';
 import { createClient, status } from '@emoverse/service-kit';
 import {
   checkHealth,
@@ -67,6 +74,31 @@ async function results(jobId: string, count: number): Promise<AuScored[]> {
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`no AuScored for ${jobId}\n${fe.output().slice(-2000)}\n${au.output().slice(-2000)}`);
+}
+
+/** The job's state in KV once it is no longer running. */
+async function finalState(jobId: string): Promise<JobState> {
+  const jobs = await bus.jobs();
+  for (let i = 0; i < 600; i++) {
+    const state = await jobs.get(jobId);
+    if (state && state.status !== JobStatus.RUNNING) return state;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`job ${jobId} never finished\n${fe.output().slice(-2000)}\n${au.output().slice(-2000)}`);
+}
+
+/** The job states announced on emoverse.job.state.<jobId>, as "STATUS stage", repeats in a row merged. */
+async function announcedSteps(jobId: string, last: JobState): Promise<string[]> {
+  const seen: JobState[] = [];
+  const sub = await bus.subscribe(events.jobState, (s) => void seen.push(s), { token: jobId, from: 'all' });
+  const isLast = (s?: JobState) =>
+    s?.updatedAt?.seconds === last.updatedAt?.seconds && s?.updatedAt?.nanos === last.updatedAt?.nanos;
+  for (let i = 0; i < 100 && !isLast(seen.at(-1)); i++) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await sub.stop();
+  const steps = seen.map((s) => `${JobStatus[s.status]} ${s.stage}`);
+  return steps.filter((step, i) => step !== steps[i - 1]);
 }
 
 const submit = (jobId: string, init: object) =>
@@ -162,6 +194,41 @@ describe('frame-extractor → au-scorer over NATS', () => {
     assert.equal(spans[1].hasFace, true);
     assert.equal(await checkHealth(fe.grpcAddress), 'SERVING');
     assert.equal(await checkHealth(au.grpcAddress), 'SERVING');
+  });
+
+  test('a video job’s state in KV goes running at stage frames, then au, then succeeded; an unreadable one fails at frames with the reason', async () => {
+    await submit('state-ok', {
+      source: { case: 'path', value: media('faces/single_face.mp4') },
+      fps: 10,
+      spans: [
+        { startS: 0, endS: 1.2, id: 'utt-1' },
+        { startS: 1.2, endS: 2.4, id: 'utt-2' },
+      ],
+    });
+    await submit('state-missing', { source: { case: 'path', value: join(dir, 'gone.mp4') } });
+    const ok = await finalState('state-ok');
+    assert.equal(ok.kind, 'video');
+    assert.equal(ok.status, JobStatus.SUCCEEDED);
+    assert.equal(ok.stage, 'au');
+    assert.equal(ok.progress, 1);
+    assert.equal(ok.error, undefined);
+    const A = videoJobAttributes;
+    assert.deepEqual(
+      [A.spans, A.extracted, A.scored, A.failed].map((k) => ok.attributes[k]),
+      ['2', '0,1', '0,1', ''],
+    );
+    assert.deepEqual(await announcedSteps('state-ok', ok), ['RUNNING frames', 'RUNNING au', 'SUCCEEDED au']);
+    assert.equal((await results('state-ok', 2)).length, 2);
+
+    const missing = await finalState('state-missing');
+    assert.equal(missing.status, JobStatus.FAILED);
+    assert.equal(missing.stage, 'frames');
+    assert.equal(missing.error?.code, 'NOT_FOUND');
+    assert.equal(missing.error?.service, 'frame-extractor');
+    assert.match(missing.error?.message ?? '', /gone\.mp4/);
+    assert.deepEqual(await announcedSteps('state-missing', missing), ['RUNNING frames', 'FAILED frames']);
+    // The error still reaches the end of the pipeline: the job is not lost.
+    assert.equal((await results('state-missing', 1))[0].error?.code, 'NOT_FOUND');
   });
 
   test('gRPC: Extract then Score on its frames; Score on an image; bad media gets a status', async () => {

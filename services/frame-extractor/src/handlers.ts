@@ -6,7 +6,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BlobStore, blobBuckets, type Delivery, events } from '@emoverse/bus';
+import { type BlobStore, blobBuckets, type Delivery, events, type VideoJobs } from '@emoverse/bus';
 import type {
   BlobRef,
   ExtractRequest,
@@ -57,12 +57,19 @@ export async function localVideo(
 /**
  * video.submitted → FrameBatch events, one sequence per span. A video that cannot be used (missing,
  * corrupt, audio only) is answered with one error batch per span, so the job is never lost and the
- * message is acked; a transient failure (NATS, disk) throws and the message is redelivered.
+ * message is acked; a transient failure (NATS, disk) throws and the message is redelivered. The job's
+ * state (running at stage frames, progress per batch, failed with the reason) goes to `jobs`.
  */
-export function videoSubmittedHandler(blobs: BlobStore, defaults: ExtractionDefaults, logger: Logger) {
+export function videoSubmittedHandler(
+  blobs: BlobStore,
+  defaults: ExtractionDefaults,
+  logger: Logger,
+  jobs: VideoJobs,
+) {
   return async (event: VideoSubmitted, delivery: Delivery): Promise<void> => {
     const spans = event.spans.length > 0 ? event.spans : [{ startS: 0, endS: 0, id: '' }];
     let local: { path: string; done: () => Promise<void> } | undefined;
+    await jobs.extracting(event.jobId, spans.length, delivery.redelivered);
     try {
       local = await localVideo(blobs, event.source);
       await runExtraction(
@@ -76,6 +83,7 @@ export function videoSubmittedHandler(blobs: BlobStore, defaults: ExtractionDefa
             key: `s${batch.spanIndex}b${batch.batchIndex}`,
           });
           delivery.working();
+          await jobs.framesPublished(batch);
         },
         event.attributes,
       );
@@ -83,6 +91,8 @@ export function videoSubmittedHandler(blobs: BlobStore, defaults: ExtractionDefa
       if (!(err instanceof VideoError) && !(err instanceof GrpcError)) throw err;
       logger.warn({ jobId: event.jobId, err: (err as Error).message }, 'video rejected');
       const error = errorInfo(err);
+      // Failed before its error batches go on, so the state says where the job stopped.
+      await jobs.failed(event.jobId, 'frames', error);
       for (const [spanIndex, span] of spans.entries()) {
         await delivery.publish(
           events.framesExtracted,

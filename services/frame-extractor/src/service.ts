@@ -38,10 +38,12 @@ export const frameExtractor = defineService({
       extractUpload: extractUploadHandler(blobs, defaults, config.FRAME_EXTRACTOR_MAX_UPLOAD_BYTES),
     });
 
-    // The work queue: every replica shares the durable consumer.
-    await bus.consume(events.videoSubmitted, videoSubmittedHandler(blobs, defaults, logger), {
+    // The work queue: every replica shares the durable consumer. The job's state goes to KV.
+    const jobs = bus.videoJobs();
+    await bus.consume(events.videoSubmitted, videoSubmittedHandler(blobs, defaults, logger, jobs), {
       durable: 'frame-extractor',
       concurrency: config.FRAME_EXTRACTOR_CONCURRENCY,
+      onDeadLetter: jobs.onDeadLetter('frames'),
     });
   },
 });

@@ -25,6 +25,7 @@ import {
   subscribeBroadcast,
 } from './subscribe.js';
 import { ensureStreams, openKv, openObjectStore, type TopologyOptions } from './topology.js';
+import { VideoJobs } from './video-jobs.js';
 
 export interface BusOptions {
   /** nats://host:port (one or several). */
@@ -68,6 +69,7 @@ export class Bus {
   private readonly subscriptions = new Set<Subscription>();
   private markers?: Promise<ProcessedMarkers>;
   private jobStore?: Promise<JobStore>;
+  private videoJobStates?: VideoJobs;
   private drained?: Promise<void>;
   readonly blobs: BlobStore;
   private readonly metrics?: BusMetrics;
@@ -131,7 +133,7 @@ export class Bus {
   async consume<S extends DescMessage>(
     event: EventDef<S>,
     handler: Handler<S>,
-    options: ConsumeOptions,
+    options: ConsumeOptions<S>,
   ): Promise<WorkConsumer> {
     this.markers ??= ProcessedMarkers.open(this.kv(kvBuckets.processed));
     const c = await consumeWork(
@@ -162,10 +164,22 @@ export class Bus {
     return s;
   }
 
-  /** Job state in KV. */
+  /** Job state in KV. A failed open (e.g. NATS unreachable) is tried again on the next call. */
   jobs(): Promise<JobStore> {
-    this.jobStore ??= JobStore.open(this.js, this.kv(kvBuckets.jobs));
+    if (!this.jobStore) {
+      const store = JobStore.open(this.js, this.kv(kvBuckets.jobs));
+      this.jobStore = store;
+      store.catch(() => {
+        if (this.jobStore === store) this.jobStore = undefined;
+      });
+    }
     return this.jobStore;
+  }
+
+  /** The state of video jobs (frame-extractor, au-scorer), written as this connection's service (its name). */
+  videoJobs(): VideoJobs {
+    this.videoJobStates ??= new VideoJobs(() => this.jobs(), this.logger, this.options.name);
+    return this.videoJobStates;
   }
 
   /**

@@ -5,7 +5,7 @@
 //   handleMessage       one delivery: decode, skip duplicates, run the handler, settle (ack, nak, dead letter)
 //     makeDelivery        what the handler gets (derived-msg-id publish, working())
 //     settleFailure       a handler error: dead letter (permanent or out of deliveries) or nak with backoff
-//     deadLetter          moves a message to the dead letters and acks it
+//     deadLetter          moves a message to the dead letters and acks it, then tells onDeadLetter
 //   followMaxDeliveries the advisory for messages whose worker died on every delivery
 //   pullLoop            pulls with bounded concurrency until stopped
 // Fault injection (crash tests) comes only through ConsumeOptions.faults; nothing here reads the env for it.
@@ -79,7 +79,7 @@ export type Handler<S extends DescMessage> = (
   delivery: Delivery,
 ) => Promise<void> | void;
 
-export interface ConsumeOptions {
+export interface ConsumeOptions<S extends DescMessage = DescMessage> {
   /** Durable consumer name, shared by every replica of the worker (e.g. 'au-scorer'). */
   durable: string;
   /** Messages handled at once by this replica (default 1). */
@@ -94,6 +94,12 @@ export interface ConsumeOptions {
   dedupe?: boolean;
   /** Call working() every ackWait/3 while a handler runs (default true; off only for short handlers). */
   heartbeat?: boolean;
+  /**
+   * Runs once a message of this consumer was moved to the dead letters (a PermanentError, out of
+   * deliveries, or a worker that died on every delivery), with the event and the reason; e.g. to mark
+   * its job failed. Not called for a payload that does not decode. Its errors are logged, never thrown.
+   */
+  onDeadLetter?: (event: MessageShape<S>, reason: string) => Promise<void> | void;
   /** Test hooks for crash tests; production code passes none. */
   faults?: ConsumeFaults;
 }
@@ -169,7 +175,7 @@ interface ConsumerContext<S extends DescMessage> {
   deps: ConsumeDeps;
   event: EventDef<S>;
   handler: Handler<S>;
-  options: ConsumeOptions;
+  options: ConsumeOptions<S>;
   durable: string;
   maxDeliver: number;
   ackWaitMs: number;
@@ -179,11 +185,41 @@ interface ConsumerContext<S extends DescMessage> {
   count: (outcome: 'ok' | 'retry' | 'dead_letter' | 'duplicate') => void;
 }
 
-/** Moves a message to the dead letters with a reason; acking it removes it from the work queue. */
+/** Tells the consumer's onDeadLetter hook (if any) that `event` was dead-lettered; logs its failure. */
+async function notifyDeadLetter<S extends DescMessage>(
+  c: ConsumerContext<S>,
+  event: MessageShape<S> | undefined,
+  reason: string,
+): Promise<void> {
+  if (!c.options.onDeadLetter || event === undefined) return;
+  try {
+    await c.options.onDeadLetter(event, reason);
+  } catch (err) {
+    c.deps.logger.warn({ subject: c.event.subject, err: (err as Error).message }, 'onDeadLetter failed');
+  }
+}
+
+/** The event of a stored payload, or undefined when it does not decode. */
+function tryDecode<S extends DescMessage>(
+  c: ConsumerContext<S>,
+  data: Uint8Array,
+): MessageShape<S> | undefined {
+  try {
+    return fromBinary(c.event.schema, data);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Moves a message to the dead letters with a reason; acking it removes it from the work queue. Then
+ * tells onDeadLetter, when the message decoded (`event`).
+ */
 async function deadLetter<S extends DescMessage>(
   c: ConsumerContext<S>,
   m: JsMsg,
   reason: string,
+  event?: MessageShape<S>,
 ): Promise<void> {
   await publishDeadLetter(c.deps.js, {
     subject: m.subject,
@@ -202,6 +238,7 @@ async function deadLetter<S extends DescMessage>(
     { subject: m.subject, seq: m.seq, reason, deliveries: m.info.deliveryCount },
     'dead-lettered',
   );
+  await notifyDeadLetter(c, event, reason);
 }
 
 /** What the handler gets for message `m`: its metadata, working(), and publish with derived msg ids. */
@@ -235,13 +272,14 @@ async function settleFailure<S extends DescMessage>(
   m: JsMsg,
   msgId: string,
   error: Error,
+  event: MessageShape<S>,
 ): Promise<void> {
   const deliveries = m.info.deliveryCount;
   if (error instanceof PermanentError) {
-    await deadLetter(c, m, `rejected: ${error.message}`);
+    await deadLetter(c, m, `rejected: ${error.message}`, event);
   } else if (deliveries >= c.maxDeliver && !(error instanceof BusUnavailableError)) {
     // An unavailable bus is no fault of the message: it is naked again, never dead-lettered for it.
-    await deadLetter(c, m, `max deliveries (${c.maxDeliver}) reached; last error: ${error.message}`);
+    await deadLetter(c, m, `max deliveries (${c.maxDeliver}) reached; last error: ${error.message}`, event);
   } else {
     const delay = c.backoff[Math.min(deliveries - 1, c.backoff.length - 1)] ?? 1_000;
     c.deps.logger.warn(
@@ -293,7 +331,7 @@ async function runHandler<S extends DescMessage>(
   clearInterval(heartbeat);
   if (!error) return true;
   span.recordException(error);
-  await settleFailure(c, m, msgId, error);
+  await settleFailure(c, m, msgId, error, decoded);
   return false;
 }
 
@@ -347,9 +385,10 @@ function followMaxDeliveries<S extends DescMessage>(c: ConsumerContext<S>): Subs
           deliveries: number;
         };
         const stored = await jsm.streams.getMessage(stream, { seq: advisory.stream_seq });
+        const reason = `max deliveries (${advisory.deliveries}) reached without an ack (worker crashed or timed out)`;
         await publishDeadLetter(js, {
           subject: stored.subject,
-          reason: `max deliveries (${advisory.deliveries}) reached without an ack (worker crashed or timed out)`,
+          reason,
           original: stored.data,
           deliveries: advisory.deliveries,
           stream,
@@ -362,6 +401,7 @@ function followMaxDeliveries<S extends DescMessage>(c: ConsumerContext<S>): Subs
           { subject: stored.subject, seq: advisory.stream_seq },
           'dead-lettered after max deliveries',
         );
+        await notifyDeadLetter(c, tryDecode(c, stored.data), reason);
       })().catch((e: Error) => logger.warn({ err: e.message }, 'max-deliveries advisory not handled'));
     },
   });
@@ -405,7 +445,7 @@ export async function consumeWork<S extends DescMessage>(
   deps: ConsumeDeps,
   event: EventDef<S>,
   handler: Handler<S>,
-  options: ConsumeOptions,
+  options: ConsumeOptions<S>,
 ): Promise<WorkConsumer> {
   if (event.kind !== 'work')
     throw new Error(`${event.subject} is a broadcast event: use subscribe(), not consume()`);

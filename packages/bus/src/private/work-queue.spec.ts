@@ -123,15 +123,21 @@ test('a failing handler is retried with backoff, and outputs it published before
   await bus.jsm.streams.purge(events.auScored.stream);
 });
 
-test('after maxDeliver failures the event goes to the dead letters with the reason', async () => {
+test('after maxDeliver failures the event goes to the dead letters with the reason, and onDeadLetter is told', async () => {
   let calls = 0;
+  const told: [string, string][] = [];
   const c = await bus.consume(
     events.auScored,
     () => {
       calls++;
       throw new Error('model not loaded');
     },
-    { durable: 'spec-maxdeliver', maxDeliver: 2, backoffMs: [100] },
+    {
+      durable: 'spec-maxdeliver',
+      maxDeliver: 2,
+      backoffMs: [100],
+      onDeadLetter: (e, reason) => void told.push([e.jobId, reason]),
+    },
   );
   const original = create(AuScoredSchema, { jobId: 'dl-1', spanIndex: 3 });
   await bus.publish(events.auScored, original, { msgId: 'dl-1' });
@@ -146,6 +152,8 @@ test('after maxDeliver failures the event goes to the dead letters with the reas
   assert.equal(dl.consumer, 'spec-maxdeliver');
   assert.equal(fromBinary(AuScoredSchema, dl.original).spanIndex, 3);
   assert.equal(dl.headers['Nats-Msg-Id'], 'dl-1');
+  await eventually(() => told.length > 0, 'onDeadLetter');
+  assert.deepEqual(told, [['dl-1', dl.reason]]);
   await eventually(
     async () => (await streamCount(events.auScored.stream)) === 0 || undefined,
     'removed from queue',
@@ -156,13 +164,21 @@ test('after maxDeliver failures the event goes to the dead letters with the reas
 
 test('a malformed event is dead-lettered at once and the worker keeps going', async () => {
   const handled: string[] = [];
+  const told: [string, string][] = [];
   const c = await bus.consume(
     events.sourceRecord,
     (e) => {
       if (e.text === 'reject me') throw new PermanentError('empty speaker');
       handled.push(e.id);
     },
-    { durable: 'spec-malformed' },
+    {
+      durable: 'spec-malformed',
+      // Told of the rejected event only (garbage has no event); its own failure stops nothing.
+      onDeadLetter: (e, reason) => {
+        told.push([e.id, reason]);
+        throw new Error('hook failed');
+      },
+    },
   );
   // Not a SourceRecord: field 1 declared as a varint but the bytes end mid-value.
   await bus.js.publish(events.sourceRecord.subject, new Uint8Array([0x0a, 0xff, 0xff]), {
@@ -182,6 +198,8 @@ test('a malformed event is dead-lettered at once and the worker keeps going', as
   const rejected = dls.find((d) => d.headers['Nats-Msg-Id'] === 'bad-input')!;
   assert.equal(rejected.reason, 'rejected: empty speaker');
   assert.deepEqual(handled, ['good-1']);
+  await eventually(() => told.length > 0, 'onDeadLetter');
+  assert.deepEqual(told, [['bad-input', 'rejected: empty speaker']]);
   // The counter moves just after the dead letter is stored and the original acked.
   const metrics = await eventually(async () => {
     const text = await telemetry.metrics.metrics();
@@ -256,19 +274,27 @@ test('drain lets an in-flight handler finish and ack before the connection close
   await removeConsumer(events.videoSubmitted.stream, 'spec-drain');
 });
 
-test('an event whose worker never acks is dead-lettered after max deliveries', async () => {
+test('an event whose worker never acks is dead-lettered after max deliveries, and onDeadLetter is told', async () => {
   let release!: () => void;
   const hang = new Promise<void>((r) => {
     release = r;
   });
   let calls = 0;
+  const told: [string, string][] = [];
   const c = await bus.consume(
     events.videoSubmitted,
     async () => {
       calls++;
       await hang;
     },
-    { durable: 'spec-hang', maxDeliver: 2, ackWaitMs: 300, heartbeat: false, concurrency: 4 },
+    {
+      durable: 'spec-hang',
+      maxDeliver: 2,
+      ackWaitMs: 300,
+      heartbeat: false,
+      concurrency: 4,
+      onDeadLetter: (e, reason) => void told.push([e.jobId, reason]),
+    },
   );
   await bus.publish(events.videoSubmitted, { jobId: 'hang-1' }, { msgId: 'hang-1' });
   const [dl] = await eventually(async () => {
@@ -277,6 +303,8 @@ test('an event whose worker never acks is dead-lettered after max deliveries', a
   }, 'dead letter from the max-deliveries advisory');
   assert.match(dl.reason, /max deliveries \(2\) reached without an ack/);
   assert.equal(fromBinary(VideoSubmittedSchema, dl.original).jobId, 'hang-1');
+  await eventually(() => told.length > 0, 'onDeadLetter');
+  assert.deepEqual(told, [['hang-1', dl.reason]]);
   assert.equal(calls, 2);
   assert.equal(await streamCount(events.videoSubmitted.stream), 0);
   release();
