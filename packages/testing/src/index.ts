@@ -2,7 +2,7 @@
 // and service processes started from source that answer gRPC health.
 
 export { makeTestCertificates, type TestCertificates } from './private/certificates.js';
-export { eventually } from './private/eventually.js';
+export { eventually, eventuallyWithin } from './private/eventually.js';
 export { checkHealth, type HealthStatus, waitForHealth } from './private/health.js';
 export {
   type NatsCluster,

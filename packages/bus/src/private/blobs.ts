@@ -1,4 +1,7 @@
 // Blobs (frames, videos, datasets, checkpoints, adapters) in the JetStream Object Store, by BlobRef.
+// While no stream leader answers (a node down, an election), reads and writes are tried again for
+// EMOVERSE_BUS_PUBLISH_RETRY_MS (30 s), then fail with BusUnavailableError; a write that is tried again
+// replaces the object whole (the Object Store writes new chunks, then points the name at them).
 import { createReadStream, createWriteStream } from 'node:fs';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -6,6 +9,9 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { create } from '@bufbuild/protobuf';
 import { type BlobRef, BlobRefSchema } from '@emoverse/proto';
 import type { ObjectInfo, ObjectStore } from 'nats';
+import { envMs } from './options.js';
+import { BusUnavailableError } from './publish.js';
+import { retryWhileUnavailable } from './retry.js';
 
 const NAME = /^[^\s*>]+$/;
 
@@ -25,6 +31,15 @@ export class BlobStore {
       s.catch(() => this.stores.delete(bucket));
     }
     return s;
+  }
+
+  /** Runs `op` on the bucket's store, again while no leader answers (the bucket is opened anew each time). */
+  private withStore<T>(bucket: string, what: string, op: (os: ObjectStore) => Promise<T>): Promise<T> {
+    return retryWhileUnavailable(
+      envMs('EMOVERSE_BUS_PUBLISH_RETRY_MS', 30_000),
+      async () => op(await this.store(bucket)),
+      (last, attempts, waited) => new BusUnavailableError(bucket, attempts, waited, last, what),
+    );
   }
 
   private ref(bucket: string, info: ObjectInfo, contentType: string): BlobRef {
@@ -49,8 +64,9 @@ export class BlobStore {
     contentType = 'application/octet-stream',
   ): Promise<BlobRef> {
     BlobStore.check(name);
-    const os = await this.store(bucket);
-    const info = await os.putBlob({ name, headers: undefined, description: contentType }, data);
+    const info = await this.withStore(bucket, `write blob ${bucket}/${name}`, (os) =>
+      os.putBlob({ name, headers: undefined, description: contentType }, data),
+    );
     return this.ref(bucket, info, contentType);
   }
 
@@ -62,41 +78,44 @@ export class BlobStore {
     contentType = 'application/octet-stream',
   ): Promise<BlobRef> {
     BlobStore.check(name);
-    const os = await this.store(bucket);
-    const stream = Readable.toWeb(createReadStream(path)) as unknown as ReadableStream<Uint8Array>;
-    const info = await os.put({ name, description: contentType }, stream);
+    const info = await this.withStore(bucket, `write blob ${bucket}/${name}`, (os) => {
+      const stream = Readable.toWeb(createReadStream(path)) as unknown as ReadableStream<Uint8Array>;
+      return os.put({ name, description: contentType }, stream);
+    });
     return this.ref(bucket, info, contentType);
   }
 
   /** The bytes of a blob; throws when it does not exist. */
   async get(ref: Pick<BlobRef, 'bucket' | 'name'>): Promise<Uint8Array> {
-    const os = await this.store(ref.bucket);
-    const data = await os.getBlob(ref.name);
+    const data = await this.withStore(ref.bucket, `read blob ${ref.bucket}/${ref.name}`, (os) =>
+      os.getBlob(ref.name),
+    );
     if (data === null) throw new Error(`blob ${ref.bucket}/${ref.name} not found`);
     return data;
   }
 
   /** Streams a blob to a file; throws when it does not exist. The digest is verified by the client. */
   async getToFile(ref: Pick<BlobRef, 'bucket' | 'name'>, path: string): Promise<void> {
-    const os = await this.store(ref.bucket);
-    const result = await os.get(ref.name);
-    if (result === null) throw new Error(`blob ${ref.bucket}/${ref.name} not found`);
-    const source = Readable.fromWeb(result.data as unknown as WebReadableStream<Uint8Array>);
-    await pipeline(source, createWriteStream(path) as Writable);
-    const error = await result.error;
-    if (error) throw error;
+    await this.withStore(ref.bucket, `read blob ${ref.bucket}/${ref.name}`, async (os) => {
+      const result = await os.get(ref.name);
+      if (result === null) throw new Error(`blob ${ref.bucket}/${ref.name} not found`);
+      const source = Readable.fromWeb(result.data as unknown as WebReadableStream<Uint8Array>);
+      await pipeline(source, createWriteStream(path) as Writable);
+      const error = await result.error;
+      if (error) throw error;
+    });
   }
 
   /** Metadata of a blob, or undefined. */
   async info(ref: Pick<BlobRef, 'bucket' | 'name'>): Promise<BlobRef | undefined> {
-    const os = await this.store(ref.bucket);
-    const info = await os.info(ref.name);
+    const info = await this.withStore(ref.bucket, `read blob ${ref.bucket}/${ref.name}`, (os) =>
+      os.info(ref.name),
+    );
     if (!info || info.deleted) return undefined;
     return this.ref(ref.bucket, info, info.description ?? '');
   }
 
   async delete(ref: Pick<BlobRef, 'bucket' | 'name'>): Promise<void> {
-    const os = await this.store(ref.bucket);
-    await os.delete(ref.name);
+    await this.withStore(ref.bucket, `delete blob ${ref.bucket}/${ref.name}`, (os) => os.delete(ref.name));
   }
 }

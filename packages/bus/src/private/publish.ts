@@ -58,11 +58,17 @@ export class BusUnavailableError extends Error {
     readonly attempts: number,
     readonly waitedMs: number,
     cause: Error,
+    /** what did not happen, when it was not a publish (an object-store read or write) */
+    operation?: string,
   ) {
+    const last = `last error: ${cause.message || (cause as { code?: string }).code}`;
     super(
-      `JetStream did not store ${subject} after ${attempts} attempt(s) over ${waitedMs} ms ` +
-        `(last error: ${cause.message || (cause as { code?: string }).code}): no stream leader answers; ` +
-        'is a quorum of the NATS cluster up? The publish is safe to retry (same Nats-Msg-Id).',
+      operation
+        ? `JetStream did not ${operation} after ${attempts} attempt(s) over ${waitedMs} ms (${last}): ` +
+            'no stream leader answers; is a quorum of the NATS cluster up?'
+        : `JetStream did not store ${subject} after ${attempts} attempt(s) over ${waitedMs} ms ` +
+            `(${last}): no stream leader answers; ` +
+            'is a quorum of the NATS cluster up? The publish is safe to retry (same Nats-Msg-Id).',
       { cause },
     );
     this.name = 'BusUnavailableError';

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from 'nats';
-import { eventually } from './eventually.js';
+import { eventually, eventuallyWithin } from './eventually.js';
 import {
   generatedUsers,
   haltNatsServer,
@@ -42,8 +42,11 @@ export interface NatsCluster extends IdentityAccess {
   kill(which: string | number, signal?: NodeJS.Signals): Promise<void>;
   /** Starts a stopped node again on its ports and store; it rejoins the cluster and catches up. */
   start(which: string | number): Promise<void>;
-  /** The server name of the current leader of a stream (e.g. `KV_emoverse-models`), asked of the running nodes. */
-  leaderOf(stream: string): Promise<string>;
+  /**
+   * The server name of the current leader of a stream (e.g. `KV_emoverse-models`), asked of the running
+   * nodes; waits for one while the stream elects (at most `waitMs`, default timeoutMs).
+   */
+  leaderOf(stream: string, waitMs?: number): Promise<string>;
   /**
    * Resolves once every running node answers /healthz ok (its JetStream meta group and every stream and
    * consumer it holds are current), or rejects after timeoutMs (default 30 s).
@@ -204,12 +207,15 @@ export async function startNatsCluster(options: StartClusterOptions = {}): Promi
     start,
     waitHealthy,
     stop,
-    leaderOf: (stream) =>
-      operator(async (nc) => {
-        const info = await (await nc.jetstreamManager({ timeout: 15_000 })).streams.info(stream);
-        const leader = info.cluster?.leader;
-        if (!leader) throw new Error(`stream ${stream} has no leader now`);
-        return leader;
-      }),
+    leaderOf: (stream, waitMs = timeoutMs) =>
+      eventuallyWithin(
+        () =>
+          operator(async (nc) => {
+            const info = await (await nc.jetstreamManager({ timeout: 5_000 })).streams.info(stream);
+            return info.cluster?.leader;
+          }),
+        `a leader of stream ${stream}`,
+        waitMs,
+      ),
   };
 }
