@@ -119,9 +119,10 @@ function streamManage(stream: string, update: boolean): string[] {
   ];
 }
 
-/** Read a stream: get messages, create/read/delete consumers on it, pull, flow control. */
+/** Read a stream: its info (where a subscription starts), get messages, create/read/delete consumers on it, pull, flow control. */
 function streamRead(stream: string): string[] {
   return [
+    `${api}.STREAM.INFO.${stream}`,
     `${api}.STREAM.MSG.GET.${stream}`,
     `${api}.DIRECT.GET.${stream}`,
     `${api}.DIRECT.GET.${stream}.>`,

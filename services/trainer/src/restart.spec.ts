@@ -7,12 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Bus, blobBuckets, connectBus, events } from '@emoverse/bus';
-import type { StepLog } from '@emoverse/m2se';
 import { JobStatus, TrainerService } from '@emoverse/proto';
 import { createClient } from '@emoverse/service-kit';
 import { type NatsServer, type ServiceProcess, startNatsServer, startService } from '@emoverse/testing';
 import { toyRecipe, writeToyEmt } from '@emoverse/trainer-core/testing';
 import { runBlobs } from './run-report.js';
+import { finalStatus, lossCurve, runHistory } from './spec-support.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'trainer-restart-'));
 let nats: NatsServer;
@@ -53,23 +53,6 @@ async function trainer() {
   services.push(s);
   return { s, client: createClient(TrainerService, s.grpcAddress) };
 }
-
-async function finalStatus(client: ReturnType<typeof createClient<typeof TrainerService>>, runId: string) {
-  let status = JobStatus.UNSPECIFIED;
-  for await (const u of client.watchRun({ runId }))
-    if (u.update.case === 'run') status = u.update.value.status;
-  return status;
-}
-
-async function history(runId: string): Promise<StepLog[]> {
-  const h = JSON.parse(
-    new TextDecoder().decode(
-      await bus.blobs.get({ bucket: blobBuckets.checkpoints, name: runBlobs(runId).history }),
-    ),
-  ) as { pretraining: StepLog[]; stages: StepLog[] };
-  return [...h.pretraining, ...h.stages];
-}
-const curve = (h: StepLog[]) => h.map((s) => [s.stageName, s.globalStep, s.lr, s.losses, s.weights, s.loss]);
 
 describe('trainer service: crash and restart', () => {
   it('resumes a run after the service was killed, to the curve of an uninterrupted run', async () => {
@@ -123,6 +106,9 @@ describe('trainer service: crash and restart', () => {
     const second = await trainer();
     assert.equal(await finalStatus(second.client, 'victim'), JobStatus.SUCCEEDED);
     second.client.close();
-    assert.deepEqual(curve(await history('victim')), curve(await history('reference')));
+    assert.deepEqual(
+      lossCurve(await runHistory(bus, 'victim')),
+      lossCurve(await runHistory(bus, 'reference')),
+    );
   });
 });

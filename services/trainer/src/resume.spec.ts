@@ -19,11 +19,10 @@ import {
   kvBuckets,
   manifestDigest,
 } from '@emoverse/bus';
-import type { StepLog } from '@emoverse/m2se';
 import { ModelPublishedSchema, type TrainingProgress } from '@emoverse/proto';
 import { type NatsServer, startNatsServer } from '@emoverse/testing';
 import { toyRecipe, writeToyEmt } from '@emoverse/trainer-core/testing';
-import { runBlobs } from './run-report.js';
+import { lossCurve, runHistory } from './spec-support.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'trainer-resume-'));
 let nats: NatsServer;
@@ -106,23 +105,6 @@ async function progressOf(runId: string): Promise<Map<number, TrainingProgress>>
   return seen;
 }
 
-async function historyOf(runId: string): Promise<{ pretraining: StepLog[]; stages: StepLog[] }> {
-  const bytes = await bus.blobs.get({ bucket: blobBuckets.checkpoints, name: runBlobs(runId).history });
-  return JSON.parse(new TextDecoder().decode(bytes));
-}
-
-/** What must be identical between runs: everything but wall-clock numbers. */
-const curve = (h: { pretraining: StepLog[]; stages: StepLog[] }) =>
-  [...h.pretraining, ...h.stages].map((s) => [
-    s.stageName,
-    s.globalStep,
-    s.epoch,
-    s.lr,
-    s.losses,
-    s.weights,
-    s.loss,
-    s.tokens,
-  ]);
 const events_ = (m: Map<number, TrainingProgress>) =>
   [...m.values()]
     .sort((a, b) => a.step - b.step)
@@ -139,7 +121,7 @@ describe('train: crash and resume', () => {
   it('a run killed with SIGKILL resumes from its last checkpoint to the same curve', async () => {
     const reference = train('ref');
     assert.equal(await reference.exited, 0, reference.output());
-    const refHistory = await historyOf('ref');
+    const refHistory = await runHistory(bus, 'ref');
     assert.equal(refHistory.pretraining.length, 4);
     assert.equal(refHistory.stages.length, 8);
 
@@ -170,7 +152,7 @@ describe('train: crash and resume', () => {
       `resumed at ${resumed}, killed after ${killedAfter}\n${again.output()}`,
     );
 
-    assert.deepEqual(curve(await historyOf('crash')), curve(refHistory));
+    assert.deepEqual(lossCurve(await runHistory(bus, 'crash')), lossCurve(refHistory));
     assert.deepEqual(events_(await progressOf('crash')), events_(await progressOf('ref')));
 
     // the result is published once the run completes: the registry entry and the adapter blobs

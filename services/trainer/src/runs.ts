@@ -286,9 +286,7 @@ export class RunManager {
 
   /** Relaunches the runs an earlier service process left pending or running (they resume). */
   private async resumeUnfinished(): Promise<void> {
-    const keys: string[] = [];
-    for await (const k of await this.jobs.kv.keys()) keys.push(k);
-    for (const key of keys) {
+    for (const key of await this.jobs.ids()) {
       const state = await this.jobs.get(key).catch(() => undefined);
       if (state?.kind !== 'training') continue;
       if (state.status !== JobStatus.PENDING && state.status !== JobStatus.RUNNING) continue;

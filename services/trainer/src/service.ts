@@ -40,6 +40,7 @@ export function createTrainerService(o: { executor?: Executor } = {}) {
                 // The training process connects as the trainer, with the trainer's credentials and TLS.
                 ...Object.fromEntries(natsVariables.map((v) => [v, c[v]])),
                 EMOVERSE_TRAINER_CACHE: c.EMOVERSE_TRAINER_CACHE,
+                EMOVERSE_STREAM_REPLICAS: String(c.EMOVERSE_STREAM_REPLICAS),
               },
               (runId, line) => ctx.logger.debug({ runId }, line),
               c.EMOVERSE_TRAINER_MAX_RESTARTS,

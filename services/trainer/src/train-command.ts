@@ -9,7 +9,7 @@ import { type Bus, connectBus } from '@emoverse/bus';
 import { badInputExitCode } from '@emoverse/k8s';
 import { JobStatus } from '@emoverse/proto';
 import { EP_NAMES, isEpName } from '@emoverse/runtime';
-import { explainConnectError, natsAuthFromEnv } from '@emoverse/service-kit';
+import { baseConfigSchema, explainConnectError, natsAuthFromEnv } from '@emoverse/service-kit';
 import { checkDevice, DeviceUnavailable, type ExecutionProvider, RunRejected } from '@emoverse/trainer-core';
 import { parseLocation } from './dataset.js';
 import { readRecipe } from './recipe-source.js';
@@ -80,7 +80,10 @@ export function parseTrainArgs(argv: string[], env: NodeJS.ProcessEnv = process.
 
 type Say = (line: string) => void;
 
-/** The bus as the trainer (NATS_URL, default a local server; credentials and TLS from the environment). */
+/**
+ * The bus as the trainer (NATS_URL, default a local server; credentials and TLS from the environment),
+ * declaring streams and buckets with the services' replica count (EMOVERSE_STREAM_REPLICAS).
+ */
 function connect(): Promise<Bus> {
   const env = { ...process.env, NATS_URL: process.env.NATS_URL || 'nats://127.0.0.1:4222' };
   return connectBus({
@@ -88,6 +91,7 @@ function connect(): Promise<Bus> {
     name: 'trainer-job',
     identity: 'trainer',
     auth: natsAuthFromEnv(env),
+    replicas: baseConfigSchema.shape.EMOVERSE_STREAM_REPLICAS.parse(process.env.EMOVERSE_STREAM_REPLICAS),
   }).catch((err: Error) => {
     throw new Error(explainConnectError(env, err));
   });

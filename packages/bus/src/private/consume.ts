@@ -34,6 +34,7 @@ import {
   type PublishResult,
   publishEvent,
 } from './publish.js';
+import { FAILOVER_PULL, whileElecting } from './retry.js';
 
 /** Throw this from a handler to dead-letter the message at once (bad input that no retry can fix). */
 export class PermanentError extends Error {
@@ -154,12 +155,13 @@ export async function ensureWorkConsumer(
     ack_wait: nanos(ackWaitMs),
     max_ack_pending: 1_000,
   };
+  const what = `consumer ${durable} on ${event.stream}`;
   try {
-    await jsm.consumers.add(event.stream, config);
+    await whileElecting(what, () => jsm.consumers.add(event.stream, config));
   } catch (err) {
     const message = (err as Error).message;
     if (/already (exists|in use)/i.test(message)) {
-      await jsm.consumers.update(event.stream, durable, config);
+      await whileElecting(what, () => jsm.consumers.update(event.stream, durable, config));
     } else if (/not unique|overlap/i.test(message)) {
       throw new Error(
         `${event.stream} is a work queue: only one durable may consume ${event.subject} (tried ${durable}): ${message}`,
@@ -464,8 +466,10 @@ export async function consumeWork<S extends DescMessage>(
     count: (outcome) => deps.metrics?.messages.inc({ subject: event.subject, durable, outcome }),
   };
   await ensureWorkConsumer(deps.jsm, event, durable, c.maxDeliver, c.ackWaitMs);
-  const consumer = await deps.js.consumers.get(event.stream, durable);
-  const messages: ConsumerMessages = await consumer.consume({ max_messages: c.concurrency });
+  const consumer = await whileElecting(`consumer ${durable} on ${event.stream}`, () =>
+    deps.js.consumers.get(event.stream, durable),
+  );
+  const messages: ConsumerMessages = await consumer.consume({ ...FAILOVER_PULL, max_messages: c.concurrency });
   const inFlight = new Set<Promise<void>>();
   let stopping = false;
   const advisories = followMaxDeliveries(c);

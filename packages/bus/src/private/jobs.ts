@@ -5,6 +5,7 @@ import { type JobState, type JobStateSchema, JobStateSchema as Schema } from '@e
 import type { JetStreamClient, KV } from 'nats';
 import { events } from '../subjects.js';
 import { publishEvent } from './publish.js';
+import { whileElecting } from './retry.js';
 
 const KEY = /^[A-Za-z0-9_=.\-/]+$/;
 
@@ -50,7 +51,7 @@ export class JobStore {
 
   async get(jobId: string): Promise<JobState | undefined> {
     checkJobId(jobId);
-    const entry = await this.kv.get(jobId);
+    const entry = await whileElecting(`job state ${jobId}`, () => this.kv.get(jobId));
     if (entry?.operation !== 'PUT') return undefined;
     return fromBinary(Schema, entry.value);
   }
@@ -59,9 +60,20 @@ export class JobStore {
   async put(state: JobStateInit): Promise<number> {
     const msg = build(state);
     checkJobId(msg.jobId);
-    const revision = await this.kv.put(msg.jobId, toBinary(Schema, msg));
+    const revision = await whileElecting(`job state ${msg.jobId}`, () =>
+      this.kv.put(msg.jobId, toBinary(Schema, msg)),
+    );
     await this.announce(msg, revision);
     return revision;
+  }
+
+  /** The ids of every job with a state (e.g. to find unfinished runs at start-up). */
+  async ids(): Promise<string[]> {
+    return whileElecting('the job ids', async () => {
+      const out: string[] = [];
+      for await (const k of await this.kv.keys()) out.push(k);
+      return out;
+    });
   }
 
   /**
@@ -71,14 +83,15 @@ export class JobStore {
   async update(jobId: string, change: (current: JobState | undefined) => JobStateInit): Promise<JobState> {
     checkJobId(jobId);
     for (let attempt = 0; attempt < 20; attempt++) {
-      const entry = await this.kv.get(jobId);
+      const entry = await whileElecting(`job state ${jobId}`, () => this.kv.get(jobId));
       const current = entry && entry.operation === 'PUT' ? fromBinary(Schema, entry.value) : undefined;
       const next = build(change(current), jobId);
       const bytes = toBinary(Schema, next);
       try {
-        const revision = entry
-          ? await this.kv.update(jobId, bytes, entry.revision)
-          : await this.kv.create(jobId, bytes);
+        // (a write retried after a lost reply fails as a wrong sequence: read again, as for a racing writer)
+        const revision = await whileElecting(`job state ${jobId}`, () =>
+          entry ? this.kv.update(jobId, bytes, entry.revision) : this.kv.create(jobId, bytes),
+        );
         await this.announce(next, revision);
         return next;
       } catch (err) {

@@ -11,6 +11,8 @@ export function isUnavailable(err: unknown): boolean {
   );
 }
 
+import { envMs } from './options.js';
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -34,3 +36,31 @@ export async function retryWhileUnavailable<T>(
     }
   }
 }
+
+/**
+ * A JetStream API call a worker makes to start (create or look up a consumer): tried again while no
+ * leader answers, for EMOVERSE_BUS_PUBLISH_RETRY_MS (30 s), so a service starts during a failover.
+ */
+export function whileElecting<T>(what: string, call: () => Promise<T>): Promise<T> {
+  return retryWhileUnavailable(
+    envMs('EMOVERSE_BUS_PUBLISH_RETRY_MS', 30_000),
+    call,
+    (last, attempts, waited) =>
+      Object.assign(
+        new Error(
+          `${what}: no answer after ${attempts} attempt(s) over ${waited} ms (last error: ${last.message}); ` +
+            'is a quorum of the NATS cluster up?',
+          { cause: last },
+        ),
+        { code: (last as { code?: string }).code },
+      ),
+  );
+}
+
+/**
+ * Pull settings for every consumer: a pull request lasts 10 s and the server sends a heartbeat every
+ * 2.5 s while it has nothing, so a consumer whose node died (an ordered consumer lives on one node;
+ * a durable one moves to a new leader) is noticed after two missed heartbeats, 5 s, and recreated or
+ * pulled again from where it was, instead of after nats.js's default 30 s.
+ */
+export const FAILOVER_PULL = { expires: 10_000, idle_heartbeat: 2_500 } as const;

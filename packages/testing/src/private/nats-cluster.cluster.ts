@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { connect, type NatsConnection, StorageType } from 'nats';
+import { eventuallyWithin } from './eventually.js';
 import { type NatsCluster, startNatsCluster } from './nats-cluster.js';
 
 let cluster: NatsCluster;
@@ -45,8 +46,13 @@ async function publish(from: number, count: number): Promise<void> {
   }
 }
 
-const messages = async () =>
-  (await (await nc.jetstreamManager({ timeout: 20_000 })).streams.info(STREAM)).state.messages;
+/** The stream's message count once its leader answers (at most 30 s: a leader may be in election). */
+const messages = () =>
+  eventuallyWithin(
+    async () => (await (await nc.jetstreamManager({ timeout: 5_000 })).streams.info(STREAM)).state.messages,
+    `${STREAM}'s message count`,
+    30_000,
+  );
 
 test('three nodes with their own stores, every URL for clients, and the generated users required', async () => {
   assert.equal(cluster.nodes.length, 3);
@@ -61,13 +67,19 @@ test('three nodes with their own stores, every URL for clients, and the generate
 });
 
 test('an R3 stream keeps every message through SIGKILL of its leader, and of a second node once the first caught up', async () => {
-  const jsm = await nc.jetstreamManager({ timeout: 20_000 });
-  await jsm.streams.add({
-    name: STREAM,
-    subjects: ['emoverse.probe.>'],
-    num_replicas: 3,
-    storage: StorageType.File,
-  });
+  const jsm = await nc.jetstreamManager({ timeout: 5_000 });
+  // creating an R3 stream needs the meta leader and two peers: asked again until they answer (30 s)
+  await eventuallyWithin(
+    () =>
+      jsm.streams.add({
+        name: STREAM,
+        subjects: ['emoverse.probe.>'],
+        num_replicas: 3,
+        storage: StorageType.File,
+      }),
+    `the R3 stream ${STREAM}`,
+    30_000,
+  );
   await publish(0, 50);
   const first = await cluster.leaderOf(STREAM);
   const t0 = Date.now();
@@ -83,9 +95,14 @@ test('an R3 stream keeps every message through SIGKILL of its leader, and of a s
   await cluster.waitHealthy();
   assert.ok(existsSync(cluster.node(first).storeDir));
   // Caught up: the restarted node is a current replica of the stream again.
-  const info = await jsm.streams.info(STREAM);
-  const replica = info.cluster?.replicas?.find((r) => r.name === first);
-  assert.ok(replica?.current && !replica.offline, JSON.stringify(info.cluster));
+  await eventuallyWithin(
+    async () => {
+      const replica = (await jsm.streams.info(STREAM)).cluster?.replicas?.find((r) => r.name === first);
+      return replica?.current && !replica.offline;
+    },
+    `${first} to be a current replica of ${STREAM} again`,
+    30_000,
+  );
 
   await cluster.kill(second);
   await publish(100, 50);
