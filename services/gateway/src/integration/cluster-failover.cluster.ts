@@ -9,6 +9,7 @@ import { MODEL_FILES } from '@emoverse/models';
 import { EMOTION_LABELS, loadBase } from '@emoverse/serving';
 import {
   eventually,
+  eventuallyWithin,
   type NatsCluster,
   type ServiceProcess,
   sharedDir,
@@ -30,8 +31,10 @@ const clients: GatewayClient[] = [];
 before(async () => {
   cluster = await startNatsCluster();
   bus = await connectBus({ ...cluster.client(), name: 'cluster-failover-test', replicas: 3 });
-  // The registry KV exists (R3) before the gateways start, so its leader can be found and killed.
+  // The registry KV and the checkpoint store exist (R3) before the gateways start, so their leaders
+  // can be found and killed.
   await bus.kv(kvBuckets.models);
+  await bus.blobs.put(blobBuckets.checkpoints, 'cluster-failover/probe', new Uint8Array([1]));
   for (let i = 0; i < 2; i++) {
     replicas.push(
       await startService('gateway', {
@@ -80,15 +83,10 @@ async function publishVersion(version: string, seed: number): Promise<void> {
  */
 async function leadersElsewhere(down: string): Promise<void> {
   for (const stream of [`KV_${kvBuckets.models}`, `OBJ_${blobBuckets.checkpoints}`])
-    await eventually(
-      () =>
-        cluster.leaderOf(stream).then(
-          (l) => l !== down,
-          () => false,
-        ),
+    await eventuallyWithin(
+      async () => (await cluster.leaderOf(stream, 5_000)) !== down,
       `a new leader of ${stream}`,
-      120,
-      250,
+      60_000,
     );
 }
 
@@ -96,23 +94,33 @@ test('SIGKILL of the registry KV leader under load: zero failed requests, and a 
   timeout: 300_000,
 }, async (t) => {
   const t0 = Date.now();
-  const stage = (what: string) => t.diagnostic(`${Date.now() - t0} ms: ${what}`);
+  const stage = (what: string) => {
+    t.diagnostic(`${Date.now() - t0} ms: ${what}`);
+    console.error(`[cluster-failover] ${Date.now() - t0} ms: ${what}`); // seen even if the test times out
+  };
   const registryStream = `KV_${kvBuckets.models}`;
   const victim = await cluster.leaderOf(registryStream);
   const versions = clients.map(() => new Set<string>());
   const failures: string[] = [];
-  const maxRequests = 1_500;
+  // load runs until both replicas serve v2 (a gateway notices a lost subscription after 5 s, then
+  // fetches and loads v2), at most 120 s and 20,000 requests
+  const maxRequests = 20_000;
+  const loadUntil = Date.now() + 120_000;
   let sent = 0;
   let killed: Promise<void> | undefined;
   let publishing: Promise<void> | undefined;
   const bothOnV2 = () => versions.every((v) => v.has('v2'));
   const worker = async (w: number) => {
-    while (sent < maxRequests && !bothOnV2()) {
+    while (sent < maxRequests && Date.now() < loadUntil && !bothOnV2()) {
       const n = sent++;
       // Under load: kill the leader of the registry KV, then publish v2 while that node is down.
-      if (n === 40) killed = cluster.kill(victim);
+      if (n === 40) killed = cluster.kill(victim).then(() => stage(`${victim} killed`));
       if (n === 80)
-        publishing = killed!.then(() => leadersElsewhere(victim)).then(() => publishVersion('v2', 2));
+        publishing = killed!
+          .then(() => leadersElsewhere(victim))
+          .then(() => stage('new leaders elected'))
+          .then(() => publishVersion('v2', 2))
+          .then(() => stage('v2 published'));
       const replica = n % clients.length;
       try {
         const r = await clients[replica].emotion(
@@ -135,7 +143,7 @@ test('SIGKILL of the registry KV leader under load: zero failed requests, and a 
   assert.ok(sent > 80, `the load ran through the kill (${sent} requests)`);
   assert.ok(
     bothOnV2(),
-    `both replicas switched to v2 within ${maxRequests} requests: ${JSON.stringify(versions.map((v) => [...v]))}`,
+    `both replicas switched to v2 within 120 s (${sent} requests): ${JSON.stringify(versions.map((v) => [...v]))}`,
   );
   assert.notEqual(await cluster.leaderOf(registryStream), victim, 'another node leads the registry KV');
   for (const c of clients) assert.equal((await c.emotion({ input: { text: 'Hi.' } })).model?.version, 'v2');
