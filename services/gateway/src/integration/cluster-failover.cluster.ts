@@ -163,7 +163,10 @@ test('SIGKILL of the registry KV leader under load: zero failed requests, and a 
       'v3 on every replica',
       240,
       250,
-    );
+    ).catch((err: Error) => {
+      const logs = replicas.map((r) => `--- ${r.name}\n${r.output().slice(-3000)}`).join('\n');
+      throw new Error(`${err.message}\n${logs}`);
+    });
   for (const r of replicas)
     assert.equal(r.proc.exitCode, null, `${r.name} exited:\n${r.output().slice(-2000)}`);
   await cluster.start(second);
