@@ -1,9 +1,16 @@
 // npm run bench:au [-- --seconds 6]
-// End-to-end frames per second of the AU pipeline (decode + detect + landmarks + AUs + peaks) on 640×360
-// video with one face and with three faces, next to a named peer measured in the same run on the same
-// frames: "human-only", i.e. decode + @vladmandic/human's detector, mesh and iris alone (no face-api
-// landmarks or expression, no AUs). CPU time includes ffmpeg (a reaped child), so fps per core is
-// frames / CPU seconds of everything that ran.
+// End-to-end frames per second of the AU pipeline on 640×360 video with one face and with three faces,
+// next to a named peer measured in the same run on the same frames. CPU time includes ffmpeg (a reaped
+// child), so fps per core is frames / CPU seconds of everything that ran.
+// - ours (analyzeVideo, then scoreAus): ffmpeg decode; @vladmandic/human's mesh and
+//   iris on every frame, its detector only on the first frame, at least every 0.3 s and whenever a face
+//   may have been lost or a frame has no face (else human follows each face by its previous mesh box;
+//   policy in packages/video/src/private/face-tracking.ts); face-api's 68-landmark net and its expression
+//   net each only for faces whose mesh moved in the parts that net depends on or whose last result from
+//   it is older than 0.4 s (else that result is carried over; policy in landmark-reuse.ts); person
+//   tracking; AUs and peaks.
+// - peer "human-only": ffmpeg decode, then human's detector, mesh and iris on every letterboxed frame
+//   (human's default of this repo: no frame skipping, no caching), and nothing else (no face-api, no AUs).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

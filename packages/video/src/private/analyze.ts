@@ -1,6 +1,7 @@
-// The video pipeline: decode → faces per frame → one id per person.
+// The video pipeline: decode → faces per frame → one id per person. One FaceSession per call: the
+// detector and face-api skip frames where face-tracking.ts and landmark-reuse.ts allow it.
 import { type DecodeOptions, decodeFrames, type Frame } from './decode.js';
-import { detectFaces, type FaceObservation, type FaceOptions, faceDescriptor } from './faces.js';
+import { detectFaces, type FaceObservation, type FaceOptions, FaceSession, faceDescriptor } from './faces.js';
 import { loadFaceModels } from './models.js';
 import { PersonTracker, type TrackerOptions } from './tracker.js';
 
@@ -41,8 +42,9 @@ export async function* analyzeFrames(
 ): AsyncGenerator<AnalyzedFrame> {
   const models = await loadFaceModels();
   const tracker = opts.tracker ?? new PersonTracker(opts);
+  const session = new FaceSession();
   for await (const frame of frames) {
-    const faces = await detectFaces(models, frame, opts);
+    const faces = await detectFaces(models, frame, opts, session);
     const descriptors: (Float32Array | undefined)[] = [];
     if (opts.descriptors) {
       for (const f of faces) descriptors.push(await faceDescriptor(models, frame, f.landmarks));

@@ -13,13 +13,24 @@ export type Tf = typeof tfjs;
 /** The parts of @vladmandic/human we use. */
 export interface HumanFace {
   box: [number, number, number, number];
+  /** The box before clamping to the input, relative to the input's width and height. */
+  boxRaw: [number, number, number, number];
   score: number;
   boxScore: number;
   faceScore: number;
   /** 468 mesh points + 10 iris points, [x, y, z] in input pixels. */
   mesh: [number, number, number][];
 }
+/** The settings of human's config that face-tracking.ts changes for one call. */
+export interface HumanConfigLike {
+  cacheSensitivity: number;
+  /** Set by each detect call: whether human's input-change check let it use its box cache. */
+  skipAllowed?: boolean;
+  face: { enabled: boolean; detector: { skipFrames: number; skipTime: number } };
+}
 export interface HumanLike {
+  /** human's live configuration (absent in fakes: then every call detects). */
+  config?: HumanConfigLike;
   load(): Promise<void>;
   detect(input: tfjs.Tensor): Promise<{ face: HumanFace[]; error?: string | null }>;
 }
@@ -101,7 +112,8 @@ async function load(): Promise<FaceModels> {
     backend: 'wasm',
     wasmPath: wasmDir,
     modelBasePath: `file://${dirname(dirname(humanMain))}/models/`,
-    // Video: every frame is analysed on its own (no frame skipping, no input-change caching).
+    // By default every frame is analysed on its own (no frame skipping, no input-change caching);
+    // face-tracking.ts allows human's box cache for single calls of a video's frame sequence.
     cacheSensitivity: 0,
     debug: false,
     filter: { enabled: false },
