@@ -469,7 +469,10 @@ export async function consumeWork<S extends DescMessage>(
   const consumer = await whileElecting(`consumer ${durable} on ${event.stream}`, () =>
     deps.js.consumers.get(event.stream, durable),
   );
-  const messages: ConsumerMessages = await consumer.consume({ ...FAILOVER_PULL, max_messages: c.concurrency });
+  const messages: ConsumerMessages = await consumer.consume({
+    ...FAILOVER_PULL,
+    max_messages: c.concurrency,
+  });
   const inFlight = new Set<Promise<void>>();
   let stopping = false;
   const advisories = followMaxDeliveries(c);

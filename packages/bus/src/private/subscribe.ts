@@ -1,7 +1,14 @@
 // Broadcast events through ordered (ephemeral) consumers: every subscriber sees every event.
 import { type DescMessage, fromBinary, type MessageShape } from '@bufbuild/protobuf';
 import { extractNatsHeaders, SpanKind, withSpan } from '@emoverse/telemetry';
-import { ConsumerEvents, type ConsumerMessages, DeliverPolicy, type JetStreamClient, type JsMsg } from 'nats';
+import {
+  type Consumer,
+  ConsumerEvents,
+  type ConsumerMessages,
+  DeliverPolicy,
+  type JetStreamClient,
+  type JsMsg,
+} from 'nats';
 import { type EventDef, subjectOf } from '../subjects.js';
 import type { BusLogger } from './options.js';
 import { FAILOVER_PULL, whileElecting } from './retry.js';
@@ -31,8 +38,10 @@ export interface Subscription {
  *
  * An ordered consumer has one replica, on the node that led the stream when it was made. If that node
  * dies, nothing answers for the consumer (nats.js waits for it forever), so when the server's
- * heartbeats stop (two missed, 5 s with FAILOVER_PULL) the subscription makes a new consumer that
- * starts right after the last event it saw: nothing is lost or seen twice across a node's loss.
+ * heartbeats stop (two missed, 5 s with FAILOVER_PULL), or the consumer's info goes unanswered twice
+ * in a row (asked every 5 s; this catches the case where the connection's own server died, which
+ * silences nats.js's heartbeat check), the subscription makes a new consumer that starts right after
+ * the last event it saw: nothing is lost or seen twice across a node's loss.
  */
 export async function subscribeBroadcast<S extends DescMessage>(
   js: JetStreamClient,
@@ -54,7 +63,7 @@ export async function subscribeBroadcast<S extends DescMessage>(
               (await js.streams.get(event.stream)).info(),
             )
           ).state.last_seq + 1;
-  const open = async (): Promise<ConsumerMessages> => {
+  const open = async (): Promise<Opened> => {
     const consumer = await whileElecting(`a subscription to ${event.stream}`, () =>
       // A single string becomes filter_subject, which nats-server 2.9 (Debian) understands; an array needs 2.10.
       js.consumers.get(
@@ -64,9 +73,9 @@ export async function subscribeBroadcast<S extends DescMessage>(
           : { filterSubjects, opt_start_seq: next },
       ),
     );
-    return consumer.consume({ ...FAILOVER_PULL });
+    return { consumer, messages: await consumer.consume({ ...FAILOVER_PULL }) };
   };
-  let messages = await open();
+  let current = await open();
   let stopped = false;
   const receive = async (m: JsMsg) => {
     next = m.info.streamSequence + 1;
@@ -92,9 +101,9 @@ export async function subscribeBroadcast<S extends DescMessage>(
   };
   const loop = (async () => {
     while (!stopped) {
-      const current = messages;
-      void stopWhenHeartbeatsStop(current);
-      for await (const m of current) await receive(m);
+      const unwatch = stopWhenUnanswered(current);
+      for await (const m of current.messages) await receive(m);
+      unwatch();
       if (stopped) return;
       logger.warn(
         { stream: event.stream, next },
@@ -102,35 +111,65 @@ export async function subscribeBroadcast<S extends DescMessage>(
       );
       const reopened = await reopen(open, () => stopped, logger);
       if (!reopened) return;
-      messages = reopened;
+      current = reopened;
     }
   })();
   return {
     closed: loop,
     async stop() {
       stopped = true;
-      messages.stop();
+      current.messages.stop();
       await loop;
     },
   };
 }
 
-/** Stops `messages` (ending its iterator) once the server's heartbeats stopped (nats.js reports two missed). */
-async function stopWhenHeartbeatsStop(messages: ConsumerMessages): Promise<void> {
-  for await (const s of await messages.status()) {
-    if (s.type === ConsumerEvents.HeartbeatsMissed) {
-      messages.stop();
-      return;
+interface Opened {
+  consumer: Consumer;
+  messages: ConsumerMessages;
+}
+
+/** How often a subscription asks for its consumer's info, and how long it waits for the answer. */
+const CHECK_EVERY_MS = 5_000;
+const CHECK_TIMEOUT_MS = 3_000;
+
+/**
+ * Stops `messages` (ending its iterator) once the server's heartbeats stopped (nats.js reports two
+ * missed) or the consumer's info went unanswered twice in a row; returns the function that ends the watch.
+ */
+function stopWhenUnanswered({ consumer, messages }: Opened): () => void {
+  let watching = true;
+  void (async () => {
+    for await (const s of await messages.status()) {
+      if (!watching) return;
+      if (s.type === ConsumerEvents.HeartbeatsMissed) return messages.stop();
     }
-  }
+  })();
+  let unanswered = 0;
+  const timer = setInterval(async () => {
+    const answered = await Promise.race([
+      consumer.info().then(
+        () => true,
+        () => false,
+      ),
+      new Promise<boolean>((r) => setTimeout(() => r(false), CHECK_TIMEOUT_MS).unref()),
+    ]);
+    unanswered = answered ? 0 : unanswered + 1;
+    if (unanswered >= 2 && watching) messages.stop();
+  }, CHECK_EVERY_MS);
+  timer.unref();
+  return () => {
+    watching = false;
+    clearInterval(timer);
+  };
 }
 
 /** Opens a new consumer, again after each failure, until it works (or undefined once the subscription stopped). */
 async function reopen(
-  open: () => Promise<ConsumerMessages>,
+  open: () => Promise<Opened>,
   stopped: () => boolean,
   logger: BusLogger,
-): Promise<ConsumerMessages | undefined> {
+): Promise<Opened | undefined> {
   for (;;) {
     if (stopped()) return undefined;
     try {
