@@ -90,6 +90,20 @@ async function leadersElsewhere(down: string): Promise<void> {
     );
 }
 
+/** Waits until every replica answers with `version` (at most 60 s); fails with both replicas' output. */
+async function servedEverywhere(version: string): Promise<void> {
+  for (const c of clients)
+    await eventually(
+      async () => (await c.emotion({ input: { text: 'Hi.' } })).model?.version === version,
+      `${version} on every replica`,
+      240,
+      250,
+    ).catch((err: Error) => {
+      const logs = replicas.map((r) => `--- ${r.name}\n${r.output().slice(-3000)}`).join('\n');
+      throw new Error(`${err.message}\n${logs}`);
+    });
+}
+
 test('SIGKILL of the registry KV leader under load: zero failed requests, and a later model reaches both replicas', {
   timeout: 300_000,
 }, async (t) => {
@@ -157,16 +171,7 @@ test('SIGKILL of the registry KV leader under load: zero failed requests, and a 
   await leadersElsewhere(second);
   await publishVersion('v3', 3);
   stage(`v3 published with ${second} down`);
-  for (const c of clients)
-    await eventually(
-      async () => (await c.emotion({ input: { text: 'Hi.' } })).model?.version === 'v3',
-      'v3 on every replica',
-      240,
-      250,
-    ).catch((err: Error) => {
-      const logs = replicas.map((r) => `--- ${r.name}\n${r.output().slice(-3000)}`).join('\n');
-      throw new Error(`${err.message}\n${logs}`);
-    });
+  await servedEverywhere('v3');
   for (const r of replicas)
     assert.equal(r.proc.exitCode, null, `${r.name} exited:\n${r.output().slice(-2000)}`);
   await cluster.start(second);
