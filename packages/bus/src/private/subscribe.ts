@@ -102,7 +102,12 @@ export async function subscribeBroadcast<S extends DescMessage>(
   const loop = (async () => {
     while (!stopped) {
       const unwatch = stopWhenUnanswered(current);
-      for await (const m of current.messages) await receive(m);
+      try {
+        for await (const m of current.messages) await receive(m);
+      } catch (err) {
+        // e.g. the consumer was deleted under it: a new one resumes, as after a lost node
+        logger.warn({ stream: event.stream, err: (err as Error).message }, 'subscription consumer failed');
+      }
       unwatch();
       if (stopped) return;
       logger.warn(
