@@ -90,6 +90,9 @@ async function leadersElsewhere(down: string): Promise<void> {
     );
 }
 
+/** The last lines each replica printed, for a failure message. */
+const replicaLogs = () => replicas.map((r) => `--- ${r.name}\n${r.output().slice(-3000)}`).join('\n');
+
 /** Waits until every replica answers with `version` (at most 60 s); fails with both replicas' output. */
 async function servedEverywhere(version: string): Promise<void> {
   for (const c of clients)
@@ -99,8 +102,7 @@ async function servedEverywhere(version: string): Promise<void> {
       240,
       250,
     ).catch((err: Error) => {
-      const logs = replicas.map((r) => `--- ${r.name}\n${r.output().slice(-3000)}`).join('\n');
-      throw new Error(`${err.message}\n${logs}`);
+      throw new Error(`${err.message}\n${replicaLogs()}`);
     });
 }
 
@@ -157,7 +159,7 @@ test('SIGKILL of the registry KV leader under load: zero failed requests, and a 
   assert.ok(sent > 80, `the load ran through the kill (${sent} requests)`);
   assert.ok(
     bothOnV2(),
-    `both replicas switched to v2 within 120 s (${sent} requests): ${JSON.stringify(versions.map((v) => [...v]))}`,
+    `both replicas switched to v2 within 120 s (${sent} requests): ${JSON.stringify(versions.map((v) => [...v]))}\n${replicaLogs()}`,
   );
   assert.notEqual(await cluster.leaderOf(registryStream), victim, 'another node leads the registry KV');
   for (const c of clients) assert.equal((await c.emotion({ input: { text: 'Hi.' } })).model?.version, 'v2');
