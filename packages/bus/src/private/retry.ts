@@ -1,4 +1,5 @@
 // Retrying a JetStream call while no leader answers (a node down, an election, a lost quorum), bounded in time.
+import { envMs } from './options.js';
 
 /** Errors that mean "no stream leader answered now" rather than "this request is wrong". */
 export function isUnavailable(err: unknown): boolean {
@@ -10,8 +11,6 @@ export function isUnavailable(err: unknown): boolean {
     )
   );
 }
-
-import { envMs } from './options.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -38,8 +37,9 @@ export async function retryWhileUnavailable<T>(
 }
 
 /**
- * A JetStream API call a worker makes to start (create or look up a consumer): tried again while no
- * leader answers, for EMOVERSE_BUS_PUBLISH_RETRY_MS (30 s), so a service starts during a failover.
+ * A JetStream API call (create or look up a consumer, read or write a job's state): tried again while
+ * no leader answers, for EMOVERSE_BUS_PUBLISH_RETRY_MS (30 s), so a service starts and keeps working
+ * during a failover. The error it gives up with keeps the last error's code.
  */
 export function whileElecting<T>(what: string, call: () => Promise<T>): Promise<T> {
   return retryWhileUnavailable(
