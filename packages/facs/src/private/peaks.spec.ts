@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { EXPRESSIONS, headPose } from '@emoverse/video';
+import { genericFaceLandmarks } from '@emoverse/video/testing';
 import { CLAIMED_AUS } from './claimed.js';
 import { AU_RULES, intensities, neutralBaseline, ruleValue } from './intensity.js';
 import { faceMeasures } from './measures.js';
@@ -122,22 +123,7 @@ describe('S_f and peaks (eqs. 1-2)', () => {
 
   test("a video whose faces are all in profile has no peak, for the reason 'pose'", () => {
     // The head pose video's estimator reads from 68 landmarks of a generic face turned 70° (a profile).
-    const turned = (yawDeg: number) => {
-      const y = (yawDeg * Math.PI) / 180;
-      const model: Record<number, number[]> = {
-        30: [0, 0, 0],
-        8: [0, -330, -65],
-        36: [-225, 170, -135],
-        45: [225, 170, -135],
-        48: [-150, -150, -125],
-        54: [150, -150, -125],
-      };
-      const marks: Point[] = Array.from({ length: 68 }, () => ({ x: 0, y: 0 }));
-      for (const [i, [x, yy, z]] of Object.entries(model)) {
-        marks[Number(i)] = { x: 260 + 0.3 * (x * Math.cos(y) + z * Math.sin(y)), y: 250 - 0.3 * yy };
-      }
-      return headPose(marks);
-    };
+    const turned = (yawDeg: number) => headPose(genericFaceLandmarks(yawDeg));
     const profile = turned(70);
     assert.ok(Math.abs(Math.abs(profile.yaw * (180 / Math.PI)) - 70) < 2, `${profile.yaw}`);
     const rows = gaps.map((g) => [face(0, g, { pose: profile }), face(1, g, { pose: turned(-70) })]);
