@@ -26,7 +26,7 @@ import type { EventDef } from '../subjects.js';
 import { publishDeadLetter } from './dead-letter.js';
 import type { ProcessedMarkers } from './dedupe.js';
 import type { BusMetrics } from './metrics.js';
-import { type BusLogger, envMs, nanos } from './options.js';
+import { type BusLogger, envMs, FAILOVER_PULL, nanos } from './options.js';
 import {
   BusUnavailableError,
   type EventInit,
@@ -34,7 +34,7 @@ import {
   type PublishResult,
   publishEvent,
 } from './publish.js';
-import { FAILOVER_PULL, whileElecting } from './retry.js';
+import { whileElecting } from './retry.js';
 
 /** Throw this from a handler to dead-letter the message at once (bad input that no retry can fix). */
 export class PermanentError extends Error {

@@ -10,8 +10,8 @@ import {
   type JsMsg,
 } from 'nats';
 import { type EventDef, subjectOf } from '../subjects.js';
-import type { BusLogger } from './options.js';
-import { FAILOVER_PULL, whileElecting } from './retry.js';
+import { type BusLogger, FAILOVER_PULL } from './options.js';
+import { whileElecting } from './retry.js';
 
 export interface SubscribeOptions {
   /** Token filter for tokenized events (e.g. one run id); default all. */
