@@ -33,7 +33,7 @@ export class BlobStore {
     return s;
   }
 
-  /** Runs `op` on the bucket's store, again while no leader answers (the bucket is opened anew each time). */
+  /** Runs `op` on the bucket's store, again while no leader answers (a bucket whose open failed is opened anew). */
   private withStore<T>(bucket: string, what: string, op: (os: ObjectStore) => Promise<T>): Promise<T> {
     return retryWhileUnavailable(
       envMs('EMOVERSE_BUS_PUBLISH_RETRY_MS', 30_000),
